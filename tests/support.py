@@ -1,0 +1,91 @@
+"""Shared test helpers: open a page with AppTest, read Plotly figures back as numbers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+LANGS = ("en", "zh")
+
+# AppTest resets PagesManager.uses_pages_directory before every run, and because
+# our lessons live in a folder called pages/, it would then run a switched-to page
+# file on its own (the old pages-directory mode) instead of app.py with
+# st.navigation. A real server runs app.py every time (st.navigation sets the
+# flag to False), so tests pin the flag the same way.
+_original_init = PagesManager.__init__
+
+
+def _navigation_only_init(self, *args, **kwargs):
+    _original_init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _navigation_only_init
+
+
+def open_page(page: str, lang: str = "en", query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """Run app.py, switch to ``page`` ("pages/gan.py") in ``lang``, with extra URL ``query``; return the AppTest."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, f"app.py raised: {at.exception}"
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.switch_page(page).run()
+    return at
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            shape = obj.get("shape")
+            if shape:
+                dims = [int(s) for s in str(shape).split(",")] if isinstance(shape, str) else list(shape)
+                arr = arr.reshape(dims)
+            return arr
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Every Plotly chart on the page as a dict (``data``, ``layout``, ``frames``) with arrays decoded to numpy."""
+    return [_decode(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def figure_titles(at: AppTest) -> list[str]:
+    """The layout title text of every chart (empty string when it has none)."""
+    out = []
+    for fig in figures(at):
+        title = fig.get("layout", {}).get("title", {})
+        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return out
+
+
+def all_text(at: AppTest) -> str:
+    """Every markdown, title, caption, info, warning and error string on the page, joined."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "latex"):
+        parts += [str(e.value) for e in at.get(kind)]
+    return "\n".join(parts)
+
+
+def widget(at: AppTest, key: str):
+    """The widget with ``key`` wherever it is on the page (main or sidebar)."""
+    for kind in ("slider", "select_slider", "selectbox", "number_input", "checkbox", "toggle", "radio",
+                 "multiselect", "text_input", "text_area", "segmented_control", "pills", "button",
+                 "color_picker", "date_input"):
+        for w in at.get(kind):
+            if getattr(w, "key", None) == key:
+                return w
+    raise KeyError(f"no widget with key {key!r}")

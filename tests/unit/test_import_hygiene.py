@@ -1,0 +1,34 @@
+"""dlcore stays usable without Streamlit; the home page renders before torch loads."""
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dlcore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_importing_every_dlcore_module_loads_neither_streamlit_nor_plotly():
+    names = [m.name for m in pkgutil.iter_modules(dlcore.__path__)]
+    imports = "; ".join(f"import dlcore.{n}" for n in names)
+    r = _run(f"import sys; {imports}; bad = [m for m in ('streamlit', 'plotly') if m in sys.modules]; "
+             "assert not bad, bad")
+    assert r.returncode == 0, r.stderr
+
+
+def test_frame_modules_do_not_import_torch():
+    r = _run("import sys; import ui.i18n, ui.state, ui.catalog, ui.lesson, ui.frame; "
+             "assert 'torch' not in sys.modules, 'torch imported by the frame'")
+    assert r.returncode == 0, r.stderr
+
+
+def test_dlcore_sources_never_import_streamlit_or_plotly():
+    for path in (ROOT / "dlcore").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import streamlit" not in text and "import plotly" not in text, path

@@ -1,0 +1,1 @@
+"""Shared Streamlit + Plotly presentation for DL Lab's pages."""

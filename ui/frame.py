@@ -1,0 +1,100 @@
+"""What every page shows around the lesson: the sidebar and the process-wide torch set-up.
+
+Split in two so the home page renders before torch is imported: ``sidebar_top``
+(language, seed, share link) runs before the page, ``sidebar_device`` after it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from ui.i18n import language_picker, t
+from ui.state import FRAME_PARAMS
+
+SEED_MAX = 2**31 - 1
+THREADS_ENV = "DL_LAB_TORCH_THREADS"
+
+
+def torch_threads_from_env() -> int:
+    """Torch intra-op threads per process from ``DL_LAB_TORCH_THREADS`` (default 1).
+
+    One thread per operation suits a class server: the process serves many
+    sessions at once, each in its own thread, so parallelism comes from sessions.
+    """
+    raw = os.environ.get(THREADS_ENV, "1")
+    try:
+        return max(1, min(64, int(raw)))
+    except ValueError:
+        return 1
+
+
+@st.cache_resource(show_spinner=False)
+def configure_torch() -> int:
+    """Set torch's thread count once per process (cached: every session shares it)."""
+    from dlcore import device
+
+    return device.set_threads(torch_threads_from_env())
+
+
+def _seed_from_url() -> None:
+    if "app.seed" in st.session_state:
+        return
+    raw = st.query_params.get("seed")
+    seed = 0
+    if raw is not None:
+        try:
+            seed = int(raw)
+            if not 0 <= seed <= SEED_MAX:
+                raise ValueError(raw)
+        except ValueError:
+            seed = 0
+            st.sidebar.warning(t("app.url.item", name="seed", value=str(raw)[:40], why=t("app.url.out_of_range")))
+    st.session_state["app.seed"] = seed
+
+
+def sidebar_top() -> None:
+    """Language switch, global seed and the share link."""
+    with st.sidebar:
+        language_picker()
+        _seed_from_url()
+        st.number_input(t("app.seed"), min_value=0, max_value=SEED_MAX, step=1, key="app.seed",
+                        help=t("app.seed_help"))
+        if st.session_state["app.seed"] != 0:
+            st.query_params["seed"] = str(st.session_state["app.seed"])
+        elif "seed" in st.query_params:
+            del st.query_params["seed"]
+
+
+def share_link() -> None:
+    """The "share this experiment" link: the current URL with every bound widget in its query."""
+    with st.sidebar:
+        query = "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items())
+        base = st.context.url or ""
+        base = base.split("?", 1)[0]
+        st.caption(t("app.share"), help=t("app.share_help"))
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+
+
+def sidebar_device() -> None:
+    """Compute device: CPU, or CUDA with the card's name when torch sees one."""
+    configure_torch()
+    from dlcore import device
+
+    kinds = device.available()
+    if "app.device" not in st.session_state:
+        wanted = st.query_params.get("device", "cpu")
+        st.session_state["app.device"] = wanted if wanted in kinds else "cpu"
+    with st.sidebar:
+        st.radio(t("app.device"), kinds, key="app.device", horizontal=True,
+                 format_func=lambda k: t(f"app.device_{k}"))
+        info = device.describe(device.pick(st.session_state["app.device"]))
+        st.caption(t("app.device_name", name=info.name))
+    if st.session_state["app.device"] != "cpu":
+        st.query_params["device"] = st.session_state["app.device"]
+    elif "device" in st.query_params:
+        del st.query_params["device"]
+
+
+assert {"lang", "seed", "device"} <= set(FRAME_PARAMS)

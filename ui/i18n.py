@@ -1,0 +1,86 @@
+"""Interface strings in Chinese and English: ``t(key, **fmt)`` and the current language.
+
+Strings live in ``assets/i18n/<lang>/<namespace>.toml``: the key ``gan.lr_d`` is
+the entry ``lr_d`` of ``gan.toml`` (nested tables give longer dotted keys). One
+file per lesson keeps lessons independent; a test checks that both languages
+have exactly the same keys.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "en"
+LANG_KEY = "app.lang"
+I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+
+
+def _flatten(table: dict, prefix: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in table.items():
+        key = f"{prefix}.{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key))
+        else:
+            out[key] = v
+    return out
+
+
+@lru_cache(maxsize=len(LANGS))
+def strings(lang: str) -> dict[str, str]:
+    """Every key of ``lang`` as a flat dict (read once per process)."""
+    out: dict[str, str] = {}
+    for path in sorted((I18N_DIR / lang).glob("*.toml")):
+        with path.open("rb") as f:
+            out.update(_flatten(tomllib.load(f), path.stem))
+    return out
+
+
+def _lang_from_request() -> str:
+    q = st.query_params.get("lang")
+    if q in LANGS:
+        return q
+    locale = (st.context.locale or "").lower()
+    if locale.startswith("zh"):
+        return "zh"
+    return DEFAULT_LANG
+
+
+def lang() -> str:
+    """The current session's language, "zh" or "en"."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = _lang_from_request()
+    value = st.session_state[LANG_KEY]
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, **fmt: object) -> str:
+    """The string ``key`` in the current language, formatted with ``fmt``.
+
+    A key missing from the current language falls back to English, then to the
+    key itself in brackets, so a gap shows on screen instead of crashing; tests
+    keep both catalogues complete.
+    """
+    text = strings(lang()).get(key)
+    if text is None:
+        text = strings(DEFAULT_LANG).get(key, f"[{key}]")
+    return text.format(**fmt) if fmt else text
+
+
+def language_picker() -> None:
+    """The sidebar's 中文 / English switch; keeps ``?lang=`` in the URL in step."""
+    lang()  # make sure the session has a language before the widget reads it
+    st.segmented_control(
+        t("app.language"),
+        options=list(LANGS),
+        format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+        key=LANG_KEY,
+        selection_mode="single",
+        required=True,
+    )
+    st.query_params["lang"] = lang()

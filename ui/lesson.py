@@ -1,0 +1,82 @@
+"""Page anatomy helpers: concept text, "try this" presets, and "the code that ran".
+
+Every lesson page reads: ``header`` -> ``concept`` -> lab -> ``presets`` -> ``code_that_ran``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+from ui.i18n import lang, t
+from ui.state import Bound
+
+LESSONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "lessons"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One "try this" experiment: widget values by short name, and its i18n keys.
+
+    Label: ``<lesson>.presets.<name>.label``; what to notice: ``<lesson>.presets.<name>.note``.
+    ``extra`` sets session-state keys that are not URL-bound (full keys).
+    """
+    name: str
+    values: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=64)
+def lesson_text(slug: str, language: str) -> str:
+    """The Markdown of ``assets/lessons/<language>/<slug>.md``."""
+    return (LESSONS_DIR / language / f"{slug}.md").read_text(encoding="utf-8")
+
+
+def header(slug: str) -> None:
+    """Title and one-line promise of a lesson."""
+    st.title(t(f"{slug}.title"))
+    st.caption(t(f"{slug}.promise"))
+
+
+def concept(slug: str, *, expanded: bool = True) -> None:
+    """The lesson's concept text (Markdown with $LaTeX$) in the current language."""
+    with st.expander(t("app.lesson.concept"), expanded=expanded, icon=":material/menu_book:"):
+        st.markdown(lesson_text(slug, lang()))
+
+
+def _apply(bound: Bound, preset: Preset) -> None:
+    for name, value in preset.values.items():
+        st.session_state[bound.key(name)] = value
+    for key, value in preset.extra.items():
+        st.session_state[key] = value
+    st.session_state[f"{bound.lesson}._preset"] = preset.name
+
+
+def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
+    """The "try this" buttons; the chosen one's note stays visible until another is picked."""
+    st.subheader(t("app.lesson.try_this"))
+    cols = st.columns(columns)
+    for i, preset in enumerate(items):
+        cols[i % columns].button(
+            t(f"{bound.lesson}.presets.{preset.name}.label"),
+            key=f"{bound.lesson}.preset_btn.{preset.name}",
+            on_click=_apply,
+            args=(bound, preset),
+            width="stretch",
+        )
+    active = st.session_state.get(f"{bound.lesson}._preset")
+    if active in {p.name for p in items}:
+        st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
+
+
+def code_that_ran(*objects: Callable[..., Any] | type) -> None:
+    """An expander with the dlcore source of the functions (or classes) the lab called."""
+    with st.expander(t("app.lesson.code"), icon=":material/code:"):
+        for obj in objects:
+            st.caption(f"{obj.__module__}.{obj.__qualname__}")
+            st.code(inspect.getsource(obj), language="python")

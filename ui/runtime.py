@@ -1,0 +1,60 @@
+"""Guards that keep one learner's request from hurting the class: a cap on concurrent heavy
+work and a safety net that turns an unexpected error into a translated message."""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from ui.i18n import t
+
+HEAVY_ENV = "DL_LAB_HEAVY_SLOTS"
+
+
+@st.cache_resource(show_spinner=False)
+def _heavy_slots() -> threading.BoundedSemaphore:
+    """Process-wide semaphore for training-style work (default: one slot per core)."""
+    default = max(1, os.cpu_count() or 1)
+    try:
+        n = max(1, int(os.environ.get(HEAVY_ENV, default)))
+    except ValueError:
+        n = default
+    return threading.BoundedSemaphore(n)
+
+
+@contextmanager
+def heavy_slot(wait_s: float = 20.0) -> Iterator[bool]:
+    """Hold one heavy-work slot for the block; yields False (and shows a note) if none freed up in time.
+
+    Use around training steps and other work that takes more than ~0.2 s::
+
+        with heavy_slot() as ok:
+            if ok:
+                state = train_steps(state, n=20)
+    """
+    sem = _heavy_slots()
+    got = sem.acquire(timeout=wait_s)
+    if not got:
+        st.info(t("app.busy"), icon=":material/hourglass_top:")
+    try:
+        yield got
+    finally:
+        if got:
+            sem.release()
+
+
+@contextmanager
+def safely() -> Iterator[None]:
+    """Last line of defence around a lab's computation: an unexpected error becomes a
+    translated ``st.error`` and the rest of the page keeps working.
+
+    Validate inputs explicitly first; this only catches what validation missed.
+    """
+    try:
+        yield
+    except (ValueError, RuntimeError, AssertionError, ArithmeticError, IndexError, KeyError) as e:
+        st.error(t("app.error", detail=type(e).__name__), icon=":material/error:")
