@@ -6,8 +6,8 @@ Every module ``bench/<name>.py`` that defines ``run() -> list[Row]`` is a benchm
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ Every lesson page reads: ``header`` -> ``concept`` -> lab -> ``presets`` -> ``co
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import streamlit as st
 

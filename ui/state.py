@@ -17,8 +17,9 @@ differ from the defaults back to the URL.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -41,7 +42,7 @@ class Param:
     dump: Callable[[Any], str]     # value -> str
 
     @staticmethod
-    def float(name: str, default: float, *, lo: float, hi: float) -> "Param":
+    def float(name: str, default: float, *, lo: float, hi: float) -> Param:
         def parse(s: str) -> float:
             try:
                 v = float(s)
@@ -53,7 +54,7 @@ class Param:
         return Param(name, default, parse, lambda v: f"{v:g}")
 
     @staticmethod
-    def int(name: str, default: int, *, lo: int, hi: int) -> "Param":
+    def int(name: str, default: int, *, lo: int, hi: int) -> Param:
         def parse(s: str) -> int:
             try:
                 v = int(s)
@@ -65,7 +66,7 @@ class Param:
         return Param(name, default, parse, str)
 
     @staticmethod
-    def bool(name: str, default: bool) -> "Param":
+    def bool(name: str, default: bool) -> Param:
         def parse(s: str) -> bool:
             low = s.strip().lower()
             if low in ("1", "true", "yes", "on"):
@@ -76,7 +77,7 @@ class Param:
         return Param(name, default, parse, lambda v: "1" if v else "0")
 
     @staticmethod
-    def choice(name: str, default: Any, options: Sequence[Any]) -> "Param":
+    def choice(name: str, default: Any, options: Sequence[Any]) -> Param:
         by_text = {str(o): o for o in options}
         assert str(default) in by_text, f"default {default!r} is not one of {list(options)}"
 
@@ -87,7 +88,7 @@ class Param:
         return Param(name, default, parse, str)
 
     @staticmethod
-    def multi(name: str, default: Sequence[Any], options: Sequence[Any]) -> "Param":
+    def multi(name: str, default: Sequence[Any], options: Sequence[Any]) -> Param:
         """A list of options (multiselect, pills), written comma-separated."""
         by_text = {str(o): o for o in options}
 
@@ -99,7 +100,7 @@ class Param:
         return Param(name, list(default), parse, lambda v: ",".join(str(x) for x in v))
 
     @staticmethod
-    def floats(name: str, default: Sequence[float], *, lo: float, hi: float) -> "Param":
+    def floats(name: str, default: Sequence[float], *, lo: float, hi: float) -> Param:
         """A fixed-length tuple of floats (a start point, a range), written comma-separated."""
         n = len(default)
 
@@ -118,7 +119,7 @@ class Param:
 
     @staticmethod
     def text(name: str, default: str, *, max_len: int = MAX_TEXT,
-             check: Callable[[str], bool] | None = None) -> "Param":
+             check: Callable[[str], bool] | None = None) -> Param:
         """Free text (a formula, a sequence). ``check`` may reject it; it is never evaluated here."""
         def parse(s: str) -> str:
             if len(s) > max_len:
