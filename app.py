@@ -3,21 +3,31 @@
 import streamlit as st
 
 from ui import catalog
-from ui.frame import share_link, sidebar_device, sidebar_top
+from ui.frame import presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
+from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
 
-st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide",
+                   initial_sidebar_state="collapsed" if is_presenting() else "auto")
 
 sidebar_top()
 
 home = st.Page("pages/home.py", title=t("home.title"), icon=":material/map:", default=True)
 sections: dict[str, list[st.Page]] = {t("home.nav"): [home]}
+by_url_path = {"": home}
 for lesson in catalog.available():
     page = st.Page(lesson.path, title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug)
     sections.setdefault(t(f"home.groups.{lesson.group}"), []).append(page)
+    by_url_path[lesson.slug] = page
 
 pg = st.navigation(sections)
+handle_join(by_url_path)
+if is_presenting():
+    presenter_styles()
+    join_panel(pg.url_path)
 pg.run()
 
 sidebar_device()  # after the page: the home page is on screen before torch is imported
+presenter_toggle()
 share_link()
+reset_session_button()

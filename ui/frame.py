@@ -77,6 +77,21 @@ def share_link() -> None:
         st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
+def presenter_toggle() -> None:
+    """Presenter mode on/off, kept in ``?present=1`` so the projector's URL stays in it."""
+    if "app.present" not in st.session_state:
+        st.session_state["app.present"] = st.query_params.get("present") in ("1", "true")
+    with st.sidebar:
+        st.toggle(t("app.present.toggle"), key="app.present", help=t("app.present.toggle_help"))
+    if st.session_state["app.present"]:
+        if st.query_params.get("present") != "1":
+            st.query_params["present"] = "1"
+            st.rerun()
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+        st.rerun()
+
+
 def sidebar_device() -> None:
     """Compute device: CPU, or CUDA with the card's name when torch sees one."""
     configure_torch()
