@@ -1,0 +1,62 @@
+"""Deployment files validated offline: Kubernetes schemas, probes, affinity, shared cookie secret."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((K8S / name).read_text())
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_matches_kubernetes_schema_strictly(path):
+    exe = Path(sys.executable).parent / "kubernetes-validate"
+    r = subprocess.run([str(exe), "--strict", "--quiet", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_kustomization_lists_every_manifest():
+    listed = set(_load("kustomization.yaml")["resources"])
+    assert listed == {p.name for p in MANIFESTS}
+
+
+def test_deployment_probes_health_and_shares_cookie_secret():
+    spec = _load("deployment.yaml")["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"]["path"] == "/_stcore/health"
+    env = {e["name"]: e for e in c["env"]}
+    assert env["STREAMLIT_SERVER_COOKIE_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "dl-lab-cookie"
+    assert c["resources"]["limits"]["memory"] and c["resources"]["requests"]["cpu"]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+
+
+def test_ingress_uses_cookie_affinity_and_hpa_targets_the_deployment():
+    ann = _load("ingress.yaml")["metadata"]["annotations"]
+    assert ann["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    hpa = _load("hpa.yaml")["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "dl-lab" and hpa["minReplicas"] >= 2
+
+
+def test_dockerfile_runs_as_non_root_with_healthcheck_and_thread_env():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "USER app" in text and "HEALTHCHECK" in text and "/_stcore/health" in text
+    assert "DL_LAB_TORCH_THREADS" in text and "fileWatcherType" in text.replace("FILE_WATCHER_TYPE", "fileWatcherType")
+
+
+def test_streamlit_config_is_safe():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["enableXsrfProtection"] is True
+    assert cfg["server"]["maxUploadSize"] <= 5
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["showErrorDetails"] == "none"
