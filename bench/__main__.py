@@ -16,6 +16,9 @@ SKIP = {"__main__", "loadgen"}
 
 
 def main(argv: list[str]) -> int:
+    from dlcore.device import set_threads
+
+    set_threads(int(os.environ["DL_LAB_TORCH_THREADS"]))  # as the server runs (ui.frame.configure_torch)
     names = [m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in SKIP]
     wanted = [a for a in argv if not a.startswith("-")]
     if wanted:

@@ -4,7 +4,9 @@ import streamlit as st
 
 from ui import catalog
 from ui.i18n import t
+from ui.lesson import ensure_navigation
 
+ensure_navigation()
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 

@@ -38,8 +38,24 @@ def lesson_text(slug: str, language: str) -> str:
     return (LESSONS_DIR / language / f"{slug}.md").read_text(encoding="utf-8")
 
 
+def ensure_navigation() -> None:
+    """Run through app.py's ``st.navigation`` even when a lesson URL is the server's first request.
+
+    Streamlit starts in its old "pages/ folder" mode when a ``pages/`` folder sits beside the
+    entry script, and leaves it only once ``st.navigation`` has run. If the very first request
+    after start-up opens a lesson directly, that lesson would run on its own (no sidebar, no
+    frame); switching the mode off and rerunning sends the request through app.py instead.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def header(slug: str) -> None:
     """Title and one-line promise of a lesson."""
+    ensure_navigation()
     st.title(t(f"{slug}.title"))
     st.caption(t(f"{slug}.promise"))
 

@@ -1,0 +1,127 @@
+"""AppTest of the convolution lesson: figure values, widgets, presets, URL state, bad input, both languages."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlcore import conv
+from tests.support import all_text, figures, open_page
+from ui.i18n import strings
+
+PAGE = "pages/convolution.py"
+
+
+def _slide(at) -> dict:
+    return next(f for f in figures(at) if f.get("frames") and len(f["data"]) == 7)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_default_animation_shows_torch_output_and_one_frame_per_output_cell(lang):
+    at = open_page(PAGE, lang)
+    assert not at.exception and not at.error
+    fig = _slide(at)
+    x = conv.make_input("random", 6, 0)
+    w = conv.make_kernel("random", 3, 0)
+    expected = F.conv2d(x[None, None], w[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(fig["data"][3]["z"], expected)           # the output heatmap
+    np.testing.assert_allclose(fig["data"][0]["z"], x.numpy())          # the (unpadded) input
+    assert len(fig["frames"]) == 16                                      # 4 x 4 output cells
+    last = fig["frames"][-1]["data"]
+    assert int(np.asarray(last[1]["z"]).sum()) == 16                    # every cell revealed at the end
+    assert strings(lang)["convolution.fig.slide_title"] in fig["layout"]["title"]["text"]
+
+
+def test_stride_padding_dilation_change_the_output_and_taps():
+    at = open_page(PAGE, "en")
+    at.number_input(key="convolution.size").set_value(9).run()
+    at.number_input(key="convolution.padding").set_value(1).run()
+    at.number_input(key="convolution.stride").set_value(2).run()
+    at.number_input(key="convolution.dilation").set_value(2).run()
+    assert not at.exception and not at.error
+    fig = _slide(at)
+    assert np.asarray(fig["data"][3]["z"]).shape == (4, 4)               # floor((9+2-5)/2)+1
+    taps_x = np.asarray(fig["frames"][0]["data"][0]["x"])
+    assert sorted(set(taps_x.tolist())) == [0, 2, 4]                    # holes of dilation 2
+    assert "= 4$" in all_text(at)                                        # the formula line, filled in
+
+
+def test_transposed_tab_matches_conv_transpose2d_and_says_so():
+    at = open_page(PAGE, "en", query={"convolution.size": "4", "convolution.stride": "2",
+                                       "convolution.padding": "1", "convolution.output_padding": "1"})
+    assert not at.exception and not at.error
+    direct = next(f for f in figures(at) if len(f["data"]) == 4 and not f.get("frames"))
+    x = conv.make_input("random", 4, 0)
+    w = conv.make_kernel("random", 3, 0)
+    ref = F.conv_transpose2d(x[None, None], w[None, None], stride=2, padding=1, output_padding=1)[0, 0]
+    np.testing.assert_allclose(direct["data"][3]["z"], ref.numpy(), atol=1e-5)
+    np.testing.assert_allclose(direct["data"][2]["z"], ref.numpy(), atol=1e-5)
+    assert np.asarray(direct["data"][3]["z"]).shape == (8, 8)
+    assert "PyTorch" not in " ".join(e.value for e in at.error)
+    assert ": yes." in all_text(at)
+
+
+def test_matrix_tab_checks_are_at_machine_precision():
+    at = open_page(PAGE, "en")
+    df = at.dataframe[0].value
+    assert len(df) == 3 and float(df.iloc[:, 1].max()) < 1e-9
+    mat = next(f for f in figures(at) if "C" in f["layout"]["title"]["text"] and len(f["data"]) == 1)
+    assert np.asarray(mat["data"][0]["z"]).shape == (16, 36)
+
+
+def test_kernel_too_big_and_bad_output_padding_give_messages_not_exceptions():
+    at = open_page(PAGE, "zh", query={"convolution.size": "3", "convolution.k": "7"})
+    assert not at.exception
+    assert any("输出将为空" in e.value for e in at.error)
+    at = open_page(PAGE, "en", query={"convolution.output_padding": "2"})
+    assert not at.exception
+    assert any("Output padding must be smaller" in e.value for e in at.error)
+    assert _slide(at)  # the sliding view still works
+
+
+def test_checkerboard_preset_sets_k3_s2_and_overlap_counts_alternate():
+    at = open_page(PAGE, "en")
+    at.button(key="convolution.preset_btn.checker").click().run()
+    assert not at.exception
+    assert at.session_state["convolution.k"] == 3 and at.session_state["convolution.stride"] == 2
+    overlap = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("How many input cells"))
+    z = np.asarray(overlap["data"][0]["z"])
+    np.testing.assert_array_equal(z, conv.overlap_counts(6, 6, 3, 2).numpy())
+    assert any("checkerboard" in i.value for i in at.info)
+
+
+def test_url_state_round_trips_and_bad_values_fall_back_with_a_note():
+    at = open_page(PAGE, "en", query={"convolution.stride": "2", "convolution.k": "banana",
+                                       "convolution.source": "<script>"})
+    assert not at.exception
+    assert at.session_state["convolution.stride"] == 2
+    assert at.session_state["convolution.k"] == 3 and at.session_state["convolution.source"] == "random"
+    assert any("convolution.k" in w.value and "convolution.source" in w.value for w in at.warning)
+    assert at.query_params.get("convolution.stride") == "2"
+
+
+def test_typed_source_shows_an_editor_and_classic_filters_change_the_feature_map():
+    at = open_page(PAGE, "en")
+    at.selectbox(key="convolution.source").set_value("typed").run()
+    assert not at.exception and len(at.get("arrow_data_frame")) + len(at.dataframe) >= 1
+    at.selectbox(key="convolution.filter").set_value("edge").run()
+    maps = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Feature maps"))
+    grey = conv.grey_photo(96)
+    ref = F.conv2d(grey[None, None], conv.classic_kernels()["edge"][None, None], padding=1)[0, 0]
+    np.testing.assert_allclose(maps["data"][1]["z"], ref.numpy(), atol=1e-5)
+    assert len(maps["data"]) == 2 + 4   # grey, filtered, four random channels
+
+
+def test_cost_calculator_reports_the_separable_ratio():
+    at = open_page(PAGE, "en")
+    at.number_input(key="convolution.cost_m").set_value(256).run()
+    df = at.dataframe[-1].value
+    ratio = float(df.iloc[-1, -1])
+    assert ratio == pytest.approx(1 / 256 + 1 / 9)
+    at.number_input(key="convolution.cost_g").set_value(3).run()
+    assert not at.exception and any("Groups" in w.value for w in at.warning)
+
+
+def test_torch_reference_for_default_kernel_is_integer_valued():
+    w = conv.make_kernel("random", 3, 0)
+    assert torch.equal(w, w.round())

@@ -1,0 +1,167 @@
+"""Figures of the convolution lesson: the sliding-window animation, transposed convolution
+two ways, the matrix view, checkerboard overlaps and feature maps. Data in, go.Figure out."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures.common import DIVERGING, animation_controls, base_layout, with_frames
+
+CURTAIN = [[0.0, "rgba(250,250,250,0.92)"], [1.0, "rgba(250,250,250,0.0)"]]
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"
+
+
+def _cell_text(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(_fmt)(a) if a.size <= 900 else np.full(a.shape, "")
+
+
+def _heatmap(z: np.ndarray, *, text: bool = True, colorscale: str = DIVERGING, zmid: float | None = 0.0,
+             showscale: bool = False, name: str = "") -> go.Heatmap:
+    z = np.asarray(z, dtype=np.float32)
+    kw = {"zmid": zmid} if zmid is not None else {}
+    return go.Heatmap(z=z, text=_cell_text(z) if text else None, texttemplate="%{text}" if text else None,
+                      colorscale=colorscale, showscale=showscale, xgap=1, ygap=1, name=name,
+                      hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kw)
+
+
+def _square(r: float, c: float, h: float, w: float) -> tuple[list[float], list[float]]:
+    """Outline of cells [r, r+h) x [c, c+w) in heatmap coordinates (cell centres at integers)."""
+    y0, y1, x0, x1 = r - 0.5, r + h - 0.5, c - 0.5, c + w - 0.5
+    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+
+
+def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, rows: np.ndarray,
+                   cols: np.ndarray, products: np.ndarray, pad: int, *, titles: tuple[str, str], title: str,
+                   equation: str, play: str, pause: str, step: str) -> go.Figure:
+    """Input (zero border shaded) with the kernel's taps, output being written cell by cell.
+
+    rows, cols, products: (Ho, Wo, k, k) from ``dlcore.conv.conv2d_trace``; one frame per
+    output cell, in reading order; ``equation`` is a format string with {r}, {c}, {terms}, {y}.
+    """
+    ho, wo, k, _ = rows.shape
+    hp, wp = padded.shape
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08,
+                        column_widths=[hp / (hp + wo), wo / (hp + wo)] if hp + wo else None)
+    fig.add_trace(_heatmap(padded, colorscale="Blues", zmid=None), 1, 1)                      # 0 input
+    border = np.zeros_like(padded, dtype=np.uint8)
+    if pad:
+        border[:pad, :] = border[-pad:, :] = border[:, :pad] = border[:, -pad:] = 1
+    fig.add_trace(go.Heatmap(z=border, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(120,120,120,0.25)"]],
+                             showscale=False, hoverinfo="skip"), 1, 1)                          # 1 zero border
+    fig.add_trace(go.Scatter(x=cols[0, 0].ravel(), y=rows[0, 0].ravel(), mode="markers",
+                             marker={"symbol": "square-open", "size": 22, "line": {"width": 3, "color": "#E69F00"}},
+                             hoverinfo="skip", showlegend=False), 1, 1)                        # 2 taps
+    fig.add_trace(_heatmap(output), 1, 2)                                                     # 3 output
+    fig.add_trace(go.Heatmap(z=np.zeros_like(output, dtype=np.uint8), colorscale=CURTAIN, zmin=0, zmax=1,
+                             showscale=False, hoverinfo="skip"), 1, 2)                        # 4 curtain
+    sx, sy = _square(0, 0, 1, 1)
+    fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", line={"color": "#E69F00", "width": 4},
+                             hoverinfo="skip", showlegend=False), 1, 2)                        # 5 current cell
+    first = equation.format(r=0, c=0, terms=_terms(products[0, 0]), y=_fmt(output[0, 0]))
+    fig.add_trace(go.Scatter(x=[-0.5], y=[hp - 0.3], mode="text", text=[first], textposition="bottom right",
+                             textfont={"family": "monospace", "size": 13}, cliponaxis=False,
+                             hoverinfo="skip", showlegend=False), 1, 1)                        # 6 equation
+    frames, names = [], []
+    revealed = np.zeros((ho, wo), dtype=np.uint8)
+    for r in range(ho):
+        for c in range(wo):
+            revealed[r, c] = 1
+            sx, sy = _square(r, c, 1, 1)
+            name = f"{r},{c}"
+            names.append(name)
+            text = equation.format(r=r, c=c, terms=_terms(products[r, c]), y=_fmt(output[r, c]))
+            frames.append({
+                "name": name, "traces": [2, 4, 5, 6],
+                "data": [{"type": "scatter", "x": cols[r, c].ravel(), "y": rows[r, c].ravel()},
+                         {"type": "heatmap", "z": revealed.copy()},
+                         {"type": "scatter", "x": sx, "y": sy},
+                         {"type": "scatter", "text": [text]}]})
+    _square_cells(fig, 2)
+    fig.layout.yaxis.update(autorange=False, range=[hp + 1.5, -0.5])  # room for the equation below the input
+    base_layout(fig, title, height=560)
+    fig = animation_controls(fig, names, play=play, pause=pause, step_label=step, duration_ms=350)
+    return with_frames(fig, frames)
+
+
+def _terms(products: np.ndarray, most: int = 12) -> str:
+    """'a + b + c …' for the multiply-add terms at one output position."""
+    terms = products.ravel()
+    shown = [_fmt(t) if t >= 0 else f"({_fmt(t)})" for t in terms[:most]]
+    return " + ".join(shown) + (" + …" if terms.size > most else "")
+
+
+def transposed_stamping(x: np.ndarray, stamps: np.ndarray, canvas: np.ndarray, pad: int, *, title: str,
+                        play: str, pause: str, step: str) -> go.Figure:
+    """Scatter view: the canvas accumulating input cell (a, b)'s stamp x[a, b] * w, frame by frame;
+    the dashed box is what remains after cropping ``pad`` from each side."""
+    h, w = x.shape
+    n_h, n_w = canvas.shape
+    zmax = float(np.abs(canvas).max()) or 1.0
+    fig = go.Figure(_heatmap(np.zeros_like(canvas)))
+    fig.data[0].update(zmin=-zmax, zmax=zmax, zmid=None)
+    bx, by = _square(pad, pad, n_h - 2 * pad, n_w - 2 * pad)
+    fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line={"dash": "dash", "color": "#000"}, hoverinfo="skip",
+                             showlegend=False))
+    frames, names, acc = [], [], np.zeros_like(canvas)
+    for a in range(h):
+        for b in range(w):
+            acc = acc + stamps[a, b]
+            names.append(f"{a},{b}")
+            frames.append({"name": names[-1], "traces": [0],
+                           "data": [{"type": "heatmap", "z": acc.astype(np.float32), "text": _cell_text(acc)}]})
+    _square_cells(fig, 1)
+    base_layout(fig, title, height=480)
+    fig = animation_controls(fig, names, play=play, pause=pause, step_label=step, duration_ms=500)
+    return with_frames(fig, frames)
+
+
+def grids(panels: list[tuple[str, np.ndarray]], *, title: str, text: bool = True, colorscale: str = DIVERGING,
+          zmid: float | None = 0.0, height: int = 360) -> go.Figure:
+    """Side-by-side heatmaps with their own titles (e.g. scatter view | direct view | torch)."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.05)
+    for i, (_, z) in enumerate(panels, start=1):
+        fig.add_trace(_heatmap(z, text=text, colorscale=colorscale, zmid=zmid), 1, i)
+    _square_cells(fig, len(panels))
+    return base_layout(fig, title, height=height)
+
+
+def matrix(c: np.ndarray, *, title: str, x: str, y: str) -> go.Figure:
+    """The convolution matrix C (rows: output cells, columns: input cells); zeros left blank."""
+    z = np.where(c == 0, np.nan, c).astype(np.float32)
+    fig = go.Figure(go.Heatmap(z=z, colorscale=DIVERGING, zmid=0, xgap=0.5, ygap=0.5,
+                               hovertemplate="out %{y}, in %{x}: %{z}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return base_layout(fig, title, x=x, y=y, height=460)
+
+
+def images(panels: list[tuple[str, np.ndarray]], *, title: str, cols: int = 4, height_per_row: int = 220,
+           colorscale: str = "gray", symmetric: bool = False) -> go.Figure:
+    """A grid of greyscale images (feature maps); ``symmetric`` centres the colour scale on 0."""
+    n = len(panels)
+    rows = (n + cols - 1) // cols
+    fig = make_subplots(rows=rows, cols=min(cols, n), subplot_titles=[p[0] for p in panels],
+                        horizontal_spacing=0.02, vertical_spacing=0.08)
+    for i, (_, z) in enumerate(panels):
+        z = np.asarray(z, dtype=np.float32)
+        lim = float(np.abs(z).max()) or 1.0
+        kw = {"zmin": -lim, "zmax": lim} if symmetric else {}
+        fig.add_trace(go.Heatmap(z=z, colorscale=DIVERGING if symmetric else colorscale, showscale=False,
+                                 hoverinfo="skip", **kw), i // cols + 1, i % cols + 1)
+    _square_cells(fig, n)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    return base_layout(fig, title, height=max(300, rows * height_per_row + 80))
+
+
+def _square_cells(fig: go.Figure, n: int) -> None:
+    """Square pixels, row 0 at the top, in each of the first ``n`` subplots."""
+    for i in range(1, n + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"yaxis{suffix}"].update(autorange="reversed", scaleanchor=f"x{suffix}", showgrid=False,
+                                            zeroline=False, constrain="domain")
+        fig.layout[f"xaxis{suffix}"].update(showgrid=False, zeroline=False, constrain="domain")
