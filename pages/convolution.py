@@ -71,7 +71,9 @@ def _formula_line() -> str:
 
 
 st.markdown(_formula_line())
-tabs = st.tabs([t(f"convolution.tabs.{name}") for name in ("slide", "transposed", "matrix", "checker", "channels")])
+TAB_NAMES = ("slide", "transposed", "matrix", "checker", "channels")
+# Stateful tabs: only the open tab's content runs, so a rerun pays for one view, not five.
+tabs = st.tabs([t(f"convolution.tabs.{name}") for name in TAB_NAMES], key="convolution.tab", on_change="rerun")
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
@@ -111,83 +113,88 @@ labels = (t("convolution.fig.padded_input"), t("convolution.fig.output"), t("con
           t("convolution.fig.equation"), t("convolution.fig.play"), t("convolution.fig.pause"),
           t("convolution.fig.position"))
 valid_conv = d * (k - 1) + 1 <= n + 2 * p
-with tabs[0]:
-    if valid_conv:
-        st.plotly_chart(slide_figure(x.numpy(), w.numpy(), s, p, d, labels), key="convolution.slide_fig")
-        st.caption(t("convolution.notice.slide"))
-    else:
-        st.error(t("convolution.too_big", span=d * (k - 1) + 1, padded=n + 2 * p))
-with tabs[1]:
-    xs = x[:SMALL, :SMALL].contiguous()
-    try:
-        tv = transposed(xs.numpy(), w.numpy(), s, p, d, op)
-    except ValueError as e:
-        st.error(t("convolution.bad_transposed", s=s, d=d, op=op, why=str(e)))
-    else:
-        st.plotly_chart(figs.transposed_stamping(xs.numpy(), tv["stamps"], tv["canvas"], p,
-                                                 title=t("convolution.fig.scatter_title"), play=labels[4],
-                                                 pause=labels[5], step=t("convolution.fig.input_cell")),
-                        key="convolution.scatter_fig")
-        st.plotly_chart(figs.grids([(t("convolution.fig.spread_input"), tv["spread"]),
-                                    (t("convolution.fig.flipped_kernel"), tv["flipped"]),
-                                    (t("convolution.fig.direct_result"), tv["direct"]),
-                                    (t("convolution.fig.torch_result"), tv["torch"])],
-                                   title=t("convolution.fig.direct_title")), key="convolution.direct_fig")
-        same = bool(np.allclose(tv["scatter"], tv["torch"]) and np.allclose(tv["direct"], tv["torch"]))
-        st.caption(t("convolution.notice.transposed", n=xs.shape[0], same=t(f"convolution.{'yes' if same else 'no'}")))
-with tabs[2]:
-    xs = x[:SMALL, :SMALL].contiguous()
-    if d * (k - 1) + 1 > xs.shape[0] + 2 * p:
-        st.error(t("convolution.too_big", span=d * (k - 1) + 1, padded=xs.shape[0] + 2 * p))
-    else:
-        mv = matrix_view(xs.numpy(), w.numpy(), s, p, d, seed)
-        st.plotly_chart(figs.matrix(mv["matrix"], title=t("convolution.fig.matrix_title", r=mv["matrix"].shape[0],
-                                                          c=mv["matrix"].shape[1]),
-                                    x=t("convolution.fig.matrix_x"), y=t("convolution.fig.matrix_y")),
-                        key="convolution.matrix_fig")
-        st.dataframe(pd.DataFrame({t("convolution.check.what"): [t(f"convolution.check.c{i}") for i in range(3)],
-                                   t("convolution.check.error"): mv["errors"]}), hide_index=True)
-with tabs[3]:
-    up = conv.upsample_x2(conv.smooth_image())
-    st.plotly_chart(figs.grids([(t("convolution.fig.overlaps", k=k, s=s), conv.overlap_counts(6, 6, k, s).numpy())],
-                               title=t("convolution.fig.overlap_title"), colorscale="Blues", zmid=None),
-                    key="convolution.overlap_fig")
-    st.plotly_chart(figs.images([(t("convolution.fig.up_k3"), up.transposed_k3.numpy()),
-                                 (t("convolution.fig.up_k4"), up.transposed_k4.numpy()),
-                                 (t("convolution.fig.up_resize"), up.resize_conv.numpy())],
-                                title=t("convolution.fig.upsample_title"), cols=3, height_per_row=320),
-                    key="convolution.upsample_fig")
-    st.caption(t("convolution.notice.checker"))
-with tabs[4]:
-    f1, f2 = st.columns(2)
-    f1.selectbox(t("convolution.filter"), list(filters), key="convolution.filter", format_func=filters.get)
-    f2.slider(t("convolution.channels"), 1, 8, key="convolution.channels")
-    rgb = conv.rgb_photo(96)
-    grey = conv.to_grey(rgb)
-    filtered = conv.feature_maps(grey[None], conv.classic_kernels()[v["filter"]][None, None])[0]
-    maps = conv.feature_maps(rgb, conv.random_layer(3, v["channels"], 3, seed))
-    st.plotly_chart(figs.images([(t("convolution.fig.grey"), grey.numpy()),
-                                 (filters[v["filter"]], filtered.numpy())]
-                                + [(t("convolution.fig.channel", i=i + 1), m.numpy()) for i, m in enumerate(maps)],
-                                title=t("convolution.fig.maps_title"), cols=5), key="convolution.maps_fig")
-    st.caption(t("convolution.notice.channels", luma=", ".join(map(str, conv.LUMA))))
-    st.markdown(f"**{t('convolution.cost.title')}**")
-    q = st.columns(6)
-    dims = [q[i].number_input(t(f"convolution.cost.{name}"), lo, hi, default, step=1, key=f"convolution.cost_{name}")
-            for i, (name, lo, hi, default) in enumerate([("h", 1, 512, 56), ("w", 1, 512, 56), ("n", 1, 2048, 64),
-                                                          ("m", 1, 2048, 128), ("k", 1, 11, 3), ("g", 1, 64, 4)])]
-    h, wd, cin, cout, kk, g = (int(z) for z in dims)
-    rows = [conv.conv_cost(h, wd, cin, cout, kk, kind, g) for kind in ("standard", "depthwise", "pointwise", "separable")]
-    if cin % g == 0 and cout % g == 0:
-        rows.insert(1, conv.conv_cost(h, wd, cin, cout, kk, "grouped", g))
-    else:
-        st.warning(t("convolution.cost.bad_groups", g=g, n=cin, m=cout))
-    st.dataframe(pd.DataFrame({t("convolution.cost.kind"): [t(f"convolution.cost.{r.kind}") for r in rows],
-                               t("convolution.cost.params"): [r.params for r in rows],
-                               t("convolution.cost.madds"): [r.mult_adds for r in rows],
-                               t("convolution.cost.ratio"): [r.mult_adds / rows[0].mult_adds for r in rows]}),
-                 hide_index=True)
-    st.caption(t("convolution.notice.cost", m=cout, k=kk, ratio=1 / cout + 1 / kk**2))
+if tabs[0].open:
+    with tabs[0]:
+        if valid_conv:
+            st.plotly_chart(slide_figure(x.numpy(), w.numpy(), s, p, d, labels), key="convolution.slide_fig")
+            st.caption(t("convolution.notice.slide"))
+        else:
+            st.error(t("convolution.too_big", span=d * (k - 1) + 1, padded=n + 2 * p))
+if tabs[1].open:
+    with tabs[1]:
+        xs = x[:SMALL, :SMALL].contiguous()
+        try:
+            tv = transposed(xs.numpy(), w.numpy(), s, p, d, op)
+        except ValueError as e:
+            st.error(t("convolution.bad_transposed", s=s, d=d, op=op, why=str(e)))
+        else:
+            st.plotly_chart(figs.transposed_stamping(xs.numpy(), tv["stamps"], tv["canvas"], p,
+                                                     title=t("convolution.fig.scatter_title"), play=labels[4],
+                                                     pause=labels[5], step=t("convolution.fig.input_cell")),
+                            key="convolution.scatter_fig")
+            st.plotly_chart(figs.grids([(t("convolution.fig.spread_input"), tv["spread"]),
+                                        (t("convolution.fig.flipped_kernel"), tv["flipped"]),
+                                        (t("convolution.fig.direct_result"), tv["direct"]),
+                                        (t("convolution.fig.torch_result"), tv["torch"])],
+                                       title=t("convolution.fig.direct_title")), key="convolution.direct_fig")
+            same = bool(np.allclose(tv["scatter"], tv["torch"]) and np.allclose(tv["direct"], tv["torch"]))
+            st.caption(t("convolution.notice.transposed", n=xs.shape[0], same=t(f"convolution.{'yes' if same else 'no'}")))
+if tabs[2].open:
+    with tabs[2]:
+        xs = x[:SMALL, :SMALL].contiguous()
+        if d * (k - 1) + 1 > xs.shape[0] + 2 * p:
+            st.error(t("convolution.too_big", span=d * (k - 1) + 1, padded=xs.shape[0] + 2 * p))
+        else:
+            mv = matrix_view(xs.numpy(), w.numpy(), s, p, d, seed)
+            st.plotly_chart(figs.matrix(mv["matrix"], title=t("convolution.fig.matrix_title", r=mv["matrix"].shape[0],
+                                                              c=mv["matrix"].shape[1]),
+                                        x=t("convolution.fig.matrix_x"), y=t("convolution.fig.matrix_y")),
+                            key="convolution.matrix_fig")
+            st.dataframe(pd.DataFrame({t("convolution.check.what"): [t(f"convolution.check.c{i}") for i in range(3)],
+                                       t("convolution.check.error"): mv["errors"]}), hide_index=True)
+if tabs[3].open:
+    with tabs[3]:
+        up = conv.upsample_x2(conv.smooth_image())
+        st.plotly_chart(figs.grids([(t("convolution.fig.overlaps", k=k, s=s), conv.overlap_counts(6, 6, k, s).numpy())],
+                                   title=t("convolution.fig.overlap_title"), colorscale="Blues", zmid=None),
+                        key="convolution.overlap_fig")
+        st.plotly_chart(figs.images([(t("convolution.fig.up_k3"), up.transposed_k3.numpy()),
+                                     (t("convolution.fig.up_k4"), up.transposed_k4.numpy()),
+                                     (t("convolution.fig.up_resize"), up.resize_conv.numpy())],
+                                    title=t("convolution.fig.upsample_title"), cols=3, height_per_row=320),
+                        key="convolution.upsample_fig")
+        st.caption(t("convolution.notice.checker"))
+if tabs[4].open:
+    with tabs[4]:
+        f1, f2 = st.columns(2)
+        f1.selectbox(t("convolution.filter"), list(filters), key="convolution.filter", format_func=filters.get)
+        f2.slider(t("convolution.channels"), 1, 8, key="convolution.channels")
+        rgb = conv.rgb_photo(96)
+        grey = conv.to_grey(rgb)
+        filtered = conv.feature_maps(grey[None], conv.classic_kernels()[v["filter"]][None, None])[0]
+        maps = conv.feature_maps(rgb, conv.random_layer(3, v["channels"], 3, seed))
+        st.plotly_chart(figs.images([(t("convolution.fig.grey"), grey.numpy()),
+                                     (filters[v["filter"]], filtered.numpy())]
+                                    + [(t("convolution.fig.channel", i=i + 1), m.numpy()) for i, m in enumerate(maps)],
+                                    title=t("convolution.fig.maps_title"), cols=5), key="convolution.maps_fig")
+        st.caption(t("convolution.notice.channels", luma=", ".join(map(str, conv.LUMA))))
+        st.markdown(f"**{t('convolution.cost.title')}**")
+        q = st.columns(6)
+        dims = [q[i].number_input(t(f"convolution.cost.{name}"), lo, hi, default, step=1, key=f"convolution.cost_{name}")
+                for i, (name, lo, hi, default) in enumerate([("h", 1, 512, 56), ("w", 1, 512, 56), ("n", 1, 2048, 64),
+                                                              ("m", 1, 2048, 128), ("k", 1, 11, 3), ("g", 1, 64, 4)])]
+        h, wd, cin, cout, kk, g = (int(z) for z in dims)
+        rows = [conv.conv_cost(h, wd, cin, cout, kk, kind, g) for kind in ("standard", "depthwise", "pointwise", "separable")]
+        if cin % g == 0 and cout % g == 0:
+            rows.insert(1, conv.conv_cost(h, wd, cin, cout, kk, "grouped", g))
+        else:
+            st.warning(t("convolution.cost.bad_groups", g=g, n=cin, m=cout))
+        st.dataframe(pd.DataFrame({t("convolution.cost.kind"): [t(f"convolution.cost.{r.kind}") for r in rows],
+                                   t("convolution.cost.params"): [r.params for r in rows],
+                                   t("convolution.cost.madds"): [r.mult_adds for r in rows],
+                                   t("convolution.cost.ratio"): [r.mult_adds / rows[0].mult_adds for r in rows]}),
+                     hide_index=True)
+        st.caption(t("convolution.notice.cost", m=cout, k=kk, ratio=1 / cout + 1 / kk**2))
 
 lesson.presets(bound, [
     lesson.Preset("same", {"size": 7, "k": 3, "stride": 1, "padding": 1, "dilation": 1, "output_padding": 0}),

@@ -12,6 +12,12 @@ from ui.i18n import strings
 PAGE = "pages/convolution.py"
 
 
+def _tab(at, name: str, lang: str = "en"):
+    """Open one of the lesson's stateful tabs (only the open tab's content is computed)."""
+    at.session_state["convolution.tab"] = strings(lang)[f"convolution.tabs.{name}"]
+    return at.run()
+
+
 def _slide(at) -> dict:
     return next(f for f in figures(at) if f.get("frames") and len(f["data"]) == 7)
 
@@ -49,6 +55,7 @@ def test_stride_padding_dilation_change_the_output_and_taps():
 def test_transposed_tab_matches_conv_transpose2d_and_says_so():
     at = open_page(PAGE, "en", query={"convolution.size": "4", "convolution.stride": "2",
                                        "convolution.padding": "1", "convolution.output_padding": "1"})
+    _tab(at, "transposed")
     assert not at.exception and not at.error
     direct = next(f for f in figures(at) if len(f["data"]) == 4 and not f.get("frames"))
     x = conv.make_input("random", 4, 0)
@@ -62,7 +69,7 @@ def test_transposed_tab_matches_conv_transpose2d_and_says_so():
 
 
 def test_matrix_tab_checks_are_at_machine_precision():
-    at = open_page(PAGE, "en")
+    at = _tab(open_page(PAGE, "en"), "matrix")
     df = at.dataframe[0].value
     assert len(df) == 3 and float(df.iloc[:, 1].max()) < 1e-9
     mat = next(f for f in figures(at) if "C" in f["layout"]["title"]["text"] and len(f["data"]) == 1)
@@ -75,12 +82,14 @@ def test_kernel_too_big_and_bad_output_padding_give_messages_not_exceptions():
     assert any("输出将为空" in e.value for e in at.error)
     at = open_page(PAGE, "en", query={"convolution.output_padding": "2"})
     assert not at.exception
-    assert any("Output padding must be smaller" in e.value for e in at.error)
+    assert "Output padding must be smaller" in all_text(at)  # in the formula line
     assert _slide(at)  # the sliding view still works
+    _tab(at, "transposed")
+    assert not at.exception and any("Output padding must be smaller" in e.value for e in at.error)
 
 
 def test_checkerboard_preset_sets_k3_s2_and_overlap_counts_alternate():
-    at = open_page(PAGE, "en")
+    at = _tab(open_page(PAGE, "en"), "checker")
     at.button(key="convolution.preset_btn.checker").click().run()
     assert not at.exception
     assert at.session_state["convolution.k"] == 3 and at.session_state["convolution.stride"] == 2
@@ -104,6 +113,7 @@ def test_typed_source_shows_an_editor_and_classic_filters_change_the_feature_map
     at = open_page(PAGE, "en")
     at.selectbox(key="convolution.source").set_value("typed").run()
     assert not at.exception and len(at.get("arrow_data_frame")) + len(at.dataframe) >= 1
+    _tab(at, "channels")
     at.selectbox(key="convolution.filter").set_value("edge").run()
     maps = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Feature maps"))
     grey = conv.grey_photo(96)
@@ -113,15 +123,22 @@ def test_typed_source_shows_an_editor_and_classic_filters_change_the_feature_map
 
 
 def test_cost_calculator_reports_the_separable_ratio():
-    at = open_page(PAGE, "en")
+    at = _tab(open_page(PAGE, "zh"), "channels", "zh")
     at.number_input(key="convolution.cost_m").set_value(256).run()
     df = at.dataframe[-1].value
     ratio = float(df.iloc[-1, -1])
     assert ratio == pytest.approx(1 / 256 + 1 / 9)
     at.number_input(key="convolution.cost_g").set_value(3).run()
-    assert not at.exception and any("Groups" in w.value for w in at.warning)
+    assert not at.exception and any("分组数" in w.value for w in at.warning)
 
 
 def test_torch_reference_for_default_kernel_is_integer_valued():
     w = conv.make_kernel("random", 3, 0)
     assert torch.equal(w, w.round())
+
+
+def test_only_the_open_tab_is_computed():
+    at = open_page(PAGE, "en")
+    assert len(figures(at)) == 1          # the sliding window only
+    _tab(at, "checker")
+    assert len(figures(at)) == 2          # overlap counts + upsampling
