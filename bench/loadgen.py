@@ -54,6 +54,7 @@ class Sample:
     seconds: float
     ok: bool
     error: str = ""
+    handled: str = ""               # a translated st.error the page showed for a bad setting (not a failure)
 
 
 def _widget_from_element(el) -> Widget | None:
@@ -74,7 +75,7 @@ def _widget_from_element(el) -> Widget | None:
         w = el.number_input
         lo = w.min if w.has_min else (w.default - 10)
         hi = w.max if w.has_max else (w.default + 10)
-        return Widget(w.id, "number", lo=lo, hi=hi, step=w.step or 1.0, is_int=w.data_type == 1)
+        return Widget(w.id, "number", lo=lo, hi=hi, step=w.step or 1.0, is_int=w.data_type == 0)
     if kind == "button" and not el.button.is_form_submitter:
         return Widget(el.button.id, "button")
     return None
@@ -139,22 +140,22 @@ class Student:
             cs.widget_states.widgets.append(changed)
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
-        error = ""
+        error = handled = ""
         seen: dict[str, Widget] = {}
         while True:
             raw = await asyncio.wait_for(ws.recv(), timeout=RUN_TIMEOUT_S)
             fm = ForwardMsg()
             fm.ParseFromString(raw)
             which = fm.WhichOneof("type")
-            if which == "new_session" and not self.page_hash:
-                self.page_hash = fm.new_session.page_script_hash
+            if which == "navigation":   # st.navigation resolved the page: stay on it from now on
+                self.page_hash = fm.navigation.page_script_hash
             elif which == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 el = fm.delta.new_element
                 etype = el.WhichOneof("type")
                 if etype == "exception":
                     error = f"exception: {el.exception.type}: {el.exception.message[:120]}"
-                elif etype == "alert" and el.alert.format == 1:   # st.error: a handled problem
-                    error = error or f"st.error: {el.alert.body[:120]}"
+                elif etype == "alert" and el.alert.format == 1:   # st.error: a validated, handled problem
+                    handled = el.alert.body[:80]
                 w = _widget_from_element(el)
                 if w is not None and f"-{self.prefix}." in w.id:
                     seen[w.id] = w
@@ -173,7 +174,7 @@ class Student:
             self.widgets = seen
         if changed is not None and not getattr(changed, "trigger_value", False):
             self.states[changed.id] = changed
-        self.samples.append(Sample(self.page, kind, dt, not error, error))
+        self.samples.append(Sample(self.page, kind, dt, not error, error, handled))
 
     async def run(self, until: float) -> None:
         import websockets
@@ -302,6 +303,7 @@ def report(result: dict, students: int, duration: float) -> dict:
             "interactions": len(inter), "p50_s": _pct(inter, 0.5), "p95_s": _pct(inter, 0.95),
             "max_s": max(inter) if inter else float("nan"), "open_p95_s": _pct(opens, 0.95),
             "errors": sum(not s.ok for s in xs),
+            "handled_messages": sum(bool(s.handled) for s in xs),
             "error_examples": sorted({s.error for s in xs if not s.ok})[:3],
         }
     total = [s for s in samples if s.kind not in ("connection",)]
@@ -331,10 +333,11 @@ def report(result: dict, students: int, duration: float) -> dict:
 
 def print_report(r: dict) -> None:
     print(f"\n{r['students']} students, {r['duration_s']:.0f} s, {r['requests']} requests, {r['errors']} errors")
-    print(f"{'page':<18} {'n':>5} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'open95':>7} {'err':>4}")
+    print(f"{'page':<18} {'n':>5} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'open95':>7} {'err':>4} {'msg':>4}")
     for page, p in r["pages"].items():
         print(f"{page:<18} {p['interactions']:>5} {p['p50_s']:>7.3f} {p['p95_s']:>7.3f} {p['max_s']:>7.3f} "
-              f"{p['open_p95_s']:>7.3f} {p['errors']:>4}  {'; '.join(p['error_examples'])}")
+              f"{p['open_p95_s']:>7.3f} {p['errors']:>4} {p['handled_messages']:>4}  {'; '.join(p['error_examples'])}")
+    print("(err: exceptions, timeouts, lost connections; msg: translated messages for invalid settings)")
     if "rss_peak_mb" in r:
         print(f"server RSS: start {r['rss_start_mb']:.0f} MB, after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
               f"peak {r['rss_peak_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB "

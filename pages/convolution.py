@@ -8,6 +8,7 @@ import torch
 from dlcore import conv
 from ui import lesson
 from ui.figures import convolution as figs
+from ui.figures.common import freeze, thaw
 from ui.grid_input import grid_editor
 from ui.i18n import t
 from ui.state import Param, bind, global_seed, sync_url
@@ -79,9 +80,9 @@ tabs = st.tabs([t(f"convolution.tabs.{name}") for name in TAB_NAMES], key="convo
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def slide_figure(xa: np.ndarray, wa: np.ndarray, s: int, p: int, d: int, labels: tuple):
     tr = conv.conv2d_trace(torch.from_numpy(xa), torch.from_numpy(wa), stride=s, padding=p, dilation=d)
-    return figs.sliding_window(tr.padded.numpy(), wa, tr.output.numpy(), tr.rows.numpy(), tr.cols.numpy(),
-                               tr.products.numpy(), p, titles=labels[:2], title=labels[2], equation=labels[3],
-                               play=labels[4], pause=labels[5], step=labels[6])
+    return freeze(figs.sliding_window(tr.padded.numpy(), wa, tr.output.numpy(), tr.rows.numpy(), tr.cols.numpy(),
+                                      tr.products.numpy(), p, titles=labels[:2], title=labels[2],
+                                      equation=labels[3], play=labels[4], pause=labels[5], step=labels[6]))
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
@@ -116,7 +117,7 @@ valid_conv = d * (k - 1) + 1 <= n + 2 * p
 if tabs[0].open:
     with tabs[0]:
         if valid_conv:
-            st.plotly_chart(slide_figure(x.numpy(), w.numpy(), s, p, d, labels), key="convolution.slide_fig")
+            st.plotly_chart(thaw(slide_figure(x.numpy(), w.numpy(), s, p, d, labels)), key="convolution.slide_fig")
             st.caption(t("convolution.notice.slide"))
         else:
             st.error(t("convolution.too_big", span=d * (k - 1) + 1, padded=n + 2 * p))

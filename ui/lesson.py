@@ -91,9 +91,14 @@ def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
         st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
 
 
+@lru_cache(maxsize=256)
+def _source(obj: Callable[..., Any] | type) -> str:
+    return inspect.getsource(obj)
+
+
 def code_that_ran(*objects: Callable[..., Any] | type) -> None:
     """An expander with the dlcore source of the functions (or classes) the lab called."""
     with st.expander(t("app.lesson.code"), icon=":material/code:"):
         for obj in objects:
             st.caption(f"{obj.__module__}.{obj.__qualname__}")
-            st.code(inspect.getsource(obj), language="python")
+            st.code(_source(obj), language="python")
