@@ -33,9 +33,13 @@ def torch_threads_from_env() -> int:
 @st.cache_resource(show_spinner=False)
 def configure_torch() -> int:
     """Set torch's thread count once per process (cached: every session shares it)."""
+    import gc
+
     from dlcore import device
 
-    return device.set_threads(torch_threads_from_env())
+    n = device.set_threads(torch_threads_from_env())
+    gc.freeze()  # the libraries just imported live for the whole process: keep them out of every GC pass
+    return n
 
 
 def _seed_from_url() -> None:
