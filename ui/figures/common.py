@@ -76,7 +76,7 @@ def with_frames(fig: go.Figure, frames: Sequence[dict]) -> go.Figure:
     The static part of ``fig`` was validated when it was built.
     """
     spec = freeze(fig)
-    spec["frames"] = [_pack(f) for f in frames]
+    spec["frames"] = [pack(f) for f in frames]
     return Prebuilt(spec)
 
 
@@ -84,7 +84,7 @@ _DTYPES = {"float32": "f4", "float64": "f8", "int8": "i1", "uint8": "u1", "int16
            "int32": "i4", "uint32": "u4"}
 
 
-def _pack(obj: Any) -> Any:
+def pack(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         if obj.dtype == np.int64:
             obj = obj.astype(np.int32)
@@ -96,9 +96,9 @@ def _pack(obj: Any) -> Any:
             return out
         return obj.tolist()
     if isinstance(obj, dict):
-        return {k: _pack(v) for k, v in obj.items()}
+        return {k: pack(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_pack(v) for v in obj]
+        return [pack(v) for v in obj]
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
