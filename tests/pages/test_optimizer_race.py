@@ -1,0 +1,165 @@
+"""AppTest of the optimizer race: the race figure holds torch.optim's iterates, widgets and presets
+change it, URL state round-trips, bad formulas and points give translated messages, both languages."""
+
+import numpy as np
+import pytest
+
+from dlcore import optim as O
+from tests.support import all_text, figures, open_page
+from ui.i18n import strings
+
+PAGE = "pages/optimizer_race.py"
+S = "optimizer_race"
+
+
+def _race(at) -> dict:
+    return next(f for f in figures(at) if f.get("frames"))
+
+
+def _head(fig: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The head marker of racer ``name`` in the last animation frame."""
+    i = next(i for i, d in enumerate(fig["data"]) if d.get("name") == name and d.get("mode") == "markers")
+    last = fig["frames"][-1]
+    j = last["traces"].index(i)
+    return np.asarray(last["data"][j]["x"], dtype=float), np.asarray(last["data"][j]["y"], dtype=float)
+
+
+def _tab(at, name: str, lang: str = "en"):
+    at.session_state[f"{S}.tab"] = strings(lang)[f"{S}.tabs.{name}"]
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_default_race_shows_torch_iterates_and_translated_axes(lang):
+    at = open_page(PAGE, lang)
+    assert not at.exception and not at.error
+    fig = _race(at)
+    tr = strings(lang)
+    assert fig["layout"]["title"]["text"] == tr[f"{S}.fig.title"]
+    assert fig["layout"]["xaxis3"]["title"]["text"] == tr[f"{S}.fig.step"]
+    sgd = O.run("quadratic", "sgd", (-2.6, 0.4), 300, lr=0.9)
+    x, y = _head(fig, tr[f"{S}.racer.sgd"])
+    np.testing.assert_allclose([x[0], y[0]], sgd[-1], atol=1e-6)
+    newton_x, _ = _head(fig, tr[f"{S}.racer.newton"])
+    assert abs(newton_x[0]) < 1e-6
+    assert fig["frames"][-1]["name"] == "300"
+    df = at.dataframe[0].value
+    assert df.iloc[0, 0] == tr[f"{S}.racer.newton"]          # Newton reaches the bowl's bottom in one step
+    assert len(df) == 7
+
+
+def test_changing_a_hyperparameter_and_steps_recomputes():
+    at = open_page(PAGE, "en")
+    at.number_input(key=f"{S}.sgd.lr").set_value(0.3).run()
+    at.slider(key=f"{S}.steps").set_value(120).run()
+    assert not at.exception and not at.error
+    fig = _race(at)
+    x, y = _head(fig, "SGD")
+    np.testing.assert_allclose([x[0], y[0]], O.run("quadratic", "sgd", (-2.6, 0.4), 120, lr=0.3)[-1], atol=1e-6)
+    assert fig["frames"][-1]["name"] == "120"
+    assert at.query_params.get(f"{S}.sgd.lr") == "0.3"
+
+
+def test_surface_change_brings_its_start_and_suggested_learning_rates():
+    at = open_page(PAGE, "en")
+    at.selectbox(key=f"{S}.surface").set_value("rosenbrock").run()
+    assert not at.exception and not at.error
+    assert (at.session_state[f"{S}.x0"], at.session_state[f"{S}.y0"]) == (-1.2, 1.0)
+    assert at.session_state[f"{S}.sgd.lr"] == O.SURFACES["rosenbrock"].lr_sgd
+    fig = _race(at)
+    x, y = _head(fig, "Newton")
+    np.testing.assert_allclose([x[0], y[0]], [1.0, 1.0], atol=1e-6)
+    assert fig["layout"]["yaxis2"]["type"] == "log"
+
+
+def test_presets_set_up_their_experiments():
+    at = open_page(PAGE, "zh")
+    at.button(key=f"{S}.preset_btn.saddle").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[f"{S}.surface"] == "saddle"
+    fig = _race(at)
+    tr = strings("zh")
+    _, y_sgd = _head(fig, tr[f"{S}.racer.sgd"])
+    assert abs(y_sgd[0]) < 0.5                                   # SGD still near the ridge
+    assert any(tr[f"{S}.presets.saddle.note"] in i.value for i in at.info)
+    at.button(key=f"{S}.preset_btn.too_large").click().run()
+    assert not at.exception
+    assert any(tr[f"{S}.racer.sgd"] in w.value for w in at.warning)   # "diverged: SGD"
+    board = at.dataframe[0].value
+    assert board.iloc[-1, 0] == tr[f"{S}.racer.sgd"] and "发散" in board.iloc[-1, 1]
+
+
+def test_schedule_and_several_starts():
+    at = open_page(PAGE, "en", query={f"{S}.schedule": "step", f"{S}.step_size": "50", f"{S}.gamma": "0.5",
+                                       f"{S}.more_starts": "1, 1; -1, -2", f"{S}.racers": "sgd,adam"})
+    assert not at.exception and not at.error
+    fig = _race(at)
+    lr = next(d for d in fig["data"] if d.get("xaxis") == "x3" and d.get("mode") == "lines")
+    np.testing.assert_allclose(np.asarray(lr["y"], dtype=float)[[0, 49, 50, 120]], [1, 1, 0.5, 0.25])
+    x, _ = _head(fig, "SGD")
+    assert x.shape == (3,)                                        # one head per start point
+    assert at.dataframe[0].value.iloc[:, -1].tolist()[0].endswith("/3")
+
+
+def test_bad_formula_and_points_give_translated_messages_and_the_page_keeps_working():
+    at = open_page(PAGE, "zh", query={f"{S}.surface": "custom", f"{S}.formula": "__import__('os')",
+                                       f"{S}.more_starts": "1;2"})
+    assert not at.exception
+    assert any("不是允许的函数" in e.value for e in at.error)
+    assert any("无法读取额外的起点" in w.value for w in at.warning)
+    at.text_input(key=f"{S}.formula").set_value("x^2 + 3*y^2").run()
+    assert not at.exception and not at.error
+    fig = _race(at)
+    x, y = _head(fig, strings("zh")[f"{S}.racer.newton"])
+    np.testing.assert_allclose([x[0], y[0]], [0.0, 0.0], atol=1e-6)
+    at.text_input(key=f"{S}.formula").set_value("log(-1 - x^2)").run()
+    assert not at.exception and any("不是有限值" in e.value for e in at.error)
+
+
+def test_start_off_the_map_is_moved_with_a_warning():
+    at = open_page(PAGE, "en", query={f"{S}.x0": "15"})
+    assert not at.exception and not at.error
+    assert any("off the map" in w.value for w in at.warning)
+    assert float(_race(at)["data"][3]["x"][0]) == pytest.approx(3.0)
+
+
+def test_url_state_round_trips_and_bad_values_fall_back_with_a_note():
+    at = open_page(PAGE, "en", query={f"{S}.surface": "beale", f"{S}.steps": "abc", f"{S}.adam.lr": "99",
+                                       f"{S}.racers": "sgd,lion", f"{S}.formula": "x" * 300})
+    assert not at.exception and not at.error
+    assert at.session_state[f"{S}.surface"] == "beale"
+    assert at.session_state[f"{S}.steps"] == 300
+    assert at.session_state[f"{S}.adam.lr"] == O.SURFACES["beale"].lr_adaptive    # the surface's suggestion
+    note = " ".join(w.value for w in at.warning)
+    assert f"{S}.steps" in note and f"{S}.adam.lr" in note and f"{S}.racers" in note and f"{S}.formula" in note
+    assert at.query_params.get(f"{S}.surface") == "beale"
+
+
+def test_inspector_reads_the_saddle_and_the_escape():
+    at = open_page(PAGE, "en", query={f"{S}.surface": "saddle"})
+    _tab(at, "inspect")
+    assert not at.exception and not at.error
+    assert any("saddle point" in i.value for i in at.info)
+    fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Close-up"))
+    esc = next(d for d in fig["data"] if d.get("name") == "escape step")
+    np.testing.assert_allclose(sorted(np.abs(np.asarray(esc["y"], dtype=float))), [0.5, 0.5], atol=1e-12)
+    assert "λ = -2" in " ".join(d.get("name", "") for d in fig["data"])
+    assert "-0.25" in all_text(at)
+    at.number_input(key=f"{S}.px").set_value(0.2).run()
+    at.button(key=f"{S}.snap").click().run()
+    assert at.session_state[f"{S}.px"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rules_and_batch_tabs_in_chinese():
+    at = _tab(open_page(PAGE, "zh"), "rules", "zh")
+    assert not at.exception and not at.error
+    text = all_text(at)
+    assert "最大差值" in text and "e-1" in text                # differences like 1e-16
+    assert len(at.code) >= 4
+    at = _tab(at, "batch", "zh")
+    assert not at.exception and not at.error
+    sf = at.dataframe[0].value
+    assert sf.iloc[0, 1] > sf.iloc[-1, 1]                      # batch 1 ends in the flat well more often
+    reg = next(f for f in figures(at) if f["layout"]["title"]["text"] == strings("zh")[f"{S}.fig.reg_title"])
+    assert [d["name"] for d in reg["data"] if d.get("mode") == "lines" and "showlegend" not in d][:4] == \
+        ["批量 1", "批量 8", "批量 32", "批量 64"]

@@ -1,0 +1,67 @@
+"""dlcore.batch_noise: mini-batch SGD against a plain loop, batch noise, and the sharp / flat experiment."""
+
+import numpy as np
+import pytest
+import torch
+
+from dlcore import batch_noise as B
+
+
+def test_full_batch_row_is_plain_gradient_descent_on_the_mse():
+    cfg = B.RegressionConfig(steps=40, lr=0.2)
+    res = B.regression_paths(cfg)
+    x, y = B.regression_data(cfg)
+    theta = torch.tensor(cfg.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=0.2)
+    for _ in range(40):
+        opt.zero_grad()
+        ((theta[0] * x + theta[1] - y) ** 2).mean().backward()
+        opt.step()
+    np.testing.assert_allclose(res.paths[-1, -1], theta.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert res.batch_sizes == (1, 8, 32, 64)
+
+
+def test_least_squares_optimum_is_near_the_true_line_and_full_batch_converges_to_it():
+    res = B.regression_paths(B.RegressionConfig(steps=500, lr=0.3, noise=0.1))
+    np.testing.assert_allclose(res.optimum, [2.0, -1.0], atol=0.1)
+    np.testing.assert_allclose(res.paths[-1, -1], res.optimum, atol=1e-6)
+
+
+def test_smaller_batches_wander_more_around_the_optimum():
+    res = B.regression_paths(B.RegressionConfig(steps=400, lr=0.1))
+    spread = [np.linalg.norm(res.paths[k, 200:] - res.optimum, axis=1).mean() for k in range(4)]
+    assert spread[0] > spread[1] > spread[2] > spread[3]
+
+
+def test_batch_weights_pick_b_distinct_samples_with_weight_one_over_b():
+    w = B._batch_weights(20, (1, 5, 0), 3, torch.Generator().manual_seed(0), "cpu")
+    assert w.shape == (3, 3, 20)
+    np.testing.assert_allclose(w.sum(-1).numpy(), 1.0)
+    assert ((w[1] > 0).sum(-1) == 5).all() and ((w[0] > 0).sum(-1) == 1).all() and (w[2] == 1 / 20).all()
+
+
+def test_landscape_wells_are_equally_deep_in_training_loss_but_differ_in_curvature():
+    cfg = B.SharpFlatConfig()
+    assert B.curvature(cfg.sharp_at, cfg) > 10 * B.curvature(cfg.flat_at, cfg)
+    res = B.sharp_flat(cfg)
+    sharp = res.train[np.abs(res.w - cfg.sharp_at) < 0.3].min()
+    flat = res.train[np.abs(res.w - cfg.flat_at) < 0.5].min()
+    assert abs(sharp - flat) < 0.1
+    # the test shift costs the sharp minimum far more than the flat one
+    i_s, i_f = np.argmin(np.abs(res.w - cfg.sharp_at)), np.argmin(np.abs(res.w - cfg.flat_at))
+    assert res.test[i_s] - res.train[i_s] > 3 * (res.test[i_f] - res.train[i_f])
+
+
+@pytest.mark.slow
+def test_small_batches_end_in_the_flat_minimum_more_often_and_test_better():
+    shares = np.mean([B.sharp_flat(B.SharpFlatConfig(seed=s)).flat_share for s in range(3)], axis=0)
+    assert shares[0] > 0.95 and shares[0] > shares[2] + 0.3 and shares[1] >= shares[3]
+    res = B.sharp_flat(B.SharpFlatConfig())
+    assert res.test_loss[0] < res.test_loss[-1] - 0.1
+
+
+def test_caps():
+    with pytest.raises(AssertionError, match="runs"):
+        B.SharpFlatConfig(runs=B.MAX_RUNS + 1)
+    with pytest.raises(AssertionError, match="steps"):
+        B.RegressionConfig(steps=B.MAX_STEPS + 1)

@@ -1,0 +1,298 @@
+"""Figures of the optimizer race: the animated race map with loss and learning-rate panels, the 3D
+surface, the critical-point inspector, and the batch-noise views. Data in, go.Figure out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures.common import animation_controls, base_layout, color, with_frames
+
+POINT_BUDGET = 20_000   # animated (x, y) points over all frames: keeps the race figure well under 1 MB
+PATH_POINTS = 300       # points per drawn path (ghost paths and loss curves are thinned to this)
+TRAIL = 24              # points per animated trail
+NEG, POS = "#D55E00", "#0072B2"
+
+
+@dataclass(frozen=True)
+class RaceLabels:
+    title: str
+    x: str
+    y: str
+    loss_title: str
+    loss_axis: str
+    lr_title: str
+    lr_axis: str
+    step: str
+    play: str
+    pause: str
+    start: str
+    minimum: str
+    colorbar: str
+
+
+def display_z(z: np.ndarray, f_min: float | None) -> np.ndarray:
+    """What the contour colours: log10(f - f_min + 1e-3 * range) where the minimum is known, else f
+    clipped to its 2nd-98th percentiles; non-finite values become gaps."""
+    z = np.where(np.isfinite(z), z, np.nan)
+    if not np.isfinite(z).any():
+        return z
+    if f_min is not None:
+        span = float(np.nanmax(z) - f_min) or 1.0
+        return np.log10(np.maximum(z - f_min, 0) + 1e-3 * span)
+    lo, hi = np.nanpercentile(z, [2, 98])
+    return np.clip(z, lo, hi)
+
+
+def _clip(p: np.ndarray, bounds: Sequence[float]) -> np.ndarray:
+    """Iterates far off the map are drawn at its margin (NaN stays NaN: a gap)."""
+    x0, x1, y0, y1 = bounds
+    w, h = x1 - x0, y1 - y0
+    out = p.copy()
+    out[..., 0] = np.clip(out[..., 0], x0 - w, x1 + w)
+    out[..., 1] = np.clip(out[..., 1], y0 - h, y1 + h)
+    return out
+
+
+def _joined(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, S, 2) paths of several starts as one line with NaN breaks between them."""
+    T, S = p.shape[:2]
+    parts = np.concatenate([p.transpose(1, 0, 2), np.full((S, 1, 2), np.nan)], axis=1).reshape(-1, 2)
+    return parts[:, 0].astype(np.float32), parts[:, 1].astype(np.float32)
+
+
+def race(x: np.ndarray, y: np.ndarray, z: np.ndarray, f_min: float | None, bounds: Sequence[float],
+         paths: np.ndarray, losses: np.ndarray, lr_factor: np.ndarray, names: Sequence[str],
+         colors: Sequence[str], minima: Sequence[Sequence[float]], labels: RaceLabels, *,
+         click_grid: int = 41) -> go.Figure:
+    """The race: contour map with ghost paths, animated trails and heads (left); loss gap and the
+    schedule's learning-rate factor against step with a moving cursor (right).
+
+    paths: (R, T, S, 2) iterates; losses: (R, T, S); lr_factor: (T - 1,); names / colors: per racer.
+    The invisible click grid (trace 1) lets a click on the map choose the start point.
+    """
+    R, T, S, _ = paths.shape
+    steps = T - 1
+    fig = make_subplots(rows=2, cols=2, column_widths=[0.62, 0.38], row_heights=[0.6, 0.4],
+                        specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
+                        subplot_titles=("", labels.loss_title, labels.lr_title))
+    zc = display_z(z, f_min)
+    fig.add_trace(go.Contour(x=x.astype(np.float32), y=y.astype(np.float32), z=zc.astype(np.float32),
+                             colorscale="Greys", reversescale=True, ncontours=30, opacity=0.55,
+                             contours={"coloring": "fill", "showlines": True}, line={"width": 0.6},
+                             showscale=False, hoverinfo="skip", name=labels.colorbar), 1, 1)      # 0
+    gx, gy = np.meshgrid(np.linspace(bounds[0], bounds[1], click_grid), np.linspace(bounds[2], bounds[3], click_grid))
+    fig.add_trace(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
+                             marker={"size": 9, "opacity": 0.0, "color": "#000"}, showlegend=False,
+                             hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>", name="click"), 1, 1)   # 1
+    m = np.asarray(minima, dtype=np.float32).reshape(-1, 2)
+    fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name=labels.minimum,
+                             marker={"symbol": "star", "size": 15, "color": "#F0E442",
+                                     "line": {"width": 1, "color": "#000"}}, hoverinfo="skip"), 1, 1)  # 2
+    s0 = paths[0, 0]
+    fig.add_trace(go.Scatter(x=s0[:, 0].astype(np.float32), y=s0[:, 1].astype(np.float32), mode="markers",
+                             name=labels.start, marker={"symbol": "circle-open", "size": 14, "color": "#000",
+                                                        "line": {"width": 2}}, hoverinfo="skip"), 1, 1)  # 3
+    clipped = _clip(paths, bounds)
+    thin = np.unique(np.r_[np.arange(0, T, max(1, T // PATH_POINTS)), T - 1])         # every k-th step and the last
+    for r in range(R):                                                                 # 4 .. 4+R-1: ghost paths
+        gxr, gyr = _joined(clipped[r, thin])
+        fig.add_trace(go.Scatter(x=gxr, y=gyr, mode="lines", line={"color": colors[r], "width": 1.2},
+                                 opacity=0.3, legendgroup=names[r], showlegend=False, hoverinfo="skip"), 1, 1)
+    base_trail = len(fig.data)
+    for r in range(R):                                                                 # trails
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line={"color": colors[r], "width": 3},
+                                 legendgroup=names[r], showlegend=False, hoverinfo="skip"), 1, 1)
+    base_head = len(fig.data)
+    for r in range(R):                                                                 # heads (in the legend)
+        fig.add_trace(go.Scatter(x=clipped[r, 0, :, 0].astype(np.float32), y=clipped[r, 0, :, 1].astype(np.float32),
+                                 mode="markers", name=names[r], legendgroup=names[r],
+                                 marker={"size": 11, "color": colors[r], "line": {"width": 1, "color": "#fff"}},
+                                 hovertemplate=names[r] + " (%{x:.3f}, %{y:.3f})<extra></extra>"), 1, 1)
+    steps_axis = thin.astype(np.float32)
+    for r in range(R):                                                                 # loss curves (start 1)
+        loss = losses[r, thin, 0]
+        gap = np.maximum(loss - f_min, 1e-16) if f_min is not None else loss
+        fig.add_trace(go.Scatter(x=steps_axis, y=np.where(np.isfinite(gap), gap, np.nan).astype(np.float32),
+                                 mode="lines", line={"color": colors[r], "width": 2}, legendgroup=names[r],
+                                 showlegend=False, name=names[r],
+                                 hovertemplate=names[r] + ": %{y:.3g}<extra></extra>"), 1, 2)
+    lr_thin = thin[thin < len(lr_factor)]
+    fig.add_trace(go.Scatter(x=lr_thin.astype(np.float32), y=lr_factor[lr_thin].astype(np.float32), mode="lines",
+                             line={"color": "#444", "width": 2}, showlegend=False,
+                             hovertemplate="%{y:.3g}<extra></extra>"), 2, 2)
+    cursor_loss = len(fig.data)
+    finite_gap = [np.nanmin(np.maximum(losses[..., 0] - f_min, 1e-16)) if f_min is not None else np.nanmin(losses)]
+    lo = float(finite_gap[0]) if np.isfinite(finite_gap[0]) else 1e-16
+    fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", yaxis="y", line={"color": "#888", "dash": "dot"},
+                             showlegend=False, hoverinfo="skip"), 1, 2)
+    cursor_lr = len(fig.data)
+    fig.add_trace(go.Scatter(x=[0], y=[float(lr_factor[0]) if len(lr_factor) else 1.0], mode="markers",
+                             marker={"size": 10, "color": "#444"}, showlegend=False, hoverinfo="skip"), 2, 2)
+    # the loss cursor spans the plotted range: paper-free so it animates like any trace
+    finite = losses[..., 0][np.isfinite(losses[..., 0])]
+    if f_min is not None:
+        y_lo, y_hi = lo, float(np.max(finite - f_min)) if finite.size else 1.0
+        fig.update_yaxes(type="log", row=1, col=2)
+        cursor_y = [max(y_lo, 1e-16), max(y_hi, 1e-15)]
+    else:
+        cursor_y = [float(finite.min()), float(finite.max())] if finite.size else [0.0, 1.0]
+    fig.data[cursor_loss].y = cursor_y
+
+    n_frames = int(min(steps, 120, max(10, POINT_BUDGET // max(1, R * S * (TRAIL + 2)))))
+    frame_steps = np.unique(np.linspace(0, steps, n_frames + 1).round().astype(int))
+    tail = max(2, int(np.ceil(steps / max(1, len(frame_steps) - 1))) * 6)   # a trail of ~6 frames
+    stride = max(1, tail // TRAIL)
+    frames = []
+    for k in frame_steps:
+        data, idx = [{"type": "contour"}], [0]   # named in every frame, or plotly.js drops the contour while animating
+        for r in range(R):
+            seg = clipped[r, np.unique(np.r_[np.arange(max(0, k - tail), k + 1, stride), k])]
+            sx, sy = _joined(seg)
+            data.append({"type": "scatter", "x": sx, "y": sy})
+            idx.append(base_trail + r)
+        for r in range(R):
+            head = clipped[r, k]
+            data.append({"type": "scatter", "x": head[:, 0].astype(np.float32), "y": head[:, 1].astype(np.float32)})
+            idx.append(base_head + r)
+        data.append({"type": "scatter", "x": [int(k), int(k)], "y": cursor_y})
+        idx.append(cursor_loss)
+        fk = float(lr_factor[min(k, steps - 1)]) if len(lr_factor) else 1.0
+        data.append({"type": "scatter", "x": [int(k)], "y": [fk]})
+        idx.append(cursor_lr)
+        frames.append({"name": str(int(k)), "data": data, "traces": idx,
+                       "layout": {"title": {"text": labels.title}}})   # plotly.js drops the title while animating otherwise
+    x0, x1, y0, y1 = bounds
+    fig.update_xaxes(range=[x0, x1], row=1, col=1, title_text=labels.x, constrain="domain")
+    fig.update_yaxes(range=[y0, y1], row=1, col=1, title_text=labels.y, scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(title_text=labels.step, row=2, col=2)
+    fig.update_yaxes(title_text=labels.loss_axis, row=1, col=2)
+    fig.update_yaxes(title_text=labels.lr_axis, row=2, col=2, rangemode="tozero")
+    base_layout(fig, labels.title, height=660)
+    fig.update_layout(legend={"orientation": "h", "y": 1.09, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
+                      hovermode="closest", clickmode="event+select", dragmode="pan",
+                      title={"y": 0.985, "yanchor": "top"})
+    animation_controls(fig, [str(int(k)) for k in frame_steps], play=labels.play, pause=labels.pause,
+                       step_label=labels.step, duration_ms=60)
+    fig.update_layout(margin={"l": 60, "t": 120})
+    return with_frames(fig, frames)
+
+
+def surface3d(x: np.ndarray, y: np.ndarray, z: np.ndarray, paths: np.ndarray, losses: np.ndarray,
+              names: Sequence[str], colors: Sequence[str], *, title: str, axes: tuple[str, str, str]) -> go.Figure:
+    """The loss as a 3D surface with each racer's first path lifted onto it (z clipped to the surface's range)."""
+    zs = np.where(np.isfinite(z), z, np.nan)
+    lo, hi = (np.nanpercentile(zs, [1, 97]) if np.isfinite(zs).any() else (0.0, 1.0))
+    zs = np.clip(zs, lo, hi)
+    fig = go.Figure(go.Surface(x=x.astype(np.float32), y=y.astype(np.float32), z=zs.astype(np.float32),
+                               colorscale="Viridis", opacity=0.85, showscale=False, name="f"))
+    x0, x1, y0, y1 = float(x[0]), float(x[-1]), float(y[0]), float(y[-1])
+    for r in range(paths.shape[0]):
+        p, f = paths[r, :, 0], losses[r, :, 0]
+        keep = np.isfinite(f) & (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
+        fig.add_trace(go.Scatter3d(x=np.where(keep, p[:, 0], np.nan).astype(np.float32),
+                                   y=np.where(keep, p[:, 1], np.nan).astype(np.float32),
+                                   z=np.clip(np.where(keep, f, np.nan), lo, hi).astype(np.float32) + 0.01 * (hi - lo),
+                                   mode="lines", line={"color": colors[r], "width": 5}, name=names[r]))
+    base_layout(fig, title, height=560)
+    fig.update_layout(scene={"xaxis_title": axes[0], "yaxis_title": axes[1], "zaxis_title": axes[2],
+                             "aspectmode": "cube"})
+    return fig
+
+
+def inspector(x: np.ndarray, y: np.ndarray, z: np.ndarray, point: np.ndarray, eigenvalues: np.ndarray,
+              eigenvectors: np.ndarray, grad: np.ndarray, escape_points: np.ndarray | None,
+              escape_losses: np.ndarray | None, *, title: str, axes: tuple[str, str], eig_names: Sequence[str],
+              grad_name: str, escape_name: str, point_name: str) -> go.Figure:
+    """A close-up of the map around ``point``: eigenvectors of the Hessian as arrows (orange for a
+    negative eigenvalue, blue for a positive one), the gradient, and the escape steps with their losses."""
+    radius = 0.5 * (float(x[-1]) - float(x[0]))
+    fig = go.Figure(go.Contour(x=x.astype(np.float32), y=y.astype(np.float32), z=display_z(z, None).astype(np.float32),
+                               colorscale="RdBu_r", ncontours=24, opacity=0.7, showscale=True,
+                               colorbar={"thickness": 10}, hovertemplate="f=%{z:.4g}<extra></extra>", name="f"))
+    arrow = 0.6 * radius
+    for i, (lam, name) in enumerate(zip(eigenvalues, eig_names)):
+        v = eigenvectors[:, i] * arrow
+        c = NEG if lam < 0 else POS
+        for sign in (1, -1):
+            fig.add_annotation(x=point[0] + sign * v[0], y=point[1] + sign * v[1], ax=point[0], ay=point[1],
+                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
+                               arrowwidth=3, arrowcolor=c, text="")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": c, "width": 3}, name=name))
+    gnorm = float(np.linalg.norm(grad))
+    if gnorm > 1e-12:
+        g = -grad / gnorm * arrow * 0.8
+        fig.add_annotation(x=point[0] + g[0], y=point[1] + g[1], ax=point[0], ay=point[1], xref="x", yref="y",
+                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2, arrowcolor="#000", text="")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": "#000", "width": 2}, name=grad_name))
+    fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=point_name,
+                             marker={"size": 12, "color": "#000", "symbol": "x"}))
+    if escape_points is not None and escape_losses is not None:
+        fig.add_trace(go.Scatter(x=escape_points[:, 0], y=escape_points[:, 1], mode="markers+text", name=escape_name,
+                                 text=[f"f={v:.3g}" for v in escape_losses], textposition="top center",
+                                 marker={"size": 12, "color": NEG, "symbol": "diamond"}))
+    base_layout(fig, title, x=axes[0], y=axes[1], height=500)
+    fig.update_layout(legend={"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+                      margin={"b": 90})
+    fig.update_xaxes(range=[float(x[0]), float(x[-1])])
+    fig.update_yaxes(range=[float(y[0]), float(y[-1])], scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def regression(wg: np.ndarray, bg: np.ndarray, z: np.ndarray, paths: np.ndarray, full_loss: np.ndarray,
+               optimum: np.ndarray, names: Sequence[str], *, title: str, axes: tuple[str, str],
+               loss_title: str, loss_axis: str, step: str, optimum_name: str) -> go.Figure:
+    """SGD paths of each batch size on the full-data loss of (w, b) (left) and that loss along each path (right)."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], subplot_titles=("", loss_title),
+                        horizontal_spacing=0.1)
+    fig.add_trace(go.Contour(x=wg.astype(np.float32), y=bg.astype(np.float32), z=np.log10(z).astype(np.float32),
+                             colorscale="Greys", reversescale=True, opacity=0.5, ncontours=25, showscale=False,
+                             hoverinfo="skip"), 1, 1)
+    for k, name in enumerate(names):
+        fig.add_trace(go.Scatter(x=paths[k, :, 0].astype(np.float32), y=paths[k, :, 1].astype(np.float32),
+                                 mode="lines", name=name, legendgroup=name, line={"color": color(k), "width": 1.8},
+                                 hovertemplate=name + " w=%{x:.3f} b=%{y:.3f}<extra></extra>"), 1, 1)
+        fig.add_trace(go.Scatter(x=np.arange(full_loss.shape[1]), y=full_loss[k].astype(np.float32), mode="lines",
+                                 legendgroup=name, showlegend=False, line={"color": color(k), "width": 1.8},
+                                 hovertemplate=name + ": %{y:.4g}<extra></extra>"), 1, 2)
+    fig.add_trace(go.Scatter(x=[optimum[0]], y=[optimum[1]], mode="markers", name=optimum_name,
+                             marker={"symbol": "star", "size": 15, "color": "#F0E442",
+                                     "line": {"width": 1, "color": "#000"}}), 1, 1)
+    base_layout(fig, title, height=480)
+    fig.update_layout(legend={"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+                      margin={"b": 90})
+    fig.update_xaxes(title_text=axes[0], range=[float(wg[0]), float(wg[-1])], row=1, col=1)
+    fig.update_yaxes(title_text=axes[1], range=[float(bg[0]), float(bg[-1])], row=1, col=1)
+    fig.update_xaxes(title_text=step, row=1, col=2)
+    fig.update_yaxes(title_text=loss_axis, type="log", row=1, col=2)
+    return fig
+
+
+def sharp_flat(w: np.ndarray, train: np.ndarray, test: np.ndarray, final: np.ndarray, barrier: float,
+               names: Sequence[str], *, title: str, train_name: str, test_name: str, axes: tuple[str, str],
+               ends_axis: str, seed: int = 0) -> go.Figure:
+    """Training and shifted test loss over the single parameter (top) and where every run ended,
+    one row per batch size (bottom, jittered vertically)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.06)
+    fig.add_trace(go.Scatter(x=w.astype(np.float32), y=train.astype(np.float32), name=train_name,
+                             line={"color": "#000", "width": 2.5}), 1, 1)
+    fig.add_trace(go.Scatter(x=w.astype(np.float32), y=test.astype(np.float32), name=test_name,
+                             line={"color": NEG, "width": 2, "dash": "dash"}), 1, 1)
+    rng = np.random.default_rng(seed)
+    for k, name in enumerate(names):
+        jitter = k + rng.uniform(-0.25, 0.25, final.shape[1])
+        fig.add_trace(go.Scatter(x=final[k].astype(np.float32), y=jitter.astype(np.float32), mode="markers",
+                                 name=name, marker={"color": color(k), "size": 7, "opacity": 0.75},
+                                 hovertemplate=name + ": w=%{x:.3f}<extra></extra>"), 2, 1)
+    fig.add_vline(x=barrier, line={"color": "#888", "dash": "dot"})
+    base_layout(fig, title, height=540)
+    fig.update_layout(legend={"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+                      margin={"b": 90})
+    fig.update_yaxes(title_text=axes[1], row=1, col=1)
+    fig.update_yaxes(title_text=ends_axis, row=2, col=1, tickvals=list(range(len(names))), ticktext=list(names))
+    fig.update_xaxes(title_text=axes[0], row=2, col=1, range=[float(w[0]), float(w[-1])])
+    return fig
