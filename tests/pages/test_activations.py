@@ -1,0 +1,194 @@
+"""AppTest of the activations lesson: figure values, tabs, presets, URL state and bad input in both languages."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlcore import activations as A
+from dlcore import curve_pieces as C
+from tests.support import all_text, figures, open_page
+from ui.i18n import strings
+
+PAGE = "pages/activations.py"
+
+
+def _tab(at, name: str, lang: str = "en"):
+    """Open one of the lesson's stateful tabs (only the open tab is computed)."""
+    at.session_state["activations.tab"] = strings(lang)[f"activations.tabs.{name}"]
+    return at.run()
+
+
+def _fig(at, key: str, lang: str = "en") -> dict:
+    title = strings(lang)[key].split("{")[0]
+    return next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(title))
+
+
+def _trace(fig: dict, name: str) -> dict:
+    return next(tr for tr in fig["data"] if tr.get("name") == name)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_default_zoo_draws_functions_derivatives_and_saturation_in_both_languages(lang):
+    at = open_page(PAGE, lang)
+    assert not at.exception and not at.error
+    fig = _fig(at, "activations.fig.title", lang)
+    s = strings(lang)
+    sig = fig["data"][0], fig["data"][1]                      # Sigmoid panel: f then f'
+    x = np.asarray(sig[0]["x"], dtype=float)
+    sx = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(sig[0]["y"], sx, atol=1e-7)
+    np.testing.assert_allclose(sig[1]["y"], sx * (1 - sx), atol=1e-7)
+    assert max(sig[1]["y"]) == pytest.approx(0.25, abs=1e-4)
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    assert titles[0] == s["activations.names.sigmoid"] + " · " + s["activations.fig.peak"].format(peak=0.25)
+    assert len(titles) == 6 and len(fig["layout"]["shapes"]) >= 6   # shaded saturated regions
+    assert s["activations.fig.saturated"] in [tr.get("name") for tr in fig["data"]]
+    table = at.dataframe[0].value
+    selu = table[table[s["activations.table.name"]] == "SELU"].iloc[0]
+    assert selu[s["activations.table.mean"]] == pytest.approx(0.0, abs=1e-3)
+    assert selu[s["activations.table.var"]] == pytest.approx(1.0, abs=1e-3)
+    assert len(table) == len(A.ACTIVATIONS)
+
+
+def test_choosing_activations_and_slope_redraws_the_panels():
+    at = open_page(PAGE, "en")
+    at.multiselect(key="activations.show").set_value(["leaky_relu", "tanh"]).run()
+    at.slider(key="activations.slope").set_value(0.3).run()
+    fig = _fig(at, "activations.fig.title")
+    dy = np.asarray(fig["data"][1]["y"], dtype=float)
+    x = np.asarray(fig["data"][1]["x"], dtype=float)
+    np.testing.assert_allclose(dy[x < -0.1], 0.3)
+    assert len(fig["layout"]["annotations"]) == 2
+    assert at.query_params.get("activations.slope") == "0.3"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_signal_tab_shows_vanishing_sigmoid_gradient_beside_the_quarter_power_line(lang):
+    at = _tab(open_page(PAGE, lang), "signal", lang)
+    assert not at.exception and not at.error
+    stats = A.deep_net_stats(20, 256, "sigmoid", "xavier_normal", 256, 0)
+    fig = _fig(at, "activations.fig.stats_title", lang)
+    s = strings(lang)
+    grad = _trace(fig, s["activations.fig.grad"])
+    np.testing.assert_allclose(grad["y"], stats["grad_norm"], rtol=1e-5)
+    bound = _trace(fig, s["activations.fig.bound"].format(peak="0.25"))
+    np.testing.assert_allclose(bound["y"], 0.25 ** (20 - np.arange(1, 21)) * stats["grad_norm"].iloc[-1], rtol=1e-6)
+    np.testing.assert_allclose(_trace(fig, s["activations.fig.std"])["y"], stats["act_std"], rtol=1e-5)
+    assert fig["layout"]["xaxis"]["title"]["text"] == s["activations.fig.layer"]
+    assert fig["layout"]["yaxis3"]["type"] == "log"
+    ridge = _fig(at, "activations.fig.ridge_title", lang)
+    assert len(ridge["data"]) == 10 and ridge["layout"]["yaxis"]["ticktext"][-1] == s["activations.fig.layer_n"].format(n=20)
+
+
+def test_presets_set_up_the_signal_experiments():
+    at = open_page(PAGE, "en")
+    at.button(key="activations.preset_btn.kaiming").click().run()
+    assert not at.exception and at.session_state["activations.depth"] == 50
+    assert at.session_state["activations.tab"] == strings("en")["activations.tabs.signal"]
+    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], dtype=float)
+    assert len(std) == 50 and 0.2 < std[-1] < 5
+    at.button(key="activations.preset_btn.missing_two").click().run()
+    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], dtype=float)
+    assert std[-1] < 1e-5
+    at.button(key="activations.preset_btn.saturate").click().run()
+    sat = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "saturated share")["y"], dtype=float)
+    assert sat.min() > 0.8
+    at.button(key="activations.preset_btn.bn_rescue").click().run()
+    assert at.session_state["activations.bn"] is True
+    assert any("BatchNorm rescales" in i.value for i in at.info)
+    assert "activations.bn=1" in "&".join(f"{k}={v}" for k, v in at.query_params.items())
+
+
+def test_exploding_net_reports_overflow_and_zero_init_reports_zero_gradients():
+    at = open_page(PAGE, "zh", query={"activations.activation": "relu", "activations.init": "normal",
+                                       "activations.scale": "2.0", "activations.depth": "50"})
+    _tab(at, "signal", "zh")
+    assert not at.exception and not at.error
+    assert any("float32" in w.value and "inf / NaN" in w.value for w in at.warning)
+    fig = _fig(at, "activations.fig.stats_title", "zh")
+    bad = _trace(fig, strings("zh")["activations.fig.nonfinite"])
+    assert len(bad["x"]) > 0
+    at.selectbox(key="activations.init").set_value("zeros").run()
+    assert not at.exception and any("恰好为 0" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_train_tab_races_and_the_dead_relu_preset():
+    at = _tab(open_page(PAGE, "en"), "train")
+    assert not at.exception and not at.error
+    fig = _fig(at, "activations.train.title")
+    names = [tr["name"] for tr in fig["data"][::3]]
+    assert names[0] == "Sigmoid + Xavier normal" and len(names) == 4
+    sig_loss, relu_loss = np.asarray(fig["data"][0]["y"], float), np.asarray(fig["data"][6]["y"], float)
+    assert sig_loss[-1] > 0.6 and relu_loss[-1] < 0.2
+    at.button(key="activations.preset_btn.dead_lr").click().run()
+    assert not at.exception and at.session_state["activations.optimizer"] == "adam"
+    fig = _fig(at, "activations.train.title")
+    relu_dead = np.asarray(fig["data"][2]["y"], float)
+    leaky_dead = np.asarray(fig["data"][5]["y"], float)
+    assert relu_dead[-1] > 0.4 and np.all(leaky_dead == 0)
+
+
+def test_sgd_divergence_gives_a_warning_not_an_exception():
+    at = open_page(PAGE, "en", query={"activations.lr": "3.0", "activations.racers": "relu|kaiming_normal",
+                                       "activations.steps": "50"})
+    _tab(at, "train")
+    assert not at.exception and not at.error
+    assert any("inf / NaN at step" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pieces_tab_sums_pieces_and_animates_over_n(lang):
+    at = _tab(open_page(PAGE, lang), "pieces", lang)
+    assert not at.exception and not at.error
+    fig = _fig(at, "activations.pfig.title", lang)
+    ref = C.build_from_pieces(C.TARGETS["wave"], 12, "sigmoid")
+    np.testing.assert_allclose(fig["data"][2]["y"], ref.total, atol=1e-5)
+    np.testing.assert_allclose(fig["data"][0]["y"], ref.target, atol=1e-12)
+    assert [f["name"] for f in fig["frames"]] == ["1", "2", "3", "4", "5", "6", "8", "10", "12"]
+    assert fig["layout"]["sliders"][0]["active"] == 8
+    err = _fig(at, "activations.efig.title", lang)
+    assert [tr["name"] for tr in err["data"]] == [strings(lang)[f"activations.kinds.{k}"] for k in C.KINDS]
+
+
+def test_typed_formula_is_drawn_and_bad_formula_gives_a_translated_message():
+    at = _tab(open_page(PAGE, "zh"), "pieces", "zh")
+    at.selectbox(key="activations.target").set_value("custom").run()
+    at.text_input(key="activations.formula").input("abs(x) * sin(x)").run()
+    fig = _fig(at, "activations.pfig.title", "zh")
+    x = torch.tensor(np.asarray(fig["data"][0]["x"], dtype=np.float64))
+    np.testing.assert_allclose(fig["data"][0]["y"], (x.abs() * torch.sin(x)).numpy(), atol=1e-6)
+    at.text_input(key="activations.formula").input("__import__('os')").run()
+    assert not at.exception
+    assert any("不是可用的名字" in e.value for e in at.error)
+    assert _fig(at, "activations.pfig.title", "zh")                # the example curve is drawn instead
+    at.text_input(key="activations.formula").input("sqrt(x)").run()
+    assert any("并非处处有限" in e.value for e in at.error)
+
+
+def test_url_state_reopens_the_experiment_and_bad_values_fall_back_with_a_note():
+    at = open_page(PAGE, "en", query={"activations.depth": "33", "activations.activation": "relu",
+                                       "activations.init": "kaiming_uniform"})
+    _tab(at, "signal")
+    assert not at.exception
+    assert at.session_state["activations.depth"] == 33 and at.session_state["activations.activation"] == "relu"
+    assert len(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"]) == 33
+    assert at.query_params.get("activations.depth") == "33"
+    bad = {"activations.depth": "abc", "activations.width": "999", "activations.activation": "banana",
+           "activations.formula": "x" * 500, "activations.show": "relu,nope", "activations.slope": "nan"}
+    at = open_page(PAGE, "en", query=bad)
+    assert not at.exception and not at.error
+    assert at.session_state["activations.depth"] == 20 and at.session_state["activations.width"] == 256
+    assert at.session_state["activations.activation"] == "sigmoid" and at.session_state["activations.slope"] == 0.01
+    note = " ".join(w.value for w in at.warning)
+    assert all(k in note for k in bad)
+
+
+def test_concept_text_and_code_are_on_the_page():
+    at = open_page(PAGE, "en")
+    text = all_text(at)
+    assert "seed 001" in text and r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14" in text
+    assert any("def deep_signal" in c.value for c in at.code)
+    assert math.isfinite(A.max_derivative("sigmoid"))

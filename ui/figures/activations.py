@@ -1,0 +1,224 @@
+"""Figures of the activations lesson: function and derivative grids, a signal through a deep net,
+training races, and curves built from pieces. Pure: plain data and translated labels in, figures out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures.common import animation_controls, base_layout, color, with_frames
+
+SHADE = "rgba(213,94,0,0.13)"     # saturated regions (vermillion, light)
+BAD = "#D55E00"
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0}
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index pairs of the True runs in a boolean array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+
+
+def function_grid(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                  labels: Mapping[str, str], cols: int = 3) -> go.Figure:
+    """One small panel per activation: f (solid), f' (dashed), saturated regions shaded.
+
+    panels: (title, x, f(x), f'(x), saturated mask). labels: title, f, df, saturated, x.
+    """
+    rows = max(1, -(-len(panels) // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.06,
+                        vertical_spacing=0.14 if rows > 1 else 0.1)
+    for i, (_, x, y, dy, sat) in enumerate(panels):
+        r, c = i // cols + 1, i % cols + 1
+        first = i == 0
+        fig.add_trace(go.Scatter(x=x, y=y, name=labels["f"], line={"color": color(0), "width": 2.5},
+                                 legendgroup="f", showlegend=first), row=r, col=c)
+        fig.add_trace(go.Scatter(x=x, y=dy, name=labels["df"], line={"color": color(1), "width": 2, "dash": "dash"},
+                                 legendgroup="df", showlegend=first), row=r, col=c)
+        for a, b in _runs(sat):
+            fig.add_vrect(x0=float(x[a]), x1=float(x[b]), fillcolor=SHADE, line_width=0, layer="below", row=r, col=c)
+        ylo, yhi = float(np.min([y.min(), dy.min()])), float(np.max([y.max(), dy.max()]))
+        pad = 0.08 * max(yhi - ylo, 1e-6)
+        fig.update_yaxes(range=[max(ylo, -6.5) - pad, min(yhi, 6.5) + pad], row=r, col=c)
+    # a legend entry for the shading (shapes have none)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=labels["saturated"],
+                             marker={"symbol": "square", "size": 12, "color": SHADE}), row=1, col=1)
+    base_layout(fig, labels["title"], height=260 * rows + 130)
+    fig.update_layout(legend=LEGEND_BELOW, margin={"b": 100})
+    fig.update_xaxes(title_text=labels["x"], row=rows)
+    return fig
+
+
+def _log_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split values for a log axis: (y with zero / non-finite entries as NaN, zero mask, non-finite mask)."""
+    y = np.asarray(y, dtype=np.float64)
+    bad = ~np.isfinite(y)
+    zero = np.isfinite(y) & (y <= 0)
+    return np.where(bad | zero, np.nan, y), zero, bad
+
+
+def _log_markers(fig: go.Figure, layer: np.ndarray, series: Sequence[np.ndarray], labels: Mapping[str, str],
+                 col: int, show: dict[str, bool]) -> None:
+    """Markers for zeros (drawn below the lowest positive value) and inf / NaN (above the highest)."""
+    finite = np.concatenate([s[np.isfinite(s) & (s > 0)] for s in series]) if series else np.array([])
+    low = float(finite.min()) / 10 if finite.size else 1e-3
+    high = float(finite.max()) * 10 if finite.size else 1e3
+    zero = np.zeros(len(layer), bool)
+    bad = np.zeros(len(layer), bool)
+    for s in series:
+        _, z, b = _log_parts(s)
+        zero |= z
+        bad |= b
+    for mask, y, key, symbol in ((zero, low, "zero", "triangle-down"), (bad, high, "nonfinite", "x")):
+        if mask.any():
+            fig.add_trace(go.Scatter(x=layer[mask], y=np.full(int(mask.sum()), y), mode="markers",
+                                     name=labels[key], legendgroup=key, showlegend=not show.get(key, False),
+                                     marker={"symbol": symbol, "size": 9, "color": BAD}), row=1, col=col)
+            show[key] = True
+
+
+def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
+    """Three panels over the layers: spread of the activations (log), saturated / dead shares, ||dL/dW_l|| (log).
+
+    stats: the columns of ``deep_signal``'s table (layer, act_std, act_mean, saturated_frac, dead_frac, grad_norm).
+    bound: (max|f'|)^(L-l) scaled to the last layer's gradient, drawn dashed.
+    Zeros and inf / NaN cannot sit on a log axis: they are drawn as red markers below / above the data.
+    """
+    layer, act_std, act_mean = stats["layer"], stats["act_std"], stats["act_mean"]
+    saturated, dead, grad = stats["saturated_frac"], stats["dead_frac"], stats["grad_norm"]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[labels["spread_title"], labels["frac_title"],
+                                                        labels["grad_title"]], horizontal_spacing=0.08)
+    show: dict[str, bool] = {}
+    std, _, _ = _log_parts(act_std)
+    mean_abs, _, _ = _log_parts(np.abs(act_mean))
+    fig.add_trace(go.Scatter(x=layer, y=std, name=labels["std"], mode="lines+markers",
+                             line={"color": color(0)}, marker={"size": 5}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=layer, y=mean_abs, name=labels["mean"], mode="lines", customdata=act_mean,
+                             hovertemplate="%{customdata:.3g}", line={"color": color(4), "dash": "dot"}), row=1, col=1)
+    _log_markers(fig, layer, [np.asarray(act_std, float)], labels, 1, show)
+    fig.add_trace(go.Scatter(x=layer, y=saturated, name=labels["saturated_frac"], mode="lines+markers",
+                             line={"color": color(1)}, marker={"size": 5}), row=1, col=2)
+    fig.add_trace(go.Scatter(x=layer, y=dead, name=labels["dead_frac"], mode="lines+markers",
+                             line={"color": color(3)}, marker={"size": 5}), row=1, col=2)
+    g, _, _ = _log_parts(grad)
+    fig.add_trace(go.Scatter(x=layer, y=g, name=labels["grad"], mode="lines+markers",
+                             line={"color": color(2)}, marker={"size": 5}), row=1, col=3)
+    b, _, _ = _log_parts(bound)
+    fig.add_trace(go.Scatter(x=layer, y=b, name=labels["bound"], mode="lines",
+                             line={"color": "#666666", "dash": "dash"}), row=1, col=3)
+    _log_markers(fig, layer, [np.asarray(grad, float)], labels, 3, show)
+    base_layout(fig, labels["title"], height=450)
+    fig.update_layout(legend=LEGEND_BELOW, margin={"b": 120})
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(range=[-0.03, 1.03], row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
+    fig.update_xaxes(title_text=labels["layer"])
+    return fig
+
+
+def ridgeline(layers: np.ndarray, edges: np.ndarray, hist: np.ndarray, outside: np.ndarray,
+              labels: Mapping[str, str]) -> go.Figure:
+    """Histograms of a_l for a few layers, stacked bottom (first layer) to top (last), on one x axis."""
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    peak = float(np.max(hist)) if hist.size and np.max(hist) > 0 else 1.0
+    fig = go.Figure()
+    step = 1.0
+    for i, (layer, h, out) in enumerate(zip(layers, hist, outside)):
+        base = i * step
+        y = base + 1.6 * step * h / peak
+        xs = np.concatenate([[centres[0]], centres, [centres[-1]]])
+        ys = np.concatenate([[base], y, [base]])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", showlegend=False,
+                                 line={"color": color(0), "width": 1.2}, fillcolor="rgba(0,114,178,0.25)",
+                                 name=labels["layer_n"].format(n=int(layer)),
+                                 hovertemplate=labels["hover"].format(n=int(layer), out=100 * out) + "<extra></extra>"))
+    fig.update_yaxes(tickvals=[i * step for i in range(len(layers))],
+                     ticktext=[labels["layer_n"].format(n=int(n)) for n in layers], showgrid=False)
+    base_layout(fig, labels["title"], x=labels["x"], height=max(360, 40 * len(layers) + 160))
+    return fig
+
+
+def race(steps: Sequence[np.ndarray], losses: Sequence[np.ndarray], accuracies: Sequence[np.ndarray],
+         dead: Sequence[np.ndarray], names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
+    """Training curves of several runs: loss (log), accuracy, dead share of hidden units; one colour per run."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[labels["loss"], labels["accuracy"], labels["dead"]],
+                        horizontal_spacing=0.07)
+    for i, (s, lo, ac, de, name) in enumerate(zip(steps, losses, accuracies, dead, names)):
+        style = {"color": color(i), "width": 2}
+        loss, _, _ = _log_parts(lo)
+        fig.add_trace(go.Scatter(x=s, y=loss, name=name, legendgroup=name, line=style), row=1, col=1)
+        fig.add_trace(go.Scatter(x=s, y=ac, name=name, legendgroup=name, showlegend=False, line=style), row=1, col=2)
+        fig.add_trace(go.Scatter(x=s, y=de, name=name, legendgroup=name, showlegend=False, line=style), row=1, col=3)
+    base_layout(fig, labels["title"], height=450)
+    fig.update_layout(legend=LEGEND_BELOW, margin={"b": 120})
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(range=[0.3, 1.02], row=1, col=2)
+    fig.update_yaxes(range=[-0.02, 1.02], row=1, col=3)
+    fig.update_xaxes(title_text=labels["step"])
+    return fig
+
+
+def _piece_lines(x: np.ndarray, pieces: np.ndarray, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every piece as one polyline (lifted by the offset), joined into one trace with NaN gaps.
+
+    Every second grid point only: the pieces are thin background lines, and this halves the frames' JSON.
+    """
+    x, pieces = x[::2], pieces[:, ::2]
+    n, p = pieces.shape
+    xs = np.concatenate([np.tile(x, (n, 1)), np.full((n, 1), np.nan)], axis=1).ravel()
+    ys = np.concatenate([pieces + offset, np.full((n, 1), np.nan)], axis=1).ravel()
+    return xs.astype(np.float32), ys.astype(np.float32)
+
+
+def pieces_animation(x: np.ndarray, target: np.ndarray, builds: Sequence[tuple[int, np.ndarray, float, np.ndarray, float]],
+                     labels: Mapping[str, str]) -> go.Figure:
+    """Target, the pieces and their sum, one animation frame per number of pieces N.
+
+    builds: (N, pieces (N, P), offset, total (P,), max error) in increasing N; the figure opens on the last.
+    """
+    def traces(n: int, pieces: np.ndarray, offset: float, total: np.ndarray, err: float) -> list[dict]:
+        px, py = _piece_lines(x, pieces, offset)
+        return [{"type": "scatter", "x": px, "y": py, "mode": "lines", "name": labels["pieces"],
+                 "line": {"color": "rgba(0,158,115,0.55)", "width": 1}},
+                {"type": "scatter", "x": x.astype(np.float32), "y": total.astype(np.float32), "mode": "lines",
+                 "name": labels["sum"].format(n=n, err=err), "line": {"color": color(0), "width": 3}}]
+
+    last = builds[-1]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=target, name=labels["target"], line={"color": "#000000", "width": 2, "dash": "dot"}))
+    for tr in traces(*last):
+        fig.add_trace(go.Scatter(**{k: v for k, v in tr.items() if k != "type"}))
+    # the y range follows the target and the sums; ReLU pieces (ramps that never stop) may run off the top
+    lo = float(np.nanmin([target.min()] + [b[3].min() for b in builds]))
+    hi = float(np.nanmax([target.max()] + [b[3].max() for b in builds]))
+    pad = 0.3 * max(hi - lo, 1e-6)
+    base_layout(fig, labels["title"], y=labels["y"], height=500)   # no x title: the animation controls sit there
+    fig.update_yaxes(range=[lo - pad, hi + pad])
+    names = [str(b[0]) for b in builds]
+    animation_controls(fig, names, play=labels["play"], pause=labels["pause"], step_label=labels["n"],
+                       duration_ms=350)
+    fig.layout.sliders[0].active = len(names) - 1
+    # the figure opens on the last N; Play always starts again from one piece
+    fig.layout.updatemenus[0].buttons[0].args = [names, {"frame": {"duration": 350, "redraw": True},
+                                                         "fromcurrent": False, "transition": {"duration": 0},
+                                                         "mode": "immediate"}]
+    frames = [{"name": str(b[0]), "data": traces(*b), "traces": [1, 2]} for b in builds]
+    return with_frames(fig, frames)
+
+
+def error_vs_pieces(ns: np.ndarray, errors: Mapping[str, np.ndarray], labels: Mapping[str, str]) -> go.Figure:
+    """Largest error against the number of pieces, one line per kind of piece (log-log)."""
+    fig = go.Figure()
+    for i, (name, err) in enumerate(errors.items()):
+        e, _, _ = _log_parts(err)
+        # hard sigmoids and ReLUs give the same curve: different dashes keep both visible
+        fig.add_trace(go.Scatter(x=ns, y=e, name=name, mode="lines+markers",
+                                 line={"color": color(i), "width": 4 - i, "dash": ("solid", "dash", "dot")[i % 3]}))
+    base_layout(fig, labels["title"], x=labels["n"], y=labels["error"], height=380)
+    ticks = [n for n in (1, 2, 5, 10, 20, 50) if n <= max(ns)]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(n) for n in ticks])
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
