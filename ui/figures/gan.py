@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import PALETTE, Prebuilt, pack, animation_controls, base_layout, freeze, with_frames
+from ui.figures.common import PALETTE, Prebuilt, animation_controls, base_layout, freeze, pack, with_frames
 
 REAL, FAKE, MANIFOLD, ARROW, D_LINE, PG = "#000000", PALETTE[1], PALETTE[0], PALETTE[3], PALETTE[0], PALETTE[1]
 # Purple where D says "generated", green where it says "real" (as in GAN Lab): the middle of ColorBrewer's
