@@ -150,6 +150,9 @@ def bind(lesson: str, params: Sequence[Param]) -> Bound:
     for p in bound.params:
         key = bound.key(p.name)
         if key in st.session_state:
+            # Re-assign so Streamlit keeps the value while its widget sits on a tab this run does not draw
+            # (it drops the state of widgets it did not render, and lessons render only the open tab).
+            st.session_state[key] = st.session_state[key]
             continue
         raw = st.query_params.get(key)
         value = p.default
