@@ -20,7 +20,7 @@ from ui.state import Param, bind, global_seed, sync_url
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models" / "attention"
 VIEWS, KINDS = ("hand", "heads", "positions", "toy", "bert"), ("encoder", "decoder", "cross")
 TEMPS = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
-RUN, JUMP, TRAIN_BUDGET_S = "attention._run", "attention._jump", 40
+RUN, JUMP, PICK_MINE, TRAIN_BUDGET_S = "attention._run", "attention._jump", "attention._pick_mine", 40
 
 lesson.header("attention")
 lesson.concept("attention", expanded=False)
@@ -46,8 +46,7 @@ def hand(q: np.ndarray, k: np.ndarray, v: np.ndarray, scaled: bool, temp: float,
 
 
 @st.cache_data(**CACHE)
-def figure(name: str, language: str, *args) -> dict:
-    """A figure's JSON spec, built once per inputs and language: Plotly's assembly is the slow part (~0.1-0.5 s)."""
+def figure(name: str, language: str, *args) -> dict:   # a spec built once per inputs and language: Plotly is the slow part
     return freeze(getattr(figs, name)(*args, t))
 
 
@@ -168,7 +167,7 @@ def retrain_panel(task: str) -> None:
                 bar = st.progress(0.0, text=t("attention.training"))
                 for now in tr.train_for(state, TRAIN_BUDGET_S):
                     bar.progress(now.step / steps, text=t("attention.progress", step=now.step, steps=steps))
-                st.session_state[RUN], st.session_state["attention.model"] = state, "mine"
+                st.session_state[RUN], st.session_state[PICK_MINE] = state, True   # the selector may already be drawn: switch it next run
                 st.rerun()
     if (state := st.session_state.get(RUN)) is not None and state.history:
         st.plotly_chart(figs.training_figure(state.history, t(f"attention.tasks.{state.config.task}"), state.seconds, t),
@@ -181,9 +180,10 @@ if tabs["toy"].open:
         c[0].selectbox(t("attention.task"), tr.TASKS, key="attention.task", format_func={o: t(f"attention.tasks.{o}") for o in tr.TASKS}.get)
         c[1].selectbox(t("attention.kind"), KINDS, key="attention.kind", format_func={o: t(f"attention.kinds.{o}") for o in KINDS}.get)
         c[2].text_input(t("attention.digits"), key="attention.digits", max_chars=40, help=t("attention.help.digits", n=tr.MAX_LEN))
+        if st.session_state.pop(PICK_MINE, False):   # just retrained: show my model (before its selector is drawn)
+            st.session_state["attention.model"] = "mine"
         v, mine = bound.values(), st.session_state.get(RUN)
-        has_mine = mine is not None and mine.config.task == v["task"]
-        if has_mine:
+        if has_mine := mine is not None and mine.config.task == v["task"]:
             c[3].segmented_control(t("attention.model"), ["bundled", "mine"], key="attention.model", required=True,
                                    format_func={o: t(f"attention.models.{o}") for o in ("bundled", "mine")}.get)
         digits, problem = tr.parse_digits(v["digits"])

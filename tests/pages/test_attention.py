@@ -151,6 +151,11 @@ def test_live_retraining_makes_my_model_selectable():
     assert state.step == 100 and state.config.task == "copy"
     assert at.session_state["attention.model"] == "mine"
     assert any(f["layout"]["title"]["text"].startswith("Your copy model") for f in figures(at))
+    # back to the bundled model, then retrain again while the model selector is on screen
+    at.segmented_control(key="attention.model").set_value("bundled").run()
+    at.button(key="attention.retrain_btn").click().run()
+    assert not at.exception
+    assert at.session_state["attention.model"] == "mine" and at.session_state["attention._run"].step == 100
 
 
 @needs_minilm
