@@ -69,9 +69,9 @@ def load_model() -> None:
 
 def pick(chart: str) -> None:
     """A click on a unit's dot selects that unit; a click on a bar selects that layer."""
-    points = st.session_state[f"{S}.{chart}"]["selection"]["points"]
-    if points and chart == "unit_fig" and points[0].get("customdata") is not None:
-        st.session_state[f"{S}.row"], st.session_state[f"{S}.col"] = (int(v) for v in points[0]["customdata"][:2])
+    cd = (points := st.session_state[f"{S}.{chart}"]["selection"]["points"]) and points[0].get("customdata")
+    if chart == "unit_fig" and isinstance(cd, (list, dict)) and len(cd) >= 2:
+        st.session_state[f"{S}.row"], st.session_state[f"{S}.col"] = (int(v) for v in list(cd.values() if isinstance(cd, dict) else cd)[:2])
     elif points and chart == "rf_fig":
         st.session_state.update({f"{S}.layer": int(points[0]["x"]), f"{S}.row": -1, f"{S}.col": -1})
 

@@ -74,7 +74,7 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     step = max(1, math.ceil(R / MAX_DOTS))
     idx = np.arange(0, R, step)
     rr, cc = np.meshgrid(idx, idx, indexing="ij")
-    cd = np.stack([rr.ravel(), cc.ravel()], axis=1).astype(np.int32)
+    cd = np.stack([rr.ravel(), cc.ravel()], axis=1).tolist()   # plain lists: a typed 2D array reaches a click as {"0": r, "1": c}
     for col in (1, 2):
         fig.add_trace(go.Scatter(x=centres[cc.ravel()], y=centres[rr.ravel()], customdata=cd, mode="markers",
                                  marker={"size": 7 if R <= 20 else 5, "color": DOT, "opacity": 0.8,
@@ -117,7 +117,7 @@ def rf_per_layer(df: pd.DataFrame, input_size: int, selected: int, *, title: str
     xs = np.arange(1, L + 1)
     colors = [FIELD if i + 1 == selected else PALETTE[0] for i in range(L)]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=xs, y=rf, name=rf_name, marker_color=colors, customdata=np.stack([xs], axis=1),
+    fig.add_trace(go.Bar(x=xs, y=rf, name=rf_name, marker_color=colors, customdata=[[int(x)] for x in xs],
                          text=list(names), hovertemplate="%{x}. %{text}: r = %{y}<extra></extra>",
                          textposition="none"))
     fig.add_trace(go.Scatter(x=xs, y=jump, name=jump_name, mode="lines+markers", yaxis="y2",
