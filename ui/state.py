@@ -40,6 +40,7 @@ class Param:
     default: Any
     parse: Callable[[str], Any]    # str -> value, raises InvalidValue
     dump: Callable[[Any], str]     # value -> str
+    free_text: bool = False        # typed by the learner: the page validates it and says what is wrong
 
     @staticmethod
     def float(name: str, default: float, *, lo: float, hi: float) -> Param:
@@ -127,7 +128,7 @@ class Param:
             if check is not None and not check(s):
                 raise InvalidValue("app.url.bad_type")
             return s
-        return Param(name, default, parse, str)
+        return Param(name, default, parse, str, free_text=True)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,19 @@ class Bound:
         return {p.name: st.session_state[self.key(p.name)] for p in self.params}
 
 
+def _checked(p: Param, value: Any) -> Any:
+    """``value`` if it round-trips through the parameter's URL form; its canonical type if only the type
+    differs ("64" for 64); otherwise the default. None (an empty number input) and typed text pass unchanged:
+    the page shows its own message for text it cannot use, and the learner keeps what they typed."""
+    if value is None or (p.free_text and isinstance(value, str)):
+        return value
+    try:
+        canonical = p.parse(p.dump(value))
+    except (InvalidValue, ValueError, TypeError, KeyError):
+        return p.default
+    return canonical if type(canonical) is not type(value) else value
+
+
 def bind(lesson: str, params: Sequence[Param]) -> Bound:
     """Seed each widget's session-state value from the URL or its default; note bad URL values."""
     bound = Bound(lesson, tuple(params))
@@ -152,7 +166,9 @@ def bind(lesson: str, params: Sequence[Param]) -> Bound:
         if key in st.session_state:
             # Re-assign so Streamlit keeps the value while its widget sits on a tab this run does not draw
             # (it drops the state of widgets it did not render, and lessons render only the open tab).
-            st.session_state[key] = st.session_state[key]
+            # It is also checked: a stale or foreign widget value (the label of a select box option from a
+            # table that has changed since, say) falls back to the default rather than reaching the page.
+            st.session_state[key] = _checked(p, st.session_state[key])
             continue
         raw = st.query_params.get(key)
         value = p.default

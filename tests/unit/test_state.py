@@ -57,3 +57,22 @@ def test_dump_round_trips():
                  (Param.bool("c", False), True), (Param.multi("d", [], ["x", "y"]), ["y", "x"]),
                  (Param.floats("e", (0.0, 0.0), lo=-1, hi=1), (0.5, -0.25))]:
         assert p.parse(p.dump(v)) == v
+
+
+def test_checked_keeps_good_values_fixes_types_and_drops_stale_ones():
+    from ui.state import _checked
+
+    layer = Param.int("layer", 0, lo=0, hi=100)
+    assert _checked(layer, 7) == 7
+    assert _checked(layer, "7. conv3") == 0          # a select box label from a table that has changed since
+    assert _checked(layer, 500) == 0                   # out of range
+    d_k = Param.choice("d_k", 64, [8, 64, 512])
+    assert _checked(d_k, "512") == 512 and type(_checked(d_k, "512")) is int
+    assert _checked(d_k, 9) == 64
+    lr = Param.float("lr", 0.1, lo=1e-5, hi=1.0)
+    assert _checked(lr, 0.123456789) == 0.123456789  # kept exactly, not rounded through the URL form
+    assert _checked(lr, "fast") == 0.1
+    assert _checked(Param.floats("start", (0.0, 0.0), lo=-3, hi=3), [1.0, 2.0]) == (1.0, 2.0)
+    assert _checked(Param.text("formula", "x**2", max_len=10), "y" * 50) == "y" * 50   # the page explains it
+    assert _checked(Param.text("formula", "x**2", max_len=10), 3) == "3"
+    assert _checked(layer, None) is None
