@@ -146,7 +146,7 @@ if tabs[1].open:
         c[2].select_slider(t("activations.batch"), BATCHES, key="activations.batch")
         init = f"{v['init']}_{v['scale']:g}" if scaled else v["init"]
         st.latex(t("activations.formula_signal"))
-        with heavy_slot() as ok, safely():
+        with heavy_slot("compute") as ok, safely():
             if ok:
                 sig = deep_signal(v["depth"], v["width"], v["activation"], init, v["batch"], v["bn"], v["slope"], seed, device)
                 s = sig.stats

@@ -96,7 +96,7 @@ b[0].button(t("gan.pause") if playing else t("gan.play"), key="gan.play_btn", ty
             icon=":material/pause:" if playing else ":material/play_arrow:",
             on_click=lambda: st.session_state.update({PLAYING: not st.session_state.get(PLAYING)}))
 if b[1].button(t("gan.step_once"), key="gan.step_btn", icon=":material/skip_next:", width="stretch"):
-    with heavy_slot() as ok, safely():
+    with heavy_slot("compute") as ok, safely():
         if ok:
             gan.advance(state, 1)
 b[2].button(t("gan.reset"), key="gan.reset_btn", icon=":material/restart_alt:", width="stretch",
@@ -127,7 +127,7 @@ def game_figure(state: gan.GANState, snap: gan.Snapshot):
 def live() -> None:
     state: gan.GANState = st.session_state[RUN]
     if st.session_state.get(PLAYING):
-        with heavy_slot() as ok, safely():
+        with heavy_slot("compute") as ok, safely():
             if ok:
                 gan.advance(state, gan.MAX_STEPS_PER_TICK, time_budget_s=TICK_S)
         if state.step >= state.config.steps or state.diverged_at is not None:

@@ -155,7 +155,7 @@ else:
     labels = figs.RaceLabels(*(F[n] for n in ("title", "x", "y", "loss_title" if gap else "loss_raw", "loss_axis" if gap
                                               else "loss_raw", "lr_title", "lr_axis", "step", "play", "pause", "start",
                                               "minimum", "colorbar" if gap else "loss_raw")))
-    with heavy_slot() as ok, safely():
+    with heavy_slot("compute") as ok, safely():
         if ok:
             res, spec, spec3d = race_figure(config, names, labels, v["view3d"], (F["x"], F["y"], F["loss_raw"]))
             st.plotly_chart(thaw(spec), key=f"{S}.map", on_select=_on_click, selection_mode="points")

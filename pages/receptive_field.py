@@ -211,7 +211,7 @@ if tabs[1].open:
         bad = rf.partial_table(layers, n, 1)[1]
         if bad is not None:
             st.error(message(bad, bad.index + 1))
-        with heavy_slot() as free, safely():
+        with heavy_slot("compute") as free, safely():
             if free and bad is None:
                 res = erf(rf.to_spec(layers), n, v["erf_relu"], v["erf_seeds"], global_seed())
                 st.plotly_chart(figs.effective_vs_theoretical(

@@ -12,23 +12,27 @@ import streamlit as st
 
 from ui.i18n import t
 
-HEAVY_ENV = "DL_LAB_HEAVY_SLOTS"
+HEAVY_ENV, COMPUTE_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS"
 
 
 @st.cache_resource(show_spinner=False)
-def _heavy_slots() -> threading.BoundedSemaphore:
-    """Process-wide semaphore for training-style work (default: one slot per core)."""
-    default = max(1, os.cpu_count() or 1)
+def _slots(kind: str) -> threading.BoundedSemaphore:
+    """Process-wide semaphores. "train" (training runs of seconds): one per core but one, so a class pressing
+    *train* together always leaves a core for everyone else's sliders. "compute" (interactive work of
+    0.1-0.5 s: a deep signal, an optimizer race, a GAN tick): one per core."""
+    cores = max(1, os.cpu_count() or 1)
+    env, default = (HEAVY_ENV, max(1, cores - 1)) if kind == "train" else (COMPUTE_ENV, cores)
     try:
-        n = max(1, int(os.environ.get(HEAVY_ENV, default)))
+        n = max(1, int(os.environ.get(env, default)))
     except ValueError:
         n = default
     return threading.BoundedSemaphore(n)
 
 
 @contextmanager
-def heavy_slot(wait_s: float = 20.0) -> Iterator[bool]:
-    """Hold one heavy-work slot for the block; yields False (and shows a note) if none freed up in time.
+def heavy_slot(kind: str = "train", wait_s: float = 20.0) -> Iterator[bool]:
+    """Hold one slot of ``kind`` ("train" or "compute") for the block; yields False (and shows a note) if
+    none freed up in time.
 
     Use around training steps and other work that takes more than ~0.2 s::
 
@@ -36,7 +40,7 @@ def heavy_slot(wait_s: float = 20.0) -> Iterator[bool]:
             if ok:
                 state = train_steps(state, n=20)
     """
-    sem = _heavy_slots()
+    sem = _slots("train" if kind == "train" else "compute")
     got = sem.acquire(timeout=wait_s)
     if not got:
         st.info(t("app.busy"), icon=":material/hourglass_top:")
