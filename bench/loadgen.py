@@ -206,8 +206,8 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
            "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
            "--browser.gatherUsageStats=false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log = open(os.environ["DL_LAB_SERVER_LOG"], "wb") if os.environ.get("DL_LAB_SERVER_LOG") else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -59,8 +59,13 @@ def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Pop
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
            "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
            "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
-    return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr goes to a file, not a pipe: nobody reads a pipe while the tests run, and a full pipe buffer
+    # (64 KB of warnings and model-loading progress bars) would freeze the server mid-session.
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    log = open(SCREENSHOTS.parent / f"server-{port}.log", "w+b")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log
+    return proc
 
 
 def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> float:
@@ -68,7 +73,8 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> floa
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            proc.log.seek(0)
+            raise RuntimeError(f"streamlit exited: {proc.log.read().decode(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
