@@ -56,7 +56,9 @@ def lang() -> str:
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = _lang_from_request()
     value = st.session_state[LANG_KEY]
-    return value if value in LANGS else DEFAULT_LANG
+    # The switch keeps ?lang= in the URL, so if its widget state is ever lost (seen in the browser after a
+    # rerun, the switch showing no choice) the URL still knows the language; never fall back to English.
+    return value if value in LANGS else _lang_from_request()
 
 
 def t(key: str, **fmt: object) -> str:
@@ -74,7 +76,8 @@ def t(key: str, **fmt: object) -> str:
 
 def language_picker() -> None:
     """The sidebar's 中文 / English switch; keeps ``?lang=`` in the URL in step."""
-    lang()  # make sure the session has a language before the widget reads it
+    if st.session_state.get(LANG_KEY) not in LANGS:   # before the widget exists: give it the session's language
+        st.session_state[LANG_KEY] = _lang_from_request()
     st.segmented_control(
         t("app.language"),
         options=list(LANGS),

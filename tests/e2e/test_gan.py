@@ -26,7 +26,7 @@ def test_play_trains_live_then_pause_stops(page, app_url):
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
     assert page.evaluate(TITLES_JS)[0].startswith("The game at step 0")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("() => /step [1-9]/.test(document.querySelector('.js-plotly-plot').layout.title.text)",
+    page.wait_for_function("() => /step [1-9]/.test(document.querySelector('.js-plotly-plot')?.layout?.title?.text ?? '')",
                            timeout=30_000)
     page.wait_for_timeout(2500)
     first = _step(page)
@@ -51,7 +51,7 @@ def test_one_dimensional_picture_in_chinese_and_replay_of_the_complete_run(page,
     assert page.evaluate(TITLES_JS)[0].startswith("第 0 步：数据密度")
     page.get_by_role("button", name="走一步").click()
     wait_idle(page)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.title.text.includes('第 1 步')")
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout?.title?.text?.includes('第 1 步')")
     page.get_by_role("tab", name="回放").click()
     wait_idle(page)
     page.get_by_role("radio", name="这组设置的完整运行").click()
@@ -70,7 +70,7 @@ def test_digits_preset_trains_and_the_collapse_preset_raises_the_flag(page, app_
     goto(page, app_url, path="gan", lang="en")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Digits").click()
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.title.text.includes(\"digits\")",
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout?.title?.text?.includes(\"digits\")",
                            timeout=30_000)
     page.wait_for_timeout(6000)
     assert _step(page) > 0 and "gan.target=digits" in page.url

@@ -74,3 +74,13 @@ def test_switching_language_in_sidebar_translates_the_page():
     at.segmented_control(key="app.lang").set_value("zh").run()
     assert at.title[0].value == "课程地图"
     assert at.query_params.get("lang") == "zh"
+
+
+def test_a_lost_language_switch_value_keeps_the_language_of_the_url():
+    """If the switch's widget state ever arrives empty, the page stays in the URL's language (not English)."""
+    at = open_page("pages/lstm_gates.py", "zh")
+    at.session_state["app.lang"] = None
+    at.run()
+    assert not at.exception
+    assert at.session_state["app.lang"] == "zh" and at.query_params.get("lang") == "zh"
+    assert "LSTM 的门" in at.title[0].value
