@@ -126,3 +126,17 @@ def screenshot(page, name: str) -> Path:
 def assert_no_streamlit_error(page):
     errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
     assert errors.count() == 0, f"error element on page: {errors.first.inner_text() if errors.count() else ''}"
+
+
+PLOT_TITLES_JS = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                  ".map(p => ((p.layout && p.layout.title && p.layout.title.text) || '').replace(/<[^>]+>/g, ''))")
+
+
+def plot_titles(page) -> list[str]:
+    """The title of every Plotly figure on the page, HTML tags stripped."""
+    return page.evaluate(f"() => {PLOT_TITLES_JS}")
+
+
+def wait_for_title(page, test_js: str, **kw) -> None:
+    """Wait until some figure's title ``t`` satisfies the JS expression ``test_js``."""
+    page.wait_for_function(f"() => {PLOT_TITLES_JS}.some(t => {test_js})", **kw)

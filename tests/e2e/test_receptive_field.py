@@ -1,20 +1,13 @@
 """The receptive-field lesson in a real browser: the field is drawn, clicking a unit or a preset
 recomputes, the table editor and the effective-field tab work, in English and Chinese."""
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
-
-TITLE_JS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => ((p.layout && p.layout.title"
-            " && p.layout.title.text) || '').replace(/<[^>]+>/g, ''))")
-
-
-def _titles(page) -> list[str]:
-    return page.evaluate(TITLE_JS)
+from tests.e2e.conftest import assert_no_streamlit_error, goto, plot_titles, screenshot, wait_for_title, wait_idle
 
 
 def test_clicking_a_unit_moves_its_field_in_english(page, app_url):
     goto(page, app_url, path="receptive_field", lang="en")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    assert any(t.startswith("Unit (2, 2) of layer 7: field r = 30") for t in _titles(page))
+    assert any(t.startswith("Unit (2, 2) of layer 7: field r = 30") for t in plot_titles(page))
     assert page.get_by_text("exactly the formula's square").count() == 1
     screenshot(page, "receptive_field-default-en")
     # click the stride-grid dot of unit (0, 0) in the left panel: the first dot of trace 2
@@ -25,7 +18,7 @@ def test_clicking_a_unit_moves_its_field_in_english(page, app_url):
         gd.emit('plotly_selected', {points: [pt]});
     }""")
     wait_idle(page)
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.startsWith('Unit (0, 0) of layer 7'))")
+    wait_for_title(page, "t.startsWith('Unit (0, 0) of layer 7')")
     assert page.get_by_role("spinbutton", name="Unit row").input_value() == "0"
     assert "receptive_field.row=0" in page.url
     assert_no_streamlit_error(page)
@@ -36,13 +29,13 @@ def test_clicking_a_unit_moves_its_field_in_english(page, app_url):
 def test_famous_network_and_preset_in_chinese(page, app_url):
     goto(page, app_url, path="receptive_field", lang="zh", query="receptive_field.model=resnet50")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.includes('感受野 r = 427'))")
+    wait_for_title(page, "t.includes('感受野 r = 427')")
     assert page.get_by_text("与 Araujo 等人（2019）给出的一致").count() == 1
     assert_no_streamlit_error(page)
     screenshot(page, "receptive_field-resnet50-zh")
     page.get_by_role("button", name="两个 3×3 = 一个 5×5").click()
     wait_idle(page)
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.includes('感受野 r = 5'))")
+    wait_for_title(page, "t.includes('感受野 r = 5')")
     page.get_by_text("73,856").first.wait_for()
     assert "receptive_field.net=" in page.url
     assert_no_streamlit_error(page)
@@ -63,14 +56,14 @@ def test_editing_the_table_recomputes_and_bad_cells_get_a_message(page, app_url)
     page.keyboard.press("Enter")
     wait_idle(page)
     screenshot(page, "receptive_field-edited-en")
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.includes('field r = 32'))")
+    wait_for_title(page, "t.includes('field r = 32')")
     assert "receptive_field.net=c5" in page.url
     assert_no_streamlit_error(page)
     # Enter moved the grid's selection down to row 2's kernel: clear it
     page.keyboard.press("Delete")
     wait_idle(page)
     page.get_by_text("Row 2: Kernel k is empty").wait_for()
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.includes('of layer 1: field r = 5'))")
+    wait_for_title(page, "t.includes('of layer 1: field r = 5')")
     screenshot(page, "receptive_field-bad-cell-en")
 
 
@@ -79,8 +72,8 @@ def test_effective_field_tab_draws_maps_and_growth(page, app_url):
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Effective vs theoretical").click()
     wait_idle(page)
-    page.wait_for_function(TITLE_JS.replace("() =>", "() => (") + ").some(t => t.startsWith('Field width against depth'))")
-    titles = _titles(page)
+    wait_for_title(page, "t.startsWith('Field width against depth')")
+    titles = plot_titles(page)
     assert any(t.startswith("Theoretical field 25 px") for t in titles)
     assert_no_streamlit_error(page)
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
