@@ -80,6 +80,25 @@ def race_figure(config: O.RaceConfig, names: tuple, labels: figs.RaceLabels, vie
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def inspection(surface_args: tuple, px: float, py: float, escape: float, lang_code: str):
+    """Hessian, escape step and the close-up figure's spec at (px, py): the same point is a cache hit."""
+    name, kappa, angle, formula, half_width = surface_args
+    surface = O.make_surface(name, kappa=kappa, angle=angle, formula=formula, half_width=half_width)
+    info = O.inspect_point(surface, (px, py))
+    esc = O.escape_step(surface, (px, py), escape)
+    r = 0.12 * (surface.bounds[1] - surface.bounds[0]) + escape
+    gx, gy, gz = O.surface_grid(surface, 81, (px - r, px + r, py - r, py + r))
+    tr = strings(lang_code)
+    f = {k: tr[f"{S}.fig.{k}"] for k in ("inspect_title", "x", "y", "neg_grad", "escape", "point")}
+    eig = [tr[f"{S}.fig.eig"].format(i=i + 1, lam=f"{lam:.3g}") for i, lam in enumerate(info.eigenvalues)]
+    fig = figs.inspector(gx, gy, gz, info.point, info.eigenvalues, info.eigenvectors, info.grad,
+                         esc.points if esc else None, esc.losses if esc else None, title=f["inspect_title"],
+                         axes=(f["x"], f["y"]), eig_names=eig, grad_name=f["neg_grad"], escape_name=f["escape"],
+                         point_name=f["point"])
+    return info, esc, freeze(fig)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def rule_checks(config: O.RaceConfig, steps: int) -> dict[str, U.RuleCheck]:  # noqa: D103 - cached dlcore call
     return O.rule_checks(config.make_surface(), config.starts[0], steps)
 
@@ -194,15 +213,9 @@ if tabs[0].open and surface is not None:
         q1.number_input(t("optimizer_race.px"), -W, W, step=0.1, format="%.4f", key=f"{S}.px")
         q2.number_input(t("optimizer_race.py"), -W, W, step=0.1, format="%.4f", key=f"{S}.py")
         q3.slider(t("optimizer_race.escape"), 0.05, 2.0, key=f"{S}.escape")
-        info = O.inspect_point(surface, (v["px"], v["py"]))
-        esc = O.escape_step(surface, (v["px"], v["py"]), v["escape"])
-        r = 0.12 * (surface.bounds[1] - surface.bounds[0]) + v["escape"]
-        gx, gy, gz = O.surface_grid(surface, 81, (v["px"] - r, v["px"] + r, v["py"] - r, v["py"] + r))
-        eig = [t("optimizer_race.fig.eig", i=i + 1, lam=f"{lam:.3g}") for i, lam in enumerate(info.eigenvalues)]
-        st.plotly_chart(figs.inspector(gx, gy, gz, info.point, info.eigenvalues, info.eigenvectors, info.grad,
-                                       esc.points if esc else None, esc.losses if esc else None, title=F["inspect_title"],
-                                       axes=(F["x"], F["y"]), eig_names=eig, grad_name=F["neg_grad"],
-                                       escape_name=F["escape"], point_name=F["point"]), key=f"{S}.inspect_fig")
+        info, esc, inspect_spec = inspection((v["surface"], v["kappa"], v["angle"], v["formula"], v["half_width"]),
+                                             v["px"], v["py"], v["escape"], lang())
+        st.plotly_chart(thaw(inspect_spec), key=f"{S}.inspect_fig")
         h = info.hessian
         st.latex(rf"g=\begin{{pmatrix}}{info.grad[0]:.4g}\\{info.grad[1]:.4g}\end{{pmatrix}},\quad H=\begin{{pmatrix}}"
                  rf"{h[0, 0]:.4g}&{h[0, 1]:.4g}\\{h[1, 0]:.4g}&{h[1, 1]:.4g}\end{{pmatrix}},\quad \lambda_1={info.eigenvalues[0]:.4g},"

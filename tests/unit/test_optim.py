@@ -45,6 +45,31 @@ def test_run_gives_exactly_the_iterates_of_a_plain_torch_optim_loop(name, cls, k
     np.testing.assert_allclose(ours, ref, **TOL)
 
 
+@pytest.mark.parametrize("kind", ["step", "exponential", "cosine", "warmup"])
+def test_scheduled_run_matches_a_plain_loop_stepping_the_torch_scheduler(kind):
+    sched = O.Schedule(kind, step_size=10, gamma=0.5, warmup=8)
+    ours = O.run("rosenbrock", "adam", (-1.2, 1.0), 40, schedule=sched, lr=0.05)
+    p = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.05)
+    lr_sched = O.make_scheduler(opt, sched, 40)
+    ref = [p.detach().clone()]
+    for _ in range(40):
+        opt.zero_grad()
+        O.SURFACES["rosenbrock"].fn(p[0], p[1]).backward()
+        opt.step()
+        lr_sched.step()
+        ref.append(p.detach().clone())
+    np.testing.assert_allclose(ours, torch.stack(ref).numpy(), **TOL)
+
+
+def test_race_stops_paying_for_racers_that_diverged_or_reached_a_fixed_point():
+    res = O.race(O.RaceConfig(surface="quadratic", kappa=10.0, angle=0.0, starts=((0.0, 1.0),), steps=200,
+                              racers=(O.RacerSpec("sgd", (("lr", 2.5),)), O.RacerSpec("newton"))))
+    assert np.isnan(res.paths[0, -1]).all()                      # diverged, NaN to the end
+    np.testing.assert_allclose(res.paths[1, 1:], 0.0, atol=1e-15)  # Newton: one step, then stays put
+    np.testing.assert_allclose(res.losses[1, 1:], 0.0, atol=1e-15)
+
+
 def test_racers_sharing_one_backward_match_separate_runs_for_several_starts():
     specs = tuple(O.RacerSpec(k, tuple(O.suggested_hypers(k, O.SURFACES["himmelblau"]).items()))
                   for k in ("sgd", "nesterov", "rmsprop", "adam", "newton"))

@@ -38,17 +38,15 @@ def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | No
     return fig
 
 
-def animation_controls(fig: go.Figure, frame_names: Sequence[str], *, play: str, pause: str,
-                       step_label: str, duration_ms: int = 80) -> go.Figure:
-    """Play / pause buttons and a scrub slider over ``fig.frames`` (all in the browser, no rerun).
-
-    play / pause / step_label: translated labels from the page.
-    """
+def animation_layout(frame_names: Sequence[str], *, play: str, pause: str, step_label: str,
+                     duration_ms: int = 80) -> dict[str, Any]:
+    """Layout entries (``updatemenus``, ``sliders``) for play / pause buttons and a scrub slider over the
+    frames named ``frame_names``, as plain JSON; ``animation_controls`` applies them to a figure."""
     steps = [{"method": "animate", "label": name,
               "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                 "transition": {"duration": 0}}]} for name in frame_names]
-    fig.update_layout(
-        updatemenus=[{
+    return {
+        "updatemenus": [{
             "type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top",
             "showactive": False,
             "buttons": [
@@ -60,9 +58,19 @@ def animation_controls(fig: go.Figure, frame_names: Sequence[str], *, play: str,
                                    "transition": {"duration": 0}}]},
             ],
         }],
-        sliders=[{"active": 0, "x": 0.15, "len": 0.85, "y": -0.08, "yanchor": "top",
-                  "currentvalue": {"prefix": f"{step_label}: "}, "steps": steps}],
-    )
+        "sliders": [{"active": 0, "x": 0.15, "len": 0.85, "y": -0.08, "yanchor": "top",
+                     "currentvalue": {"prefix": f"{step_label}: "}, "steps": steps}],
+    }
+
+
+def animation_controls(fig: go.Figure, frame_names: Sequence[str], *, play: str, pause: str,
+                       step_label: str, duration_ms: int = 80) -> go.Figure:
+    """Play / pause buttons and a scrub slider over ``fig.frames`` (all in the browser, no rerun).
+
+    play / pause / step_label: translated labels from the page.
+    """
+    fig.update_layout(**animation_layout(frame_names, play=play, pause=pause, step_label=step_label,
+                                         duration_ms=duration_ms))
     fig.update_layout(margin={"b": 110})
     return fig
 
@@ -80,17 +88,20 @@ def with_frames(fig: go.Figure, frames: Sequence[dict]) -> go.Figure:
     return Prebuilt(spec)
 
 
-_DTYPES = {"float32": "f4", "float64": "f8", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2",
-           "int32": "i4", "uint32": "u4"}
+_DTYPES = {np.dtype(name): code for name, code in (("float32", "f4"), ("float64", "f8"), ("int8", "i1"),
+                                                     ("uint8", "u1"), ("int16", "i2"), ("uint16", "u2"),
+                                                     ("int32", "i4"), ("uint32", "u4"))}   # keyed by dtype: .name is slow
 
 
 def pack(obj: Any) -> Any:
+    """``obj`` as Plotly's JSON: numpy arrays as base64 typed arrays ({"dtype", "bdata", "shape"})."""
     if isinstance(obj, np.ndarray):
         if obj.dtype == np.int64:
             obj = obj.astype(np.int32)
-        if obj.dtype.name in _DTYPES:
-            arr = np.ascontiguousarray(obj)
-            out = {"dtype": _DTYPES[arr.dtype.name], "bdata": base64.b64encode(arr.tobytes()).decode()}
+        code = _DTYPES.get(obj.dtype)
+        if code is not None:
+            arr = obj if obj.flags.c_contiguous else np.ascontiguousarray(obj)
+            out = {"dtype": code, "bdata": base64.b64encode(arr.tobytes()).decode()}
             if arr.ndim > 1:
                 out["shape"] = ", ".join(map(str, arr.shape))
             return out

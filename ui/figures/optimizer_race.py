@@ -3,14 +3,16 @@ surface, the critical-point inspector, and the batch-noise views. Data in, go.Fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import animation_controls, base_layout, color, with_frames
+from ui.figures.common import Prebuilt, animation_layout, base_layout, color, pack
 
 POINT_BUDGET = 20_000   # animated (x, y) points over all frames: keeps the race figure well under 1 MB
 PATH_POINTS = 300       # points per drawn path (ghost paths and loss curves are thinned to this)
@@ -65,6 +67,36 @@ def _joined(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parts[:, 0].astype(np.float32), parts[:, 1].astype(np.float32)
 
 
+@lru_cache(maxsize=32)
+def _race_layout(labels: RaceLabels, log_loss: bool) -> str:
+    """The race figure's layout without data, built and validated by Plotly once per labels (as JSON).
+
+    Subplots: the map (1, 1) on axes x / y, the loss (1, 2) on x2 / y2, the schedule (2, 2) on x3 / y3.
+    """
+    fig = make_subplots(rows=2, cols=2, column_widths=[0.62, 0.38], row_heights=[0.6, 0.4],
+                        specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
+                        subplot_titles=("", labels.loss_title, labels.lr_title))
+    if log_loss:
+        fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_xaxes(row=1, col=1, title_text=labels.x, constrain="domain")
+    fig.update_yaxes(row=1, col=1, title_text=labels.y, scaleanchor="x", scaleratio=1)
+    fig.update_xaxes(title_text=labels.step, row=2, col=2)
+    fig.update_yaxes(title_text=labels.loss_axis, row=1, col=2)
+    fig.update_yaxes(title_text=labels.lr_axis, row=2, col=2, rangemode="tozero")
+    base_layout(fig, labels.title, height=660)
+    fig.update_layout(legend={"orientation": "h", "y": 1.09, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
+                      hovermode="closest", clickmode="event+select", dragmode="pan",
+                      title={"y": 0.985, "yanchor": "top"})
+    return fig.layout.to_json()
+
+
+MAP, LOSS, LR = {"xaxis": "x", "yaxis": "y"}, {"xaxis": "x2", "yaxis": "y2"}, {"xaxis": "x3", "yaxis": "y3"}
+
+
+def _f32(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
 def race(x: np.ndarray, y: np.ndarray, z: np.ndarray, f_min: float | None, bounds: Sequence[float],
          paths: np.ndarray, losses: np.ndarray, lr_factor: np.ndarray, names: Sequence[str],
          colors: Sequence[str], minima: Sequence[Sequence[float]], labels: RaceLabels, *,
@@ -74,112 +106,103 @@ def race(x: np.ndarray, y: np.ndarray, z: np.ndarray, f_min: float | None, bound
 
     paths: (R, T, S, 2) iterates; losses: (R, T, S); lr_factor: (T - 1,); names / colors: per racer.
     The invisible click grid (trace 1) lets a click on the map choose the start point.
+    Note: the layout comes from ``_race_layout`` (Plotly-built, cached per labels); the traces and
+    frames are written as plain JSON (Plotly's validation of ~25 traces cost ~90 ms a rerun). Their
+    validity is tested by building a ``go.Figure`` from the spec.
     """
     R, T, S, _ = paths.shape
     steps = T - 1
-    fig = make_subplots(rows=2, cols=2, column_widths=[0.62, 0.38], row_heights=[0.6, 0.4],
-                        specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
-                        subplot_titles=("", labels.loss_title, labels.lr_title))
     zc = display_z(z, f_min)
-    fig.add_trace(go.Contour(x=x.astype(np.float32), y=y.astype(np.float32), z=zc.astype(np.float32),
-                             colorscale="Greys", reversescale=True, ncontours=30, opacity=0.55,
-                             contours={"coloring": "fill", "showlines": True}, line={"width": 0.6},
-                             showscale=False, hoverinfo="skip", name=labels.colorbar), 1, 1)      # 0
+    data: list[dict] = [
+        {"type": "contour", "x": _f32(x), "y": _f32(y), "z": _f32(zc), "colorscale": "Greys", "reversescale": True,
+         "ncontours": 30, "opacity": 0.55, "contours": {"coloring": "fill", "showlines": True},
+         "line": {"width": 0.6}, "showscale": False, "hoverinfo": "skip", "name": labels.colorbar, **MAP},  # 0
+    ]
     gx, gy = np.meshgrid(np.linspace(bounds[0], bounds[1], click_grid), np.linspace(bounds[2], bounds[3], click_grid))
-    fig.add_trace(go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers",
-                             marker={"size": 9, "opacity": 0.0, "color": "#000"}, showlegend=False,
-                             hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>", name="click"), 1, 1)   # 1
-    m = np.asarray(minima, dtype=np.float32).reshape(-1, 2)
-    fig.add_trace(go.Scatter(x=m[:, 0], y=m[:, 1], mode="markers", name=labels.minimum,
-                             marker={"symbol": "star", "size": 15, "color": "#F0E442",
-                                     "line": {"width": 1, "color": "#000"}}, hoverinfo="skip"), 1, 1)  # 2
+    data.append({"type": "scatter", "x": _f32(gx.ravel()), "y": _f32(gy.ravel()), "mode": "markers",
+                 "marker": {"size": 9, "opacity": 0.0, "color": "#000"}, "showlegend": False,
+                 "hovertemplate": "(%{x:.2f}, %{y:.2f})<extra></extra>", "name": "click", **MAP})           # 1
+    m = _f32(minima).reshape(-1, 2)
+    data.append({"type": "scatter", "x": m[:, 0], "y": m[:, 1], "mode": "markers", "name": labels.minimum,
+                 "marker": {"symbol": "star", "size": 15, "color": "#F0E442", "line": {"width": 1, "color": "#000"}},
+                 "hoverinfo": "skip", **MAP})                                                               # 2
     s0 = paths[0, 0]
-    fig.add_trace(go.Scatter(x=s0[:, 0].astype(np.float32), y=s0[:, 1].astype(np.float32), mode="markers",
-                             name=labels.start, marker={"symbol": "circle-open", "size": 14, "color": "#000",
-                                                        "line": {"width": 2}}, hoverinfo="skip"), 1, 1)  # 3
+    data.append({"type": "scatter", "x": _f32(s0[:, 0]), "y": _f32(s0[:, 1]), "mode": "markers", "name": labels.start,
+                 "marker": {"symbol": "circle-open", "size": 14, "color": "#000", "line": {"width": 2}},
+                 "hoverinfo": "skip", **MAP})                                                               # 3
     clipped = _clip(paths, bounds)
     thin = np.unique(np.r_[np.arange(0, T, max(1, T // PATH_POINTS)), T - 1])         # every k-th step and the last
     for r in range(R):                                                                 # 4 .. 4+R-1: ghost paths
         gxr, gyr = _joined(clipped[r, thin])
-        fig.add_trace(go.Scatter(x=gxr, y=gyr, mode="lines", line={"color": colors[r], "width": 1.2},
-                                 opacity=0.3, legendgroup=names[r], showlegend=False, hoverinfo="skip"), 1, 1)
-    base_trail = len(fig.data)
+        data.append({"type": "scatter", "x": gxr, "y": gyr, "mode": "lines", "line": {"color": colors[r], "width": 1.2},
+                     "opacity": 0.3, "legendgroup": names[r], "showlegend": False, "hoverinfo": "skip", **MAP})
+    base_trail = len(data)
     for r in range(R):                                                                 # trails
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line={"color": colors[r], "width": 3},
-                                 legendgroup=names[r], showlegend=False, hoverinfo="skip"), 1, 1)
-    base_head = len(fig.data)
+        data.append({"type": "scatter", "x": [], "y": [], "mode": "lines", "line": {"color": colors[r], "width": 3},
+                     "legendgroup": names[r], "showlegend": False, "hoverinfo": "skip", **MAP})
+    base_head = len(data)
     for r in range(R):                                                                 # heads (in the legend)
-        fig.add_trace(go.Scatter(x=clipped[r, 0, :, 0].astype(np.float32), y=clipped[r, 0, :, 1].astype(np.float32),
-                                 mode="markers", name=names[r], legendgroup=names[r],
-                                 marker={"size": 11, "color": colors[r], "line": {"width": 1, "color": "#fff"}},
-                                 hovertemplate=names[r] + " (%{x:.3f}, %{y:.3f})<extra></extra>"), 1, 1)
-    steps_axis = thin.astype(np.float32)
+        data.append({"type": "scatter", "x": _f32(clipped[r, 0, :, 0]), "y": _f32(clipped[r, 0, :, 1]),
+                     "mode": "markers", "name": names[r], "legendgroup": names[r],
+                     "marker": {"size": 11, "color": colors[r], "line": {"width": 1, "color": "#fff"}},
+                     "hovertemplate": names[r] + " (%{x:.3f}, %{y:.3f})<extra></extra>", **MAP})
+    steps_axis = _f32(thin)
     for r in range(R):                                                                 # loss curves (start 1)
         loss = losses[r, thin, 0]
         gap = np.maximum(loss - f_min, 1e-16) if f_min is not None else loss
-        fig.add_trace(go.Scatter(x=steps_axis, y=np.where(np.isfinite(gap), gap, np.nan).astype(np.float32),
-                                 mode="lines", line={"color": colors[r], "width": 2}, legendgroup=names[r],
-                                 showlegend=False, name=names[r],
-                                 hovertemplate=names[r] + ": %{y:.3g}<extra></extra>"), 1, 2)
+        data.append({"type": "scatter", "x": steps_axis, "y": _f32(np.where(np.isfinite(gap), gap, np.nan)),
+                     "mode": "lines", "line": {"color": colors[r], "width": 2}, "legendgroup": names[r],
+                     "showlegend": False, "name": names[r], "hovertemplate": names[r] + ": %{y:.3g}<extra></extra>",
+                     **LOSS})
     lr_thin = thin[thin < len(lr_factor)]
-    fig.add_trace(go.Scatter(x=lr_thin.astype(np.float32), y=lr_factor[lr_thin].astype(np.float32), mode="lines",
-                             line={"color": "#444", "width": 2}, showlegend=False,
-                             hovertemplate="%{y:.3g}<extra></extra>"), 2, 2)
-    cursor_loss = len(fig.data)
-    finite_gap = [np.nanmin(np.maximum(losses[..., 0] - f_min, 1e-16)) if f_min is not None else np.nanmin(losses)]
-    lo = float(finite_gap[0]) if np.isfinite(finite_gap[0]) else 1e-16
-    fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", yaxis="y", line={"color": "#888", "dash": "dot"},
-                             showlegend=False, hoverinfo="skip"), 1, 2)
-    cursor_lr = len(fig.data)
-    fig.add_trace(go.Scatter(x=[0], y=[float(lr_factor[0]) if len(lr_factor) else 1.0], mode="markers",
-                             marker={"size": 10, "color": "#444"}, showlegend=False, hoverinfo="skip"), 2, 2)
+    data.append({"type": "scatter", "x": _f32(lr_thin), "y": _f32(lr_factor[lr_thin]), "mode": "lines",
+                 "line": {"color": "#444", "width": 2}, "showlegend": False,
+                 "hovertemplate": "%{y:.3g}<extra></extra>", **LR})
     # the loss cursor spans the plotted range: paper-free so it animates like any trace
     finite = losses[..., 0][np.isfinite(losses[..., 0])]
     if f_min is not None:
-        y_lo, y_hi = lo, float(np.max(finite - f_min)) if finite.size else 1.0
-        fig.update_yaxes(type="log", row=1, col=2)
-        cursor_y = [max(y_lo, 1e-16), max(y_hi, 1e-15)]
+        gaps = np.maximum(finite - f_min, 1e-16)
+        cursor_y = [max(float(gaps.min()), 1e-16), max(float(gaps.max()), 1e-15)] if finite.size else [1e-16, 1.0]
     else:
         cursor_y = [float(finite.min()), float(finite.max())] if finite.size else [0.0, 1.0]
-    fig.data[cursor_loss].y = cursor_y
+    cursor_loss = len(data)
+    data.append({"type": "scatter", "x": [0, 0], "y": cursor_y, "mode": "lines",
+                 "line": {"color": "#888", "dash": "dot"}, "showlegend": False, "hoverinfo": "skip", **LOSS})
+    cursor_lr = len(data)
+    data.append({"type": "scatter", "x": [0], "y": [float(lr_factor[0]) if len(lr_factor) else 1.0], "mode": "markers",
+                 "marker": {"size": 10, "color": "#444"}, "showlegend": False, "hoverinfo": "skip", **LR})
 
     n_frames = int(min(steps, 120, max(10, POINT_BUDGET // max(1, R * S * (TRAIL + 2)))))
     frame_steps = np.unique(np.linspace(0, steps, n_frames + 1).round().astype(int))
     tail = max(2, int(np.ceil(steps / max(1, len(frame_steps) - 1))) * 6)   # a trail of ~6 frames
     stride = max(1, tail // TRAIL)
+    title = {"text": labels.title}
     frames = []
     for k in frame_steps:
-        data, idx = [{"type": "contour"}], [0]   # named in every frame, or plotly.js drops the contour while animating
+        fdata, idx = [{"type": "contour"}], [0]   # named in every frame, or plotly.js drops the contour while animating
         for r in range(R):
             seg = clipped[r, np.unique(np.r_[np.arange(max(0, k - tail), k + 1, stride), k])]
             sx, sy = _joined(seg)
-            data.append({"type": "scatter", "x": sx, "y": sy})
+            fdata.append({"type": "scatter", "x": sx, "y": sy})
             idx.append(base_trail + r)
         for r in range(R):
             head = clipped[r, k]
-            data.append({"type": "scatter", "x": head[:, 0].astype(np.float32), "y": head[:, 1].astype(np.float32)})
+            fdata.append({"type": "scatter", "x": _f32(head[:, 0]), "y": _f32(head[:, 1])})
             idx.append(base_head + r)
-        data.append({"type": "scatter", "x": [int(k), int(k)], "y": cursor_y})
+        fdata.append({"type": "scatter", "x": [int(k), int(k)], "y": cursor_y})
         idx.append(cursor_loss)
         fk = float(lr_factor[min(k, steps - 1)]) if len(lr_factor) else 1.0
-        data.append({"type": "scatter", "x": [int(k)], "y": [fk]})
+        fdata.append({"type": "scatter", "x": [int(k)], "y": [fk]})
         idx.append(cursor_lr)
-        frames.append({"name": str(int(k)), "data": data, "traces": idx,
-                       "layout": {"title": {"text": labels.title}}})   # plotly.js drops the title while animating otherwise
+        frames.append({"name": str(int(k)), "data": fdata, "traces": idx,
+                       "layout": {"title": title}})   # plotly.js drops the title while animating otherwise
+    layout = json.loads(_race_layout(labels, f_min is not None))
     x0, x1, y0, y1 = bounds
-    fig.update_xaxes(range=[x0, x1], row=1, col=1, title_text=labels.x, constrain="domain")
-    fig.update_yaxes(range=[y0, y1], row=1, col=1, title_text=labels.y, scaleanchor="x", scaleratio=1)
-    fig.update_xaxes(title_text=labels.step, row=2, col=2)
-    fig.update_yaxes(title_text=labels.loss_axis, row=1, col=2)
-    fig.update_yaxes(title_text=labels.lr_axis, row=2, col=2, rangemode="tozero")
-    base_layout(fig, labels.title, height=660)
-    fig.update_layout(legend={"orientation": "h", "y": 1.09, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
-                      hovermode="closest", clickmode="event+select", dragmode="pan",
-                      title={"y": 0.985, "yanchor": "top"})
-    animation_controls(fig, [str(int(k)) for k in frame_steps], play=labels.play, pause=labels.pause,
-                       step_label=labels.step, duration_ms=60)
-    fig.update_layout(margin={"l": 60, "t": 120})
-    return with_frames(fig, frames)
+    layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
+    layout.update(animation_layout([str(int(k)) for k in frame_steps], play=labels.play, pause=labels.pause,
+                                   step_label=labels.step, duration_ms=60))
+    layout["margin"] = {**layout["margin"], "l": 60, "t": 120, "b": 110}
+    return Prebuilt({"data": pack(data), "layout": layout, "frames": pack(frames)})
 
 
 def surface3d(x: np.ndarray, y: np.ndarray, z: np.ndarray, paths: np.ndarray, losses: np.ndarray,

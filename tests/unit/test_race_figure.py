@@ -1,0 +1,56 @@
+"""The race figure is written as plain JSON for speed: Plotly must still accept every property of it,
+and the traces, axes and frames must carry the race's numbers."""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dlcore import optim as O
+from tests.support import _decode
+from ui.figures import optimizer_race as figs
+
+LABELS = figs.RaceLabels("title", "x", "y", "loss", "f - f*", "lr", "factor", "step", "play", "pause", "start",
+                         "minimum", "f")
+
+
+def _spec(surface="quadratic", kinds=("sgd", "adam", "newton"), starts=None, steps=60, schedule=O.Schedule()):
+    s = O.SURFACES[surface]
+    cfg = O.RaceConfig(surface=surface, starts=starts or (s.start,), steps=steps, schedule=schedule,
+                       racers=tuple(O.RacerSpec(k, tuple(O.suggested_hypers(k, s).items())) for k in kinds))
+    res = O.race(cfg)
+    x, y, z = O.surface_grid(s)
+    fig = figs.race(x, y, z, s.f_min, s.bounds, res.paths, res.losses, res.lr_factor, list(kinds),
+                    ["#000", "#111", "#222"][: len(kinds)], s.minima, LABELS)
+    return res, fig.to_dict()
+
+
+def test_plotly_accepts_every_property_of_the_spec_and_its_frames():
+    for surface in ("quadratic", "saddle"):        # with and without a known minimum (log / linear loss axis)
+        _, spec = _spec(surface, schedule=O.Schedule("cosine"))
+        fig = go.Figure(_decode(spec))             # raises ValueError on any invalid property or value
+        assert len(fig.data) == len(spec["data"]) and len(fig.frames) == len(spec["frames"])
+        assert fig.layout.yaxis2.type == ("log" if surface == "quadratic" else None)
+
+
+def test_traces_sit_on_their_subplots_and_carry_the_iterates():
+    res, spec = _spec(starts=((-2.6, 0.4), (2.0, 2.0)))
+    data = _decode(spec)["data"]
+    heads = [i for i, d in enumerate(data) if d.get("mode") == "markers" and d.get("name") in ("sgd", "adam", "newton")]
+    assert [data[i]["xaxis"] for i in heads] == ["x"] * 3
+    losses = [d for d in data if d.get("xaxis") == "x2" and d.get("name") in ("sgd", "adam", "newton")]
+    np.testing.assert_allclose(losses[0]["y"][-1], res.losses[0, -1, 0], rtol=1e-6)
+    assert spec["layout"]["xaxis3"]["title"]["text"] == "step"
+    assert spec["layout"]["xaxis"]["range"] == [-3, 3]
+    last = _decode(spec["frames"][-1])
+    assert last["name"] == "60"
+    j = last["traces"].index(heads[0])
+    np.testing.assert_allclose(last["data"][j]["x"], res.paths[0, -1, :, 0], rtol=1e-6)   # both starts' heads
+    sliders = spec["layout"]["sliders"][0]["steps"]
+    assert [s["label"] for s in sliders] == [f["name"] for f in spec["frames"]]
+
+
+def test_layout_is_built_once_per_labels_and_not_shared_between_figures():
+    figs._race_layout.cache_clear()
+    _, a = _spec()
+    _, b = _spec("rosenbrock")
+    assert figs._race_layout.cache_info().hits >= 1 or figs._race_layout.cache_info().currsize == 2
+    assert a["layout"]["xaxis"]["range"] == [-3, 3] and b["layout"]["xaxis"]["range"] == [-2, 2]
