@@ -4,6 +4,7 @@ and the server time of a page rerun after a slider move."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import torch
@@ -27,7 +28,7 @@ def run() -> list[Row]:
                                                (50, 512, 256, "tanh", "xavier_uniform", False),
                                                (50, 512, 256, "tanh", "normal_0.01", True),
                                                (50, 512, 256, "relu", "orthogonal", False)]:
-        note = "defaults" if depth == 20 else "caps; target <= 300 ms" if init != "orthogonal" else "caps; QR per layer"
+        note = "defaults" if depth == 20 else "caps, server setting" if init != "orthogonal" else "caps; QR per layer"
         ms = best_of(lambda d=depth, w=width, b=batch, a=act, i=init, n=bn: A.deep_net_stats(d, w, a, i, b, 0,
                                                                                              batchnorm=n), repeat=3)
         rows.append(Row("activations", f"deep_net_stats {act}/{init}{' +BN' if bn else ''}, L={depth} n={width} B={batch}",
@@ -90,9 +91,13 @@ def run() -> list[Row]:
     base = 200 / (time.perf_counter() - t0)
     rows.append(Row("activations", "train steps/s, ours (records + dead units every 4th step)", ours, "steps/s"))
     rows.append(Row("activations", "train steps/s, plain PyTorch loop", base, "steps/s", f"ratio {ours / base:.2f}"))
-    torch.set_num_threads(2)
-    rows.append(Row("activations", "deep_net_stats relu/kaiming_normal at the caps, 2 threads", best_of(
-        lambda: A.deep_net_stats(50, 512, "relu", "kaiming_normal", 256, 0), repeat=3), "ms", "for comparison"))
+    cores = os.cpu_count() or 1     # DL_LAB_TORCH_THREADS=auto: a local run uses every core (torch's default)
+    torch.set_num_threads(cores)
+    for act, init in [("relu", "kaiming_normal"), ("tanh", "xavier_uniform"), ("tanh", "normal_0.01")]:
+        bn = init == "normal_0.01"
+        rows.append(Row("activations", f"deep_net_stats {act}/{init}{' +BN' if bn else ''} at the caps, {cores} threads",
+                        best_of(lambda a=act, i=init, n=bn: A.deep_net_stats(50, 512, a, i, 256, 0, batchnorm=n),
+                                repeat=3), "ms", "local default (auto threads); target <= 300 ms"))
     torch.set_num_threads(n_threads)
     # 4) server time of a rerun after a slider move (AppTest, uncached config)
     import tests.support  # noqa: F401  (AppTest navigation-mode pin)

@@ -45,6 +45,11 @@ def describe(device: torch.device) -> DeviceInfo:
     return DeviceInfo(kind=device.type, name=name, available=available())
 
 
+def threads() -> int:
+    """torch's intra-op thread count in force."""
+    return torch.get_num_threads()
+
+
 def set_threads(n: int) -> int:
     """Set torch's intra-op thread count once per process; returns the count in force."""
     assert n >= 1, f"thread count must be >= 1, got {n}"

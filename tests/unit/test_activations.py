@@ -295,3 +295,15 @@ def test_ridge_layers_spread_evenly_and_keep_both_ends():
 def test_signal_config_enforces_its_caps(kwargs):
     with pytest.raises((AssertionError, ValueError)):
         A.SignalConfig(**kwargs)
+
+
+def test_histogram_bins_like_torch_histc_and_numpy():
+    g = torch.Generator().manual_seed(3)
+    v = torch.cat([torch.randn(20000, generator=g) * 2, torch.tensor([float("nan"), float("inf"), -float("inf"),
+                                                                     -3.0, 3.0, 0.0])])
+    ours = A.histogram(v, -3.0, 3.0, 60)
+    ref = torch.histc(v, 60, -3.0, 3.0).double() / v.numel()
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=2.5 / v.numel())   # at most 2 values on an edge
+    counts, _ = np.histogram(v.numpy()[np.isfinite(v.numpy())], bins=60, range=(-3.0, 3.0))
+    np.testing.assert_allclose(ours.numpy() * v.numel(), counts, atol=2)
+    assert ours.sum() < 1.0                                   # NaN, inf and values beyond +-3 are not counted

@@ -38,7 +38,7 @@ def test_build_mlp_is_deterministic_and_uses_the_requested_init():
         assert torch.equal(p, q)
     hidden = a[2].weight                                   # Linear(128, 128) after the first Act
     assert float(hidden.detach().var()) == pytest.approx(A.init_variance("kaiming_normal", 128, 128), rel=0.05)
-    assert all(float(m.bias.abs().max()) == 0 for m in a if isinstance(m, torch.nn.Linear))
+    assert all(float(m.bias.detach().abs().max()) == 0 for m in a if isinstance(m, torch.nn.Linear))
     with_bn = T.build_mlp(T.TrainConfig(depth=2, batchnorm=True), "tanh", "xavier_normal")
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in with_bn) == 2
 

@@ -60,3 +60,17 @@ def test_streamlit_config_is_safe():
     assert cfg["server"]["maxUploadSize"] <= 5
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["client"]["showErrorDetails"] == "none"
+
+
+def test_torch_threads_default_to_torch_locally_and_the_container_pins_one(monkeypatch):
+    from ui.frame import THREADS_ENV, torch_threads_from_env
+
+    for raw, want in [(None, None), ("auto", None), ("", None), ("3", 3), ("0", 1), ("999", 64), ("two", 1)]:
+        if raw is None:
+            monkeypatch.delenv(THREADS_ENV, raising=False)
+        else:
+            monkeypatch.setenv(THREADS_ENV, raw)
+        assert torch_threads_from_env() == want, raw
+    for path in ("Dockerfile", "docker-compose.yml", "deploy/k8s/deployment.yaml"):
+        text = (ROOT / path).read_text()
+        assert "DL_LAB_TORCH_THREADS" in text and ('"1"' in text or "=1" in text), path
