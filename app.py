@@ -7,27 +7,35 @@ from ui.frame import presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
 from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
 
-st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide",
-                   initial_sidebar_state="collapsed" if is_presenting() else "auto")
 
-sidebar_top()
+def main() -> None:
+    st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide",
+                       initial_sidebar_state="collapsed" if is_presenting() else "auto")
 
-home = st.Page("pages/home.py", title=t("home.title"), icon=":material/map:", default=True)
-sections: dict[str, list[st.Page]] = {t("home.nav"): [home]}
-by_url_path = {"": home}
-for lesson in catalog.available():
-    page = st.Page(lesson.path, title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug)
-    sections.setdefault(t(f"home.groups.{lesson.group}"), []).append(page)
-    by_url_path[lesson.slug] = page
+    sidebar_top()
 
-pg = st.navigation(sections)
-handle_join(by_url_path)
-if is_presenting():
-    presenter_styles()
-    join_panel(pg.url_path)
-pg.run()
+    home = st.Page("pages/home.py", title=t("home.title"), icon=":material/map:", default=True)
+    sections: dict[str, list[st.Page]] = {t("home.nav"): [home]}
+    by_url_path = {"": home}
+    for lesson in catalog.available():
+        page = st.Page(lesson.path, title=t(f"{lesson.slug}.title"), icon=lesson.icon, url_path=lesson.slug)
+        sections.setdefault(t(f"home.groups.{lesson.group}"), []).append(page)
+        by_url_path[lesson.slug] = page
 
-sidebar_device()  # after the page: the home page is on screen before torch is imported
-presenter_toggle()
-share_link()
-reset_session_button()
+    pg = st.navigation(sections)
+    handle_join(by_url_path)
+    if is_presenting():
+        presenter_styles()
+        join_panel(pg.url_path)
+    pg.run()
+
+    sidebar_device()  # after the page: the home page is on screen before torch is imported
+    presenter_toggle()
+    share_link()
+    reset_session_button()
+
+
+# A training worker (ui.runtime.offload) is spawned while this script is Streamlit's __main__, and a spawned
+# process re-imports the main script under the name "__mp_main__": there it must draw nothing.
+if __name__ != "__mp_main__":
+    main()

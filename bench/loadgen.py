@@ -55,6 +55,8 @@ class Sample:
     ok: bool
     error: str = ""
     handled: str = ""               # a translated st.error the page showed for a bad setting (not a failure)
+    widget: str = ""                # the changed widget's key ("receptive_field.depth"), "" for opening
+    announced: bool = False         # the rerun showed a progress bar or spinner: a training run the learner sees
 
 
 def _widget_from_element(el) -> Widget | None:
@@ -141,6 +143,7 @@ class Student:
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
         error = handled = ""
+        announced = False
         seen: dict[str, Widget] = {}
         while True:
             raw = await asyncio.wait_for(ws.recv(), timeout=RUN_TIMEOUT_S)
@@ -156,6 +159,8 @@ class Student:
                     error = f"exception: {el.exception.type}: {el.exception.message[:120]}"
                 elif etype == "alert" and el.alert.format == 1:   # st.error: a validated, handled problem
                     handled = el.alert.body[:80]
+                elif etype in ("progress", "spinner"):
+                    announced = True
                 w = _widget_from_element(el)
                 if w is not None and f"-{self.prefix}." in w.id:
                     seen[w.id] = w
@@ -174,7 +179,8 @@ class Student:
             self.widgets = seen
         if changed is not None and not getattr(changed, "trigger_value", False):
             self.states[changed.id] = changed
-        self.samples.append(Sample(self.page, kind, dt, not error, error, handled))
+        key = changed.id.rsplit("-", 1)[-1] if changed is not None else ""
+        self.samples.append(Sample(self.page, kind, dt, not error, error, handled, key, announced))
 
     async def run(self, until: float) -> None:
         import websockets
@@ -224,9 +230,21 @@ async def _sample_memory(pid: int, until: float, every: float, out: list[tuple[f
 
     proc = psutil.Process(pid)
     t0 = time.perf_counter()
+    gone: dict[int, float] = {}   # CPU seconds of training workers that have exited (a pool restart)
     while time.perf_counter() < until:
-        cpu = proc.cpu_times()
-        out.append((time.perf_counter() - t0, proc.memory_info().rss / 2**20, cpu.user + cpu.system))
+        rss, cpu = 0.0, 0.0
+        for p in [proc, *proc.children(recursive=True)]:   # the server and its training workers, together
+            try:
+                times = p.cpu_times()
+                rss += p.memory_info().rss
+                cpu += times.user + times.system
+                if p.pid != pid:
+                    gone[p.pid] = times.user + times.system
+            except psutil.NoSuchProcess:
+                continue
+        live = {p.pid for p in proc.children(recursive=True)}
+        cpu += sum(v for k, v in gone.items() if k not in live)
+        out.append((time.perf_counter() - t0, rss / 2**20, cpu))
         await asyncio.sleep(every)
 
 
@@ -297,11 +315,20 @@ def report(result: dict, students: int, duration: float) -> dict:
     per_page: dict[str, dict] = {}
     for page in sorted({s.page for s in samples}):
         xs = [s for s in samples if s.page == page]
-        inter = [s.seconds for s in xs if s.ok and s.kind not in ("open", "connection")]
+        acts = [s for s in xs if s.ok and s.kind not in ("open", "connection")]
+        inter = [s.seconds for s in acts if not s.announced]
+        runs = [s.seconds for s in acts if s.announced]
         opens = [s.seconds for s in xs if s.ok and s.kind == "open"]
+        by_widget: dict[str, list[float]] = {}
+        for s in acts:
+            by_widget.setdefault(s.widget, []).append(s.seconds)
+        slowest = sorted(((_pct(v, 0.95), k, len(v)) for k, v in by_widget.items()), reverse=True)[:4]
         per_page[page] = {
             "interactions": len(inter), "p50_s": _pct(inter, 0.5), "p95_s": _pct(inter, 0.95),
             "max_s": max(inter) if inter else float("nan"), "open_p95_s": _pct(opens, 0.95),
+            "training_runs": len(runs), "training_p50_s": _pct(runs, 0.5), "training_p95_s": _pct(runs, 0.95),
+            "training_widgets": sorted({s.widget for s in acts if s.announced}),
+            "slowest_widgets_p95": [(k, round(p, 3), n) for p, k, n in slowest],
             "errors": sum(not s.ok for s in xs),
             "handled_messages": sum(bool(s.handled) for s in xs),
             "error_examples": sorted({s.error for s in xs if not s.ok})[:3],
@@ -309,8 +336,9 @@ def report(result: dict, students: int, duration: float) -> dict:
     total = [s for s in samples if s.kind not in ("connection",)]
     out = {"students": students, "duration_s": duration, "pages": per_page,
            "requests": len(total), "errors": sum(not s.ok for s in samples),
-           "all_p50_s": _pct([s.seconds for s in total if s.ok and s.kind != "open"], 0.5),
-           "all_p95_s": _pct([s.seconds for s in total if s.ok and s.kind != "open"], 0.95)}
+           "all_p50_s": _pct([s.seconds for s in total if s.ok and s.kind != "open" and not s.announced], 0.5),
+           "all_p95_s": _pct([s.seconds for s in total if s.ok and s.kind != "open" and not s.announced], 0.95),
+           "training_runs": sum(s.announced for s in total)}
     if memory:
         rss = [m[1] for m in memory]
         cpu_used = memory[-1][2] - memory[0][2]
@@ -333,13 +361,20 @@ def report(result: dict, students: int, duration: float) -> dict:
 
 def print_report(r: dict) -> None:
     print(f"\n{r['students']} students, {r['duration_s']:.0f} s, {r['requests']} requests, {r['errors']} errors")
-    print(f"{'page':<18} {'n':>5} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'open95':>7} {'err':>4} {'msg':>4}")
+    print(f"{'page':<18} {'n':>5} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'open95':>7} {'err':>4} {'msg':>4} "
+          f"{'train':>5} {'t50 s':>6} {'t95 s':>6}")
     for page, p in r["pages"].items():
         print(f"{page:<18} {p['interactions']:>5} {p['p50_s']:>7.3f} {p['p95_s']:>7.3f} {p['max_s']:>7.3f} "
-              f"{p['open_p95_s']:>7.3f} {p['errors']:>4} {p['handled_messages']:>4}  {'; '.join(p['error_examples'])}")
-    print("(err: exceptions, timeouts, lost connections; msg: translated messages for invalid settings)")
+              f"{p['open_p95_s']:>7.3f} {p['errors']:>4} {p['handled_messages']:>4} {p['training_runs']:>5} "
+              f"{p['training_p50_s']:>6.2f} {p['training_p95_s']:>6.2f}  {'; '.join(p['error_examples'])}")
+    print("(n / p50 / p95 / max: interactions answered without a progress indicator; train / t50 / t95: reruns that")
+    print(" showed a progress bar or spinner, i.e. a training run; err: exceptions, timeouts, lost connections;")
+    print(" msg: translated messages for invalid settings)")
+    for page, p in r["pages"].items():
+        slow = ", ".join(f"{k or 'open'} {v:.2f}s (n={n})" for k, v, n in p["slowest_widgets_p95"])
+        print(f"  slowest widgets on {page}: {slow}")
     if "rss_peak_mb" in r:
-        print(f"server RSS: start {r['rss_start_mb']:.0f} MB, after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
+        print(f"server RSS (with its training workers): start {r['rss_start_mb']:.0f} MB, after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
               f"peak {r['rss_peak_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB "
               f"(growth after warm-up {r['rss_growth_after_warmup_pct']:+.1f}%)")
         print(f"server CPU: {r['server_cpu_s']:.1f} s for {r['requests']} requests = "

@@ -12,7 +12,7 @@ from ui import lesson
 from ui.figures import activations as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import lang, strings, t
-from ui.runtime import heavy_slot, safely
+from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 NAMES = tuple(act.ACTIVATIONS)
@@ -87,7 +87,7 @@ def train_race(racers: tuple[str, ...], depth: int, width: int, optimizer: str, 
                bn: bool, slope: float, seed: int, device: str) -> list[dt.TrainHistory]:
     config = dt.TrainConfig(depth=depth, width=width, optimizer=optimizer, lr=lr, steps=steps, dataset=dataset,
                             batchnorm=bn, slope=slope, record_every=max(1, steps // 50), seed=seed)
-    return dt.race(config, racers, device)
+    return offload(dt.race, config, racers, device)   # in a training worker: the sliders stay free
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -191,8 +191,9 @@ if tabs[2].open:
         racers = tuple(v["racers"]) or dt.RACERS[:1]
         with heavy_slot() as ok, safely():
             if ok:
-                runs = train_race(racers, v["t_depth"], v["t_width"], v["optimizer"], v["lr"], v["steps"], v["dataset"],
-                                  v["t_bn"], v["slope"], seed, device)
+                with st.spinner(t("activations.train.running")):
+                    runs = train_race(racers, v["t_depth"], v["t_width"], v["optimizer"], v["lr"], v["steps"],
+                                      v["dataset"], v["t_bn"], v["slope"], seed, device)
                 st.plotly_chart(figs.race([r.step for r in runs], [r.loss for r in runs], [r.accuracy for r in runs],
                                           [r.dead_frac for r in runs], [racer_of[r] for r in racers],
                                           labels("train")),

@@ -15,7 +15,7 @@ from ui import lesson
 from ui.figures import adversarial as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import t
-from ui.runtime import heavy_slot, safely
+from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 S = "adversarial"
@@ -92,7 +92,7 @@ def attack_view(image: np.ndarray, label: int | None, robust: bool, method: str,
 def curves(norm: str, device: str) -> adv.RobustnessCurves:
     x, y = digits("test")
     models = {"standard": digits_cnn(False, device), "robust": digits_cnn(True, device)}
-    return adv.robustness_curves(models, x.to(device), y.to(device), norm)
+    return offload(adv.robustness_curves, models, x.to(device), y.to(device), norm)   # ~6 s: in a worker
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)

@@ -4,12 +4,12 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from dlcore import gan
+from dlcore import gan, jobs
 from dlcore.device import pick
 from ui import lesson
 from ui.figures import gan as figs
 from ui.i18n import t
-from ui.runtime import heavy_slot, safely
+from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 LRS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
@@ -153,7 +153,7 @@ def live() -> None:
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def full_run(items: tuple, device_kind: str) -> list[gan.Snapshot]:
     """Every snapshot of a complete run of these settings: computed once, shared by the class."""
-    return list(gan.train(gan.GANConfig(**dict(items)), pick(device_kind)))
+    return offload(jobs.collect, gan.train, gan.GANConfig(**dict(items)), pick(device_kind))   # in a worker
 
 
 def replay_figure(snaps: list[gan.Snapshot], state: gan.GANState):

@@ -15,7 +15,7 @@ from dlcore.device import pick
 from ui import lesson
 from ui.figures import lstm_gates as figs
 from ui.i18n import t
-from ui.runtime import heavy_slot, safely
+from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models" / "lstm_gates"
@@ -137,7 +137,7 @@ def retrain_panel(task: str) -> None:
                 state = tasks.init_training(cfg, device)
                 bar, t0 = st.progress(0.0, text=t("lstm_gates.training")), time.perf_counter()
                 while not state.done and time.perf_counter() - t0 < TRAIN_BUDGET_S:
-                    tasks.train_steps(state, 50, device)
+                    state = offload(tasks.train_steps, state, 50, device)   # 50 steps in a worker, state round-trips
                     bar.progress(min(1.0, state.step / cfg.steps),
                                  text=t("lstm_gates.progress", step=state.step, steps=cfg.steps, acc=100 * state.accuracy))
                 st.session_state[RUN] = (state, tasks.unit_roles(state.model, cfg))

@@ -12,7 +12,7 @@ from ui import lesson
 from ui.figures import normalization as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import lang, strings, t
-from ui.runtime import heavy_slot, safely
+from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 S = "normalization"
@@ -69,7 +69,8 @@ def real_batch(n: int, shift: float, groups: int, kind: str, seed: int, dev: str
 def experiment(name: str, config, dev: str):
     """``<name>(config, dev)``: lab.batch_noise, lab.train_eval_drift, lab.sequences or training.train, keyed on
     the frozen config's plain fields; a training run of the default grid is computed once for the whole class."""
-    return getattr(training if name == "train" else lab, name)(config, dev)
+    fn = getattr(training if name == "train" else lab, name)
+    return offload(fn, config, dev) if name == "train" else fn(config, dev)   # training runs in a worker
 
 
 tabs = st.tabs([t(f"normalization.tabs.{name}") for name in TABS], key=f"{S}.tab", on_change="rerun")

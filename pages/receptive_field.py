@@ -45,6 +45,25 @@ def unit_view(spec: str, n: int, c: int, row: int, col: int, image: str, labels:
     return freeze(fig), u.measured, u.check
 
 
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def rf_chart(spec: str, n: int, c: int, layer: int, labels: tuple) -> dict:
+    """The receptive-field-per-layer chart's spec: every rerun that leaves the table alone is a cache hit."""
+    title, x, y, y2, rf_name, jump_name, input_name = labels
+    df = compute(spec, n, c)[0]
+    return freeze(figs.rf_per_layer(df, n, layer, title=title, x=x, y=y, y2=y2, rf_name=rf_name, jump_name=jump_name,
+                                    input_name=input_name))
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def erf_chart(spec: str, n: int, relu: bool, seeds: int, seed: int, labels: tuple) -> tuple[dict, rf.ERFResult]:
+    """The effective-field figure's spec (and the result), per inputs and translated labels."""
+    res = erf(spec, n, relu, seeds, seed)
+    titles, title, px, py, names, hover = labels
+    return freeze(figs.effective_vs_theoretical(
+        res, titles=titles, title=title.format(r=res.rf, e=res.erf_random, u=res.erf_uniform, n=n), profile_x=px,
+        profile_y=py, names=names, hover=hover)), res
+
+
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def erf(spec: str, n: int, relu: bool, seeds: int, seed: int) -> rf.ERFResult:
     return rf.effective_field(rf.parse_spec(spec), rf.ERFConfig(n, relu, seeds, seed))
@@ -185,11 +204,9 @@ if tabs[0].open:
             nums = {} if box is None else {"r0": box[0], "r1": box[1], "c0": box[2], "c1": box[3],
                                            "h": box[1] - box[0] + 1, "w": box[3] - box[2] + 1}
             st.caption(t(f"receptive_field.autograd.{how}", **nums) + " " + t("receptive_field.click_hint"))
-        st.plotly_chart(figs.rf_per_layer(
-            df, v["size"], layer, title=t("receptive_field.fig.rf_title"), x=t("receptive_field.fig.layer_axis"),
-            y=t("receptive_field.fig.rf_axis"), y2=t("receptive_field.fig.jump_axis"), rf_name=t("receptive_field.cols.rf"),
-            jump_name=t("receptive_field.cols.jump"), input_name=t("receptive_field.fig.input_size")),
-            key=f"{S}.rf_fig", on_select=lambda: pick("rf_fig"), selection_mode="points")
+        chart = rf_chart(rf.to_spec(parsed.layers), v["size"], v["in_ch"], layer, tuple(t(f"receptive_field.{k}") for k in (
+            "fig.rf_title", "fig.layer_axis", "fig.rf_axis", "fig.jump_axis", "cols.rf", "cols.jump", "fig.input_size")))
+        st.plotly_chart(thaw(chart), key=f"{S}.rf_fig", on_select=lambda: pick("rf_fig"), selection_mode="points")
 if tabs[1].open:
     with tabs[1]:
         e1, e2, e3 = st.columns([3, 3, 2])
@@ -213,15 +230,13 @@ if tabs[1].open:
             st.error(message(bad, bad.index + 1))
         with heavy_slot("compute") as free, safely():
             if free and bad is None:
-                res = erf(rf.to_spec(layers), n, v["erf_relu"], v["erf_seeds"], global_seed())
-                st.plotly_chart(figs.effective_vs_theoretical(
-                    res, titles=(t("receptive_field.fig.erf_random"), t("receptive_field.fig.erf_uniform"),
-                                 t("receptive_field.fig.erf_profile")),
-                    title=t("receptive_field.fig.erf_title", r=res.rf, e=res.erf_random, u=res.erf_uniform, n=n),
-                    profile_x=t("receptive_field.fig.column_axis"), profile_y=t("receptive_field.fig.profile_axis"),
-                    names=(t("receptive_field.fig.random"), t("receptive_field.fig.uniform"),
-                           t("receptive_field.fig.gauss"), t("receptive_field.fig.edge")),
-                    hover=t("receptive_field.fig.hover_pixel")), key=f"{S}.erf_fig")
+                chart, res = erf_chart(rf.to_spec(layers), n, v["erf_relu"], v["erf_seeds"], global_seed(), (
+                    (t("receptive_field.fig.erf_random"), t("receptive_field.fig.erf_uniform"),
+                     t("receptive_field.fig.erf_profile")), t("receptive_field.fig.erf_title"),
+                    t("receptive_field.fig.column_axis"), t("receptive_field.fig.profile_axis"),
+                    (t("receptive_field.fig.random"), t("receptive_field.fig.uniform"), t("receptive_field.fig.gauss"),
+                     t("receptive_field.fig.edge")), t("receptive_field.fig.hover_pixel")))
+                st.plotly_chart(thaw(chart), key=f"{S}.erf_fig")
                 st.caption(t("receptive_field.erf_notice", r=res.rf, e=res.erf_random, share=100 * res.erf_random // res.rf))
             if free and stack:
                 gr = growth(v["erf_depth"], v["erf_pool"], v["erf_relu"], v["erf_seeds"], global_seed())

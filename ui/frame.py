@@ -41,9 +41,11 @@ def configure_torch() -> int:
     import gc
 
     from dlcore import device
+    from ui.runtime import start_workers
 
     wanted = torch_threads_from_env()
     n = device.set_threads(wanted) if wanted is not None else device.threads()
+    start_workers()   # training workers spawn and warm up in the background
     gc.freeze()  # the libraries just imported live for the whole process: keep them out of every GC pass
     return n
 

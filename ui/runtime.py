@@ -1,18 +1,33 @@
 """Guards that keep one learner's request from hurting the class: a cap on concurrent heavy
-work and a safety net that turns an unexpected error into a translated message."""
+work, training runs in worker processes, and a safety net that turns an unexpected error into a
+translated message."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from ui.i18n import t
 
-HEAVY_ENV, COMPUTE_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS"
+HEAVY_ENV, COMPUTE_ENV, WORKERS_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS", "DL_LAB_TRAIN_WORKERS"
+R = TypeVar("R")
+
+
+def _slot_count(kind: str) -> int:
+    cores = max(1, os.cpu_count() or 1)
+    env, default = (HEAVY_ENV, max(1, cores - 1)) if kind == "train" else (COMPUTE_ENV, cores)
+    try:
+        return max(1, int(os.environ.get(env, default)))
+    except ValueError:
+        return default
 
 
 @st.cache_resource(show_spinner=False)
@@ -20,13 +35,73 @@ def _slots(kind: str) -> threading.BoundedSemaphore:
     """Process-wide semaphores. "train" (training runs of seconds): one per core but one, so a class pressing
     *train* together always leaves a core for everyone else's sliders. "compute" (interactive work of
     0.1-0.5 s: a deep signal, an optimizer race, a GAN tick): one per core."""
-    cores = max(1, os.cpu_count() or 1)
-    env, default = (HEAVY_ENV, max(1, cores - 1)) if kind == "train" else (COMPUTE_ENV, cores)
+    return threading.BoundedSemaphore(_slot_count(kind))
+
+
+def train_workers() -> int:
+    """Worker processes for training runs, from ``DL_LAB_TRAIN_WORKERS`` (default: as many as "train" slots;
+    0 runs training in the server process itself)."""
+    default = _slot_count("train")
     try:
-        n = max(1, int(os.environ.get(env, default)))
+        return max(0, min(16, int(os.environ.get(WORKERS_ENV, default))))
     except ValueError:
-        n = default
-    return threading.BoundedSemaphore(n)
+        return default
+
+
+@st.cache_resource(show_spinner=False)
+def _pool() -> ProcessPoolExecutor | None:
+    """The process-wide pool of training workers (None when ``DL_LAB_TRAIN_WORKERS=0``).
+
+    Training a small model is mostly Python, and Python in the server process holds its one GIL:
+    a class pressing *train* would stall every slider. In a worker the run uses another core and the
+    server only waits. Workers are spawned (not forked: the server has threads) and warmed at once.
+    """
+    from dlcore import jobs
+    from ui.frame import torch_threads_from_env
+
+    n = train_workers()
+    if n == 0:
+        return None
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=jobs.start, initargs=(torch_threads_from_env(),))
+    for _ in range(n):
+        pool.submit(jobs.ready)
+    return pool
+
+
+def start_workers() -> None:
+    """Start (and warm) the training workers now, so the first learner to press *train* does not wait."""
+    _pool()
+
+
+def offload(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """``fn(*args, **kwargs)`` in a training worker; the caller's thread waits without holding the GIL.
+
+    ``fn`` must be a top-level function of a module the worker can import (dlcore); arguments and
+    result travel by pickle (a training state of a few MB costs milliseconds). Call it inside
+    ``heavy_slot()``, which keeps the runs in flight to the number of workers. Runs inline when the
+    pool is off or any argument lives on a GPU (the GPU does the work there). A worker that died
+    (killed, out of memory) raises ``BrokenProcessPool`` (a RuntimeError: ``safely`` reports it) and the
+    next call starts a fresh pool.
+    """
+    pool = _pool()
+    if pool is None or any(_on_gpu(a) for a in (*args, *kwargs.values())):
+        return fn(*args, **kwargs)
+    try:
+        return pool.submit(fn, *args, **kwargs).result()
+    except BrokenProcessPool:
+        _pool.clear()
+        raise
+
+
+def _on_gpu(value: Any) -> bool:
+    import torch
+
+    if isinstance(value, torch.device):
+        return value.type != "cpu"
+    if isinstance(value, str):
+        return value.startswith(("cuda", "mps"))
+    return isinstance(value, torch.Tensor) and value.device.type != "cpu"
 
 
 @contextmanager

@@ -1,0 +1,72 @@
+"""ui.runtime: training runs in worker processes give the same result as in the server, the pool
+restarts after a worker dies, and the slot counts follow the environment."""
+
+import os
+import signal
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+import torch
+
+from dlcore import jobs
+from dlcore import transformer as tr
+from ui import runtime
+
+
+@pytest.fixture
+def fresh_pool(monkeypatch):
+    monkeypatch.setenv(runtime.WORKERS_ENV, "1")
+    runtime._pool.clear()
+    yield
+    pool = runtime._pool()
+    runtime._pool.clear()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_offload_runs_in_another_process_and_trains_exactly_as_in_the_server(fresh_pool, monkeypatch):
+    monkeypatch.setenv("DL_LAB_TORCH_THREADS", "1")      # the worker's threads; the same here, for bitwise equality
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    assert runtime.offload(os.getpid) != os.getpid()
+    state = tr.init_training(tr.TrainConfig(task="copy", steps=40, batch=16, seed=3))
+    local = tr.init_training(tr.TrainConfig(task="copy", steps=40, batch=16, seed=3))
+    for _ in range(2):                                   # the state round-trips chunk by chunk
+        state = runtime.offload(tr.train_steps, state, 20)
+        tr.train_steps(local, 20)
+    assert state.step == local.step == 40 and state.history == local.history
+    torch.set_num_threads(before)
+    for a, b in zip(state.model.parameters(), local.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_generators_come_back_as_lists(fresh_pool):
+    assert runtime.offload(jobs.collect, range, 3) == [0, 1, 2]
+
+
+def test_zero_workers_or_a_gpu_argument_run_inline(monkeypatch):
+    monkeypatch.setenv(runtime.WORKERS_ENV, "0")
+    runtime._pool.clear()
+    assert runtime.offload(os.getpid) == os.getpid()
+    runtime._pool.clear()
+    assert runtime._on_gpu(torch.device("cuda")) and runtime._on_gpu("cuda:0") and not runtime._on_gpu("cpu")
+
+
+def test_a_killed_worker_is_reported_once_then_a_fresh_pool_serves(fresh_pool):
+    pid = runtime.offload(os.getpid)
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    with pytest.raises(BrokenProcessPool):   # a RuntimeError: the page's safely() shows a translated message
+        runtime.offload(os.getpid)
+    assert runtime.offload(os.getpid) not in (pid, os.getpid())
+
+
+def test_worker_and_slot_counts_follow_the_environment(monkeypatch):
+    monkeypatch.setenv(runtime.WORKERS_ENV, "3")
+    assert runtime.train_workers() == 3
+    monkeypatch.setenv(runtime.WORKERS_ENV, "many")
+    monkeypatch.setenv(runtime.HEAVY_ENV, "2")
+    assert runtime.train_workers() == 2                  # falls back to the number of training slots
+    monkeypatch.delenv(runtime.WORKERS_ENV)
+    assert runtime.train_workers() == 2
