@@ -116,7 +116,10 @@ def heavy_slot(kind: str = "train", wait_s: float = 20.0) -> Iterator[bool]:
                 state = train_steps(state, n=20)
     """
     sem = _slots("train" if kind == "train" else "compute")
-    got = sem.acquire(timeout=wait_s)
+    got = sem.acquire(blocking=False)
+    if not got:   # queued: say so while waiting (a spinner appears after half a second)
+        with st.spinner(t("app.queued")):
+            got = sem.acquire(timeout=wait_s)
     if not got:
         st.info(t("app.busy"), icon=":material/hourglass_top:")
     try:

@@ -70,3 +70,20 @@ def test_worker_and_slot_counts_follow_the_environment(monkeypatch):
     assert runtime.train_workers() == 2                  # falls back to the number of training slots
     monkeypatch.delenv(runtime.WORKERS_ENV)
     assert runtime.train_workers() == 2
+
+
+def test_heavy_slot_queues_then_gives_up_with_a_note(monkeypatch):
+    import threading
+
+    monkeypatch.setenv(runtime.HEAVY_ENV, "1")
+    runtime._slots.clear()
+    sem = runtime._slots("train")
+    assert sem.acquire(blocking=False)                    # another learner's run holds the only slot
+    with runtime.heavy_slot(wait_s=0.2) as ok:
+        assert not ok                                     # gave up: the page shows app.busy instead
+    threading.Timer(0.2, sem.release).start()             # the other run finishes while we wait
+    with runtime.heavy_slot(wait_s=5) as ok:
+        assert ok
+    assert sem.acquire(blocking=False)                    # and the slot was given back
+    sem.release()
+    runtime._slots.clear()
