@@ -164,6 +164,9 @@ class Student:
                 w = _widget_from_element(el)
                 if w is not None and f"-{self.prefix}." in w.id:
                     seen[w.id] = w
+            elif which == "delta" and fm.delta.WhichOneof("type") == "new_transient":   # st.spinner (after 0.5 s)
+                if any(e.WhichOneof("type") == "spinner" for e in fm.delta.new_transient.elements):
+                    announced = True
             elif which == "page_not_found":
                 error = "page not found"
             elif which == "script_finished":
@@ -188,8 +191,11 @@ class Student:
 
         host = self.url.split("//", 1)[1].split("/", 1)[0]
         try:
+            # like the browser: /_stcore/health first, which sets the XSRF cookie a sticky proxy routes on
+            cookie = await asyncio.to_thread(_health_cookie, f"http://{host}")
             async with websockets.connect(self.url, subprotocols=["streamlit"], max_size=None,
-                                          origin=f"http://{host}", open_timeout=30, ping_interval=None) as ws:
+                                          origin=f"http://{host}", open_timeout=30, ping_interval=None,
+                                          additional_headers={"Cookie": cookie} if cookie else None) as ws:
                 await self._rerun(ws, "open")
                 # students arrive over the first pace interval, then act at the given pace
                 await asyncio.sleep(self.rng.uniform(0, self.pace_s))
@@ -200,6 +206,12 @@ class Student:
                     await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.pace_s)
         except Exception as e:  # connection refused, closed, timed out: counted, never raised
             self.samples.append(Sample(self.page, "connection", 0.0, False, f"{type(e).__name__}: {e}"[:160]))
+
+
+def _health_cookie(base: str) -> str:
+    """The cookies /_stcore/health sets ("name=value; ..."), as a browser would send them back."""
+    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=30) as r:
+        return "; ".join(c.split(";", 1)[0] for c in r.headers.get_all("Set-Cookie") or [])
 
 
 def _free_port() -> int:
@@ -225,26 +237,31 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-async def _sample_memory(pid: int, until: float, every: float, out: list[tuple[float, float, float]]) -> None:
+async def _sample_memory(pids: list[int], until: float, every: float,
+                         out: list[tuple[float, float, float, float]]) -> None:
+    """Every ``every`` s: (time, RSS in MB, CPU seconds, the training workers' share of that RSS in MB), summed
+    over the server processes and their training workers."""
     import psutil
 
-    proc = psutil.Process(pid)
+    servers = [psutil.Process(pid) for pid in pids]
     t0 = time.perf_counter()
     gone: dict[int, float] = {}   # CPU seconds of training workers that have exited (a pool restart)
     while time.perf_counter() < until:
-        rss, cpu = 0.0, 0.0
-        for p in [proc, *proc.children(recursive=True)]:   # the server and its training workers, together
-            try:
-                times = p.cpu_times()
-                rss += p.memory_info().rss
-                cpu += times.user + times.system
-                if p.pid != pid:
-                    gone[p.pid] = times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-        live = {p.pid for p in proc.children(recursive=True)}
+        rss, cpu, live, worker_rss = 0.0, 0.0, set(), 0.0
+        for server in servers:
+            for p in [server, *server.children(recursive=True)]:   # each server and its training workers
+                try:
+                    times = p.cpu_times()
+                    rss += p.memory_info().rss
+                    cpu += times.user + times.system
+                    if p.pid not in pids:
+                        gone[p.pid] = times.user + times.system
+                        live.add(p.pid)
+                        worker_rss += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
         cpu += sum(v for k, v in gone.items() if k not in live)
-        out.append((time.perf_counter() - t0, rss / 2**20, cpu))
+        out.append((time.perf_counter() - t0, rss / 2**20, cpu, worker_rss / 2**20))
         await asyncio.sleep(every)
 
 
@@ -290,15 +307,15 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 async def simulate(base: str, pages: list[str], students: int, duration: float, pace: float, lang: str,
-                   pid: int | None, browsers: int) -> dict:
+                   pids: list[int], browsers: int) -> dict:
     until = time.perf_counter() + duration
     base_ws = base.replace("http://", "ws://").replace("https://", "wss://")
     crowd = [Student(base_ws, pages[i % len(pages)], lang if lang != "mixed" else ("zh", "en")[i % 2], i, pace,
                      pages[i % len(pages)]) for i in range(students)]
-    memory: list[tuple[float, float, float]] = []
+    memory: list[tuple[float, float, float, float]] = []
     tasks = [asyncio.create_task(s.run(until)) for s in crowd]
-    if pid is not None:
-        tasks.append(asyncio.create_task(_sample_memory(pid, until, 5.0, memory)))
+    if pids:
+        tasks.append(asyncio.create_task(_sample_memory(pids, until, 5.0, memory)))
     browser_samples: list[Sample] = []
     if browsers:
         loop = asyncio.get_running_loop()
@@ -349,7 +366,8 @@ def report(result: dict, students: int, duration: float) -> dict:
                     "server_cpu_s": cpu_used,
                     "cpu_s_per_request": cpu_used / max(1, len(total)),
                     "requests_per_cpu_s": len(total) / max(cpu_used, 1e-9),
-                    "memory_series": [(round(t), round(r)) for t, r, _ in memory]})
+                    "workers_rss_end_mb": memory[-1][3],
+                    "memory_series": [(round(t), round(r), round(w)) for t, r, _, w in memory]})
     b = result["browser"]
     if b:
         out["browser"] = {k: {"n": len(v), "p50_s": _pct(v, 0.5), "p95_s": _pct(v, 0.95)} for k, v in
@@ -376,7 +394,8 @@ def print_report(r: dict) -> None:
     if "rss_peak_mb" in r:
         print(f"server RSS (with its training workers): start {r['rss_start_mb']:.0f} MB, after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
               f"peak {r['rss_peak_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB "
-              f"(growth after warm-up {r['rss_growth_after_warmup_pct']:+.1f}%)")
+              f"(growth after warm-up {r['rss_growth_after_warmup_pct']:+.1f}%; training workers {r['workers_rss_end_mb']:.0f} MB "
+              "of the end figure)")
         print(f"server CPU: {r['server_cpu_s']:.1f} s for {r['requests']} requests = "
               f"{1000 * r['cpu_s_per_request']:.1f} ms/request ({r['requests_per_cpu_s']:.1f} requests per CPU-second)")
     if "browser" in r:
@@ -395,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lang", default="mixed", choices=["en", "zh", "mixed"])
     ap.add_argument("--browsers", type=int, default=0, help="real chromium sessions alongside")
     ap.add_argument("--url", default=None, help="an already running server (default: start one here)")
+    ap.add_argument("--pids", nargs="*", type=int, default=[], help="with --url: the server processes to sample")
     ap.add_argument("--json", default=None, help="write the full report here")
     ap.add_argument("--soak", action="store_true", help="10-minute soak: fails if memory grows > 10%% or any error")
     a = ap.parse_args(argv)
@@ -413,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         assert base.startswith(("http://127.", "http://localhost", "http://[::1]")), "loopback targets only"
     try:
         result = asyncio.run(simulate(base, pages, a.students, a.duration, a.pace, a.lang,
-                                      proc.pid if proc else None, a.browsers))
+                                      [proc.pid] if proc else a.pids, a.browsers))
     finally:
         if proc is not None:
             proc.terminate()

@@ -74,3 +74,24 @@ def test_torch_threads_default_to_torch_locally_and_the_container_pins_one(monke
     for path in ("Dockerfile", "docker-compose.yml", "deploy/k8s/deployment.yaml"):
         text = (ROOT / path).read_text()
         assert "DL_LAB_TORCH_THREADS" in text and ('"1"' in text or "=1" in text), path
+
+
+def test_compose_runs_several_processes_behind_a_sticky_nginx():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    app, proxy = compose["dl-lab"], compose["proxy"]
+    assert "ports" not in app and app["deploy"]["replicas"] == "${DL_LAB_PROCESSES:-2}"
+    assert proxy["ports"] == ["8501:8501"] and "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert proxy["depends_on"]["dl-lab"]["condition"] == "service_healthy"
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "hash $cookie__streamlit_xsrf consistent;" in conf            # one browser, one process
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf and "proxy_http_version 1.1;" in conf
+    assert "server dl-lab:8501;" in conf and "client_max_body_size 3m;" in conf
+
+
+@pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="nginx is not installed here")
+def test_nginx_config_is_valid(tmp_path):
+    conf = tmp_path / "nginx.conf"
+    conf.write_text((ROOT / "deploy" / "nginx.conf").read_text().replace("dl-lab:8501", "127.0.0.1:8501"))
+    out = subprocess.run(["/usr/sbin/nginx", "-t", "-c", str(conf), "-e", str(tmp_path / "error.log")],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# N Streamlit processes behind nginx on this machine, as docker-compose.yml runs them (no Docker needed):
+#   PROCESSES=2 PORT=8590 bash scripts/serve_local.sh     # then open http://127.0.0.1:8590
+# Prints "PIDS <pid> <pid> ..." once every process is healthy; Ctrl-C (or SIGTERM) stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${PROCESSES:-2}
+PORT=${PORT:-8590}
+FIRST=${FIRST_BACKEND_PORT:-8601}
+PY=${PY:-.venv/bin/python}
+RUN=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; [ -f "$RUN/nginx.pid" ] && kill "$(cat "$RUN/nginx.pid")" 2>/dev/null; rm -rf "$RUN"' EXIT
+servers=""
+for i in $(seq 0 $((N - 1))); do
+  p=$((FIRST + i))
+  DL_LAB_TORCH_THREADS=${DL_LAB_TORCH_THREADS:-1} DL_LAB_HEAVY_SLOTS=${DL_LAB_HEAVY_SLOTS:-1} \
+    $PY -m streamlit run app.py --server.headless=true --server.address=127.0.0.1 --server.port=$p \
+    --server.fileWatcherType=none --browser.gatherUsageStats=false >"$RUN/streamlit-$p.log" 2>&1 &
+  pids+=($!)
+  servers="$servers        server 127.0.0.1:$p;\n"
+done
+for i in $(seq 0 $((N - 1))); do
+  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$((FIRST + i))/_stcore/health" >/dev/null && break; sleep 0.5; done
+done
+# deploy/nginx.conf with this machine's backends, port and scratch directories
+sed -e "s#        server dl-lab:8501;.*#$servers#" -e "s#listen 8501;#listen $PORT;#" -e "s#/tmp/#$RUN/#g" \
+  deploy/nginx.conf >"$RUN/nginx.conf"
+/usr/sbin/nginx -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log" -g "daemon on;"
+echo "PIDS ${pids[*]}"
+wait "${pids[@]}"
