@@ -96,7 +96,7 @@ def test_paper_preset_draws_the_1d_picture(lang):
     fig = next(f for f in figures(at) if "yaxis2" in f["layout"] and "xaxis3" not in f["layout"])
     s = strings(lang)
     p_data = _trace(fig, s["gan.fig.p_data"])
-    xs = torch.from_numpy(np.asarray(p_data["x"]))
+    xs = torch.tensor(np.asarray(p_data["x"]))   # a copy: the decoded figure array is read-only
     np.testing.assert_allclose(p_data["y"], gan.mixture1d_density(xs).numpy(), rtol=1e-5)
     d = _trace(fig, s["gan.fig.d_prob"])
     assert d["yaxis"] == "y2" and ((np.asarray(d["y"]) >= 0) & (np.asarray(d["y"]) <= 1)).all()
