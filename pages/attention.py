@@ -1,6 +1,5 @@
 """Lesson: attention heatmaps — by hand, heads, positions, a trained toy Transformer, MiniLM (seed 004, 001)."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from ui.figures import attention as figs
 from ui.figures.common import freeze, thaw
 from ui.grid_input import grid_editor
 from ui.i18n import lang, t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import heavy_slot, safely, train_in_chunks
 from ui.state import Param, bind, global_seed, sync_url
 
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models" / "attention"
@@ -166,10 +165,8 @@ def retrain_panel(task: str) -> None:
             if ok:
                 state = tr.init_training(tr.TrainConfig(task=task, steps=steps, batch=64, seed=seed))
                 bar = st.progress(0.0, text=t("attention.training"))
-                t0 = time.perf_counter()
-                while not state.done and time.perf_counter() - t0 < TRAIN_BUDGET_S:
-                    state = offload(tr.train_steps, state, 50)   # 50 steps in a training worker; the state round-trips
-                    bar.progress(state.step / steps, text=t("attention.progress", step=state.step, steps=steps))
+                state = train_in_chunks(tr.train_steps, state, budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: bar.progress(
+                    s.step / steps, text=t("attention.progress", step=s.step, steps=steps)))
                 st.session_state[RUN], st.session_state[PICK_MINE] = state, True   # the selector may already be drawn: switch it next run
                 st.rerun()
     if (state := st.session_state.get(RUN)) is not None and state.history:

@@ -1,7 +1,6 @@
 """Lesson: LSTM gates — step through a cell, read trained gates, compare gradient flow (seed 001 "RNN/LSTM/GRU", 004)."""
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from dlcore.device import pick
 from ui import lesson
 from ui.figures import lstm_gates as figs
 from ui.i18n import t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import heavy_slot, safely, train_in_chunks
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models" / "lstm_gates"
@@ -135,11 +134,9 @@ def retrain_panel(task: str) -> None:
         with heavy_slot() as ok, safely():
             if ok:
                 state = tasks.init_training(cfg, device)
-                bar, t0 = st.progress(0.0, text=t("lstm_gates.training")), time.perf_counter()
-                while not state.done and time.perf_counter() - t0 < TRAIN_BUDGET_S:
-                    state = offload(tasks.train_steps, state, 50, device)   # 50 steps in a worker, state round-trips
-                    bar.progress(min(1.0, state.step / cfg.steps),
-                                 text=t("lstm_gates.progress", step=state.step, steps=cfg.steps, acc=100 * state.accuracy))
+                bar = st.progress(0.0, text=t("lstm_gates.training"))
+                state = train_in_chunks(tasks.train_steps, state, device, budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: bar.progress(
+                    min(1.0, s.step / cfg.steps), text=t("lstm_gates.progress", step=s.step, steps=cfg.steps, acc=100 * s.accuracy)))
                 st.session_state[RUN] = (state, tasks.unit_roles(state.model, cfg))
                 st.session_state[USE_MINE] = True
                 st.rerun()

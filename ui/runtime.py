@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -92,6 +93,19 @@ def offload(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     except BrokenProcessPool:
         _pool.clear()
         raise
+
+
+def train_in_chunks(step: Callable[..., Any], state: Any, *args: Any, budget_s: float, chunk: int = 50,
+                    on_chunk: Callable[[Any], None] | None = None) -> Any:
+    """``state = step(state, chunk, *args)`` in a training worker until ``state.done`` or ``budget_s`` seconds;
+    ``on_chunk(state)`` after each chunk (a progress bar). The state round-trips by pickle every chunk, so
+    the server keeps the latest one; returns it. Call it inside ``heavy_slot()``."""
+    t0 = time.perf_counter()
+    while not state.done and time.perf_counter() - t0 < budget_s:
+        state = offload(step, state, chunk, *args)
+        if on_chunk is not None:
+            on_chunk(state)
+    return state
 
 
 def _on_gpu(value: Any) -> bool:
