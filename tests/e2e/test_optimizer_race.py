@@ -13,6 +13,8 @@ START_JS = ("() => { const q = new URLSearchParams(location.search); "
 def test_race_animates_in_the_browser_without_a_rerun(page, app_url):
     goto(page, app_url, path="optimizer_race", lang="en")
     page.locator(RACE).first.wait_for(timeout=90_000)
+    # plotly.js adds the frames just after it draws the plot: wait for them, then check
+    page.wait_for_function(f"() => ({FRAMES_JS.removeprefix('() => ')}) > 50", timeout=30_000)
     assert page.evaluate(FRAMES_JS) > 50
     assert page.evaluate(SLIDER_JS) == 0
     page.locator(RACE).first.get_by_text("Play", exact=True).click()
