@@ -62,6 +62,36 @@ def test_scheduled_run_matches_a_plain_loop_stepping_the_torch_scheduler(kind):
     np.testing.assert_allclose(ours, torch.stack(ref).numpy(), **TOL)
 
 
+
+@pytest.mark.parametrize("kind", ["step", "exponential", "cosine", "warmup"])
+def test_scheduled_race_matches_plain_loops_each_stepping_its_own_torch_scheduler(kind):
+    """The race sets every racer's eta_t from one scheduler's factors: the same iterates as giving each
+    optimizer its own torch scheduler and calling opt.step() / scheduler.step() by the book."""
+    sched = O.Schedule(kind, step_size=15, gamma=0.3, warmup=12)
+    specs = (O.RacerSpec("momentum", (("lr", 0.002), ("momentum", 0.9))), O.RacerSpec("nesterov", (("lr", 0.002),)),
+             O.RacerSpec("rmsprop", (("lr", 0.02),)), O.RacerSpec("adam", (("lr", 0.1),)),
+             O.RacerSpec("adagrad", (("lr", 0.5),)), O.RacerSpec("radam", (("lr", 0.005),)))
+    starts = ((0.5, -1.5), (-1.0, 2.0))
+    res = O.race(O.RaceConfig(surface="himmelblau", starts=starts, racers=specs, steps=80, schedule=sched))
+    for r, spec in enumerate(specs):
+        name, kw = O.torch_kwargs(spec.kind, dict(spec.hypers))
+        for s, start in enumerate(starts):
+            p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+            opt = O.OPTIMIZERS[name]([p], **kw)
+            lr_sched = O.make_scheduler(opt, sched, 80)
+            ref = [p.detach().clone()]
+            for _ in range(80):
+                opt.zero_grad()
+                O.SURFACES["himmelblau"].fn(p[0], p[1]).backward()
+                opt.step()
+                lr_sched.step()
+                ref.append(p.detach().clone())
+            ours, ref = res.paths[r, :, s], torch.stack(ref).numpy()
+            kept = np.isfinite(ours).all(1)          # the race marks |theta| >= 1e12 as diverged (NaN)
+            assert kept.sum() > 40 and (kept | (np.abs(ref) >= O.DIVERGED).any(1) | np.isnan(ref).any(1)).all()
+            np.testing.assert_allclose(ours[kept], ref[kept], rtol=1e-10, atol=1e-12)
+
+
 def test_race_stops_paying_for_racers_that_diverged_or_reached_a_fixed_point():
     res = O.race(O.RaceConfig(surface="quadratic", kappa=10.0, angle=0.0, starts=((0.0, 1.0),), steps=200,
                               racers=(O.RacerSpec("sgd", (("lr", 2.5),)), O.RacerSpec("newton"))))
