@@ -97,3 +97,45 @@ def test_train_in_chunks_stops_when_done_and_reports_each_chunk(fresh_pool):
     late = runtime.train_in_chunks(tr.train_steps, tr.init_training(tr.TrainConfig(task="copy", steps=60, batch=8)),
                                    budget_s=0.0)
     assert late.step == 0                                   # no time left: nothing trained, the state comes back
+
+
+_METADATA_SCRIPT = """
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from ui.runtime import prune_widget_metadata
+
+if st.session_state.get("prune", True):
+    st.session_state["dropped"] = st.session_state.get("dropped", 0) + prune_widget_metadata()
+n = st.session_state.get("n", 0)
+payload = list(range(20_000))            # what a page namespace holds: results, figures, tables
+
+
+def on_change():                         # a callback defined in the page: it holds this run's namespace
+    st.session_state["changed"] = len(payload)
+
+
+st.number_input("kept", 0, 10, key="kept", on_change=on_change)
+st.number_input(f"moving {n}", 0, 10 + n, on_change=on_change)   # a new widget id every run
+st.session_state["n"] = n + 1
+st.session_state["metadata"] = len(get_script_run_ctx().session_state._state._new_widget_state.widget_metadata)
+"""
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_metadata_of_widgets_without_a_value_is_dropped_so_old_page_namespaces_can_go(prune):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(_METADATA_SCRIPT, default_timeout=30)
+    at.session_state["prune"] = prune
+    at.run()
+    for _ in range(12):
+        at.run()
+    assert not at.exception
+    if prune:
+        # the two widgets of this run, plus the previous run's moving input (dropped by Streamlit at the end
+        # of the run that replaced it, by us at the start of the next one)
+        assert at.session_state["metadata"] <= 3 and at.session_state["dropped"] >= 10
+    else:   # what Streamlit 1.67 does on its own: one entry (and one namespace) per widget id ever drawn
+        assert at.session_state["metadata"] >= 13
+    at.number_input(key="kept").set_value(4).run()       # the kept widget's value and callback still work
+    assert at.number_input(key="kept").value == 4 and at.session_state["changed"] == 20_000
