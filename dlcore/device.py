@@ -77,5 +77,9 @@ def seeded(seed: int) -> Iterator[None]:
     lock keeps two server threads from interleaving their seeded blocks.
     """
     with _SEED_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+        # the CPU generator directly: torch.manual_seed also queues a lazy CUDA seeding with a formatted
+        # stack trace (~1 ms a call) even where there is no GPU
+        torch.default_generator.manual_seed(int(seed))
+        if torch.cuda.is_available():      # modules built on the GPU draw their initial weights there
+            torch.cuda.manual_seed_all(int(seed))
         yield

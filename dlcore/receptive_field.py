@@ -573,9 +573,12 @@ def effective_field(layers: Sequence[Layer], cfg: ERFConfig, *, device: torch.de
     ci = cj = int(last.out_size) // 2
     acc = torch.zeros(cfg.input_size, cfg.input_size, dtype=torch.float64, device=device)
     wide = [replace(x, channels=ERF_WIDTH, groups=1) if x.kind == "conv" else x for x in layers]
+    model = to_module(wide, 1, relu=cfg.relu, device=device)
+    convs = [m for m in model if isinstance(m, nn.Conv2d)]
     for k in range(cfg.seeds):
-        with seeded(cfg.seed * 1000 + k):
-            model = to_module(wide, 1, relu=cfg.relu, device=device)
+        with seeded(cfg.seed * 1000 + k):       # the initial weights to_module would draw under this seed
+            for m in convs:
+                m.reset_parameters()
         x = torch.randn(1, 1, cfg.input_size, cfg.input_size, generator=generator(cfg.seed * 1000 + k, device),
                         device=device).requires_grad_(True)
         y = model(x)                                    # (1, C, n_L, n_L)

@@ -44,6 +44,15 @@ def test_seeded_block_is_reproducible_and_restores_global_state():
     torch.testing.assert_close(torch.rand(3), expected_next)
 
 
+def test_seeded_draws_what_torch_manual_seed_draws():
+    with device.seeded(11):
+        ours = torch.nn.Conv2d(2, 3, 3).weight.detach().clone()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(11)                       # the textbook way
+        ref = torch.nn.Conv2d(2, 3, 3).weight.detach().clone()
+    torch.testing.assert_close(ours, ref, rtol=0, atol=0)
+
+
 def test_set_threads_rejects_zero():
     with pytest.raises(AssertionError):
         device.set_threads(0)

@@ -385,6 +385,35 @@ def test_effective_field_is_reproducible_for_a_seed_and_rejects_caps():
         rf.stack(rf.MAX_ERF_DEPTH + 1)
 
 
+@pytest.mark.parametrize(("depth", "pool", "relu"), [(5, 0, True), (6, 2, False)])
+def test_effective_field_matches_fresh_torch_networks_built_under_each_seed(depth, pool, relu):
+    """The textbook computation: for every seed a new nn.Conv2d stack (PyTorch's default init under
+    torch.manual_seed), |d sum_c y_c(centre) / dx| averaged over seeds, scaled to max 1."""
+    layers = rf.stack(depth, pool_every=pool)
+    n = int(rf.table(layers, rf.MAX_INPUT, 1).rf.iloc[-1])
+    cfg = rf.ERFConfig(n, relu=relu, seeds=3, seed=4)
+    res = rf.effective_field(layers, cfg)
+    acc = torch.zeros(n, n, dtype=torch.float64)
+    for k in range(cfg.seeds):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed * 1000 + k)
+            mods, c = [], 1
+            for x in layers:
+                if x.kind == "conv":
+                    mods += [nn.Conv2d(c, rf.ERF_WIDTH, x.kernel, x.stride, x.padding)] + ([nn.ReLU()] if relu else [])
+                    c = rf.ERF_WIDTH
+                else:
+                    mods.append(nn.MaxPool2d(x.kernel, x.stride))
+            net = nn.Sequential(*mods)
+        inp = torch.randn(1, 1, n, n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + k)).requires_grad_(True)
+        y = net(inp)
+        centre = y.shape[-1] // 2
+        (g,) = torch.autograd.grad(y[0, :, centre, centre].sum(), inp)
+        acc += g[0, 0].abs().double()
+    ref = (acc / acc.max()).numpy()
+    np.testing.assert_allclose(res.random, ref, rtol=1e-5, atol=1e-6)
+
+
 def test_mass_side_of_a_point_and_of_a_flat_square():
     z = np.zeros((9, 9))
     z[4, 4] = 1
