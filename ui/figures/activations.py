@@ -3,13 +3,15 @@ training races, and curves built from pieces. Pure: plain data and translated la
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import animation_controls, base_layout, color, with_frames
+from ui.figures.common import Prebuilt, animation_controls, base_layout, color, pack, with_frames
 
 SHADE = "rgba(213,94,0,0.13)"     # saturated regions (vermillion, light)
 BAD = "#D55E00"
@@ -60,7 +62,11 @@ def _log_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.where(bad | zero, np.nan, y), zero, bad
 
 
-def _log_markers(fig: go.Figure, layer: np.ndarray, series: Sequence[np.ndarray], labels: Mapping[str, str],
+def _axes(col: int) -> dict[str, str]:
+    return {"xaxis": "x" if col == 1 else f"x{col}", "yaxis": "y" if col == 1 else f"y{col}"}
+
+
+def _log_markers(traces: list[dict], layer: np.ndarray, series: Sequence[np.ndarray], labels: Mapping[str, str],
                  col: int, show: dict[str, bool]) -> None:
     """Markers for zeros (drawn below the lowest positive value) and inf / NaN (above the highest)."""
     finite = np.concatenate([s[np.isfinite(s) & (s > 0)] for s in series]) if series else np.array([])
@@ -74,10 +80,23 @@ def _log_markers(fig: go.Figure, layer: np.ndarray, series: Sequence[np.ndarray]
         bad |= b
     for mask, y, key, symbol in ((zero, low, "zero", "triangle-down"), (bad, high, "nonfinite", "x")):
         if mask.any():
-            fig.add_trace(go.Scatter(x=layer[mask], y=np.full(int(mask.sum()), y), mode="markers",
-                                     name=labels[key], legendgroup=key, showlegend=not show.get(key, False),
-                                     marker={"symbol": symbol, "size": 9, "color": BAD}), row=1, col=col)
+            traces.append({"type": "scatter", "x": layer[mask], "y": np.full(int(mask.sum()), y), "mode": "markers",
+                           "name": labels[key], "legendgroup": key, "showlegend": not show.get(key, False),
+                           "marker": {"symbol": symbol, "size": 9, "color": BAD}, **_axes(col)})
             show[key] = True
+
+
+@lru_cache(maxsize=64)
+def _stats_layout(titles: tuple[str, str, str], title: str, layer: str) -> str:
+    """``layer_stats``' layout without data, built and validated by Plotly once per labels (as JSON)."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=list(titles), horizontal_spacing=0.08)
+    base_layout(fig, title, height=450)
+    fig.update_layout(legend=LEGEND_BELOW, margin={"b": 120})
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(range=[-0.03, 1.03], row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
+    fig.update_xaxes(title_text=layer)
+    return fig.layout.to_json()
 
 
 def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
@@ -86,59 +105,64 @@ def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapp
     stats: the columns of ``deep_signal``'s table (layer, act_std, act_mean, saturated_frac, dead_frac, grad_norm).
     bound: (max|f'|)^(L-l) scaled to the last layer's gradient, drawn dashed.
     Zeros and inf / NaN cannot sit on a log axis: they are drawn as red markers below / above the data.
+    The figure changes with every slider move, so it is written as plain JSON (typed arrays) on a layout
+    Plotly built and validated once per language; ``tests/unit/test_activation_figures.py`` has Plotly
+    validate the whole spec.
     """
-    layer, act_std, act_mean = stats["layer"], stats["act_std"], stats["act_mean"]
+    layer, act_std, act_mean = np.asarray(stats["layer"]), stats["act_std"], stats["act_mean"]
     saturated, dead, grad = stats["saturated_frac"], stats["dead_frac"], stats["grad_norm"]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[labels["spread_title"], labels["frac_title"],
-                                                        labels["grad_title"]], horizontal_spacing=0.08)
     show: dict[str, bool] = {}
     std, _, _ = _log_parts(act_std)
     mean_abs, _, _ = _log_parts(np.abs(act_mean))
-    fig.add_trace(go.Scatter(x=layer, y=std, name=labels["std"], mode="lines+markers",
-                             line={"color": color(0)}, marker={"size": 5}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=layer, y=mean_abs, name=labels["mean"], mode="lines", customdata=act_mean,
-                             hovertemplate="%{customdata:.3g}", line={"color": color(4), "dash": "dot"}), row=1, col=1)
-    _log_markers(fig, layer, [np.asarray(act_std, float)], labels, 1, show)
-    fig.add_trace(go.Scatter(x=layer, y=saturated, name=labels["saturated_frac"], mode="lines+markers",
-                             line={"color": color(1)}, marker={"size": 5}), row=1, col=2)
-    fig.add_trace(go.Scatter(x=layer, y=dead, name=labels["dead_frac"], mode="lines+markers",
-                             line={"color": color(3)}, marker={"size": 5}), row=1, col=2)
     g, _, _ = _log_parts(grad)
-    fig.add_trace(go.Scatter(x=layer, y=g, name=labels["grad"], mode="lines+markers",
-                             line={"color": color(2)}, marker={"size": 5}), row=1, col=3)
     b, _, _ = _log_parts(bound)
-    fig.add_trace(go.Scatter(x=layer, y=b, name=labels["bound"], mode="lines",
-                             line={"color": "#666666", "dash": "dash"}), row=1, col=3)
-    _log_markers(fig, layer, [np.asarray(grad, float)], labels, 3, show)
-    base_layout(fig, labels["title"], height=450)
-    fig.update_layout(legend=LEGEND_BELOW, margin={"b": 120})
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
-    fig.update_yaxes(range=[-0.03, 1.03], row=1, col=2)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=3)
-    fig.update_xaxes(title_text=labels["layer"])
-    return fig
+    line = {"type": "scatter", "mode": "lines+markers", "marker": {"size": 5}}
+    traces: list[dict] = [
+        {**line, "x": layer, "y": std, "name": labels["std"], "line": {"color": color(0)}, **_axes(1)},
+        {"type": "scatter", "x": layer, "y": mean_abs, "name": labels["mean"], "mode": "lines",
+         "customdata": np.asarray(act_mean, dtype=np.float64), "hovertemplate": "%{customdata:.3g}",
+         "line": {"color": color(4), "dash": "dot"}, **_axes(1)}]
+    _log_markers(traces, layer, [np.asarray(act_std, float)], labels, 1, show)
+    traces += [{**line, "x": layer, "y": np.asarray(saturated, dtype=np.float64), "name": labels["saturated_frac"],
+                "line": {"color": color(1)}, **_axes(2)},
+               {**line, "x": layer, "y": np.asarray(dead, dtype=np.float64), "name": labels["dead_frac"],
+                "line": {"color": color(3)}, **_axes(2)},
+               {**line, "x": layer, "y": g, "name": labels["grad"], "line": {"color": color(2)}, **_axes(3)},
+               {"type": "scatter", "x": layer, "y": b, "name": labels["bound"], "mode": "lines",
+                "line": {"color": "#666666", "dash": "dash"}, **_axes(3)}]
+    _log_markers(traces, layer, [np.asarray(grad, float)], labels, 3, show)
+    layout = json.loads(_stats_layout((labels["spread_title"], labels["frac_title"], labels["grad_title"]),
+                                      labels["title"], labels["layer"]))
+    return Prebuilt({"data": pack(traces), "layout": layout})
+
+
+@lru_cache(maxsize=64)
+def _ridge_layout(title: str, x: str) -> str:
+    return base_layout(go.Figure(), title, x=x).layout.to_json()
 
 
 def ridgeline(layers: np.ndarray, edges: np.ndarray, hist: np.ndarray, outside: np.ndarray,
               labels: Mapping[str, str]) -> go.Figure:
-    """Histograms of a_l for a few layers, stacked bottom (first layer) to top (last), on one x axis."""
+    """Histograms of a_l for a few layers, stacked bottom (first layer) to top (last), on one x axis.
+
+    Plain JSON on a cached Plotly-built layout, like ``layer_stats``."""
     centres = 0.5 * (edges[:-1] + edges[1:])
     peak = float(np.max(hist)) if hist.size and np.max(hist) > 0 else 1.0
-    fig = go.Figure()
+    traces = []
     step = 1.0
+    xs = np.concatenate([[centres[0]], centres, [centres[-1]]])
     for i, (layer, h, out) in enumerate(zip(layers, hist, outside)):
         base = i * step
-        y = base + 1.6 * step * h / peak
-        xs = np.concatenate([[centres[0]], centres, [centres[-1]]])
-        ys = np.concatenate([[base], y, [base]])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", showlegend=False,
-                                 line={"color": color(0), "width": 1.2}, fillcolor="rgba(0,114,178,0.25)",
-                                 name=labels["layer_n"].format(n=int(layer)),
-                                 hovertemplate=labels["hover"].format(n=int(layer), out=100 * out) + "<extra></extra>"))
-    fig.update_yaxes(tickvals=[i * step for i in range(len(layers))],
-                     ticktext=[labels["layer_n"].format(n=int(n)) for n in layers], showgrid=False)
-    base_layout(fig, labels["title"], x=labels["x"], height=max(360, 40 * len(layers) + 160))
-    return fig
+        ys = np.concatenate([[base], base + 1.6 * step * h / peak, [base]])
+        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself", "showlegend": False,
+                       "line": {"color": color(0), "width": 1.2}, "fillcolor": "rgba(0,114,178,0.25)",
+                       "name": labels["layer_n"].format(n=int(layer)),
+                       "hovertemplate": labels["hover"].format(n=int(layer), out=100 * out) + "<extra></extra>"})
+    layout = json.loads(_ridge_layout(labels["title"], labels["x"]))
+    layout["yaxis"] = {**layout.get("yaxis", {}), "tickvals": [i * step for i in range(len(layers))],
+                       "ticktext": [labels["layer_n"].format(n=int(n)) for n in layers], "showgrid": False}
+    layout["height"] = max(360, 40 * len(layers) + 160)
+    return Prebuilt({"data": pack(traces), "layout": layout})
 
 
 def race(steps: Sequence[np.ndarray], losses: Sequence[np.ndarray], accuracies: Sequence[np.ndarray],
