@@ -74,6 +74,14 @@ def growth(depth: int, pool: bool, relu: bool, seeds: int, seed: int) -> rf.ERFG
     return rf.erf_growth(depth, pool_every=4 if pool else 0, relu=relu, seeds=seeds, seed=seed)
 
 
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def growth_chart(depth: int, pool: bool, relu: bool, seeds: int, seed: int, labels: tuple) -> dict:
+    """The growth figure's spec per inputs and translated labels (the fit's label gets its slope here)."""
+    gr = growth(depth, pool, relu, seeds, seed)
+    title, x, y, names = labels
+    return freeze(figs.growth(gr, title=title, x=x, y=y, names=(*names[:3], names[3].format(a=f"{gr.sqrt_fit:.1f}"))))
+
+
 def message(err: rf.LayerError, row: int) -> str:
     values = {k: t(f"receptive_field.cols.{v}") if k == "field" else v for k, v in err.values.items()}
     return t(f"receptive_field.errors.{err.code}", row=row, **values)
@@ -239,12 +247,11 @@ if tabs[1].open:
                 st.plotly_chart(thaw(chart), key=f"{S}.erf_fig")
                 st.caption(t("receptive_field.erf_notice", r=res.rf, e=res.erf_random, share=100 * res.erf_random // res.rf))
             if free and stack:
-                gr = growth(v["erf_depth"], v["erf_pool"], v["erf_relu"], v["erf_seeds"], global_seed())
-                st.plotly_chart(figs.growth(
-                    gr, title=t("receptive_field.fig.growth_title"), x=t("receptive_field.fig.depth_axis"),
-                    y=t("receptive_field.fig.side_axis"),
-                    names=(t("receptive_field.fig.theoretical"), t("receptive_field.fig.random"),
-                           t("receptive_field.fig.uniform"), t("receptive_field.fig.sqrt_fit", a=f"{gr.sqrt_fit:.1f}"))),
+                st.plotly_chart(thaw(growth_chart(v["erf_depth"], v["erf_pool"], v["erf_relu"], v["erf_seeds"], global_seed(), (
+                    t("receptive_field.fig.growth_title"), t("receptive_field.fig.depth_axis"),
+                    t("receptive_field.fig.side_axis"),
+                    (t("receptive_field.fig.theoretical"), t("receptive_field.fig.random"),
+                     t("receptive_field.fig.uniform"), t("receptive_field.fig.sqrt_fit", a="{a}"))))),
                     key=f"{S}.growth_fig")
 
 st.markdown(t("receptive_field.notice"))

@@ -154,6 +154,8 @@ def test_effective_field_tab_shows_a_smaller_gaussian_field_and_sqrt_growth():
     grow = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("感受野宽度与深度"))
     theory = np.asarray(grow["data"][0]["y"])
     assert list(theory) == [2 * int(d) + 1 for d in np.asarray(grow["data"][0]["x"])]
+    fit = rf.erf_growth(20, seeds=4, seed=0).sqrt_fit
+    assert [tr["name"] for tr in grow["data"] if tr.get("name", "").endswith("√L")] == [f"{fit:.1f}·√L"]
     at.slider(key="receptive_field.erf_depth").set_value(5).run()
     maps = next(f for f in figures(at) if f["data"][0]["type"] == "heatmap" and len(f["data"]) >= 4)
     assert np.asarray(maps["data"][0]["z"]).shape == (11, 11)
