@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.support import APP, all_text
@@ -52,3 +53,26 @@ def test_reset_session_clears_settings_but_keeps_language():
     assert not at.exception
     assert at.session_state["app.seed"] == 0
     assert at.session_state["app.lang"] == "zh"
+
+
+def _metadata(at: AppTest) -> int:
+    return len(at._session_state._state._new_widget_state.widget_metadata)
+
+
+@pytest.mark.parametrize("prune", [True, False])
+def test_a_student_moving_a_slider_for_long_does_not_pile_up_old_page_runs(prune, monkeypatch):
+    """The receptive-field page's row / column inputs get a new widget id whenever the input size changes their
+    range; Streamlit 1.67 would keep every old id's metadata (and the page run its callbacks hold)."""
+    if not prune:
+        monkeypatch.setattr("ui.runtime.prune_widget_metadata", lambda: 0)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("pages/receptive_field.py").run()
+    start = _metadata(at)
+    for size in range(40, 64, 2):
+        at.number_input(key="receptive_field.size").set_value(size).run()
+        assert not at.exception
+    if prune:
+        assert _metadata(at) <= start + 4
+    else:
+        assert _metadata(at) >= start + 12
