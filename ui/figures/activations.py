@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import Prebuilt, animation_controls, base_layout, color, pack, with_frames
+from ui.figures.common import animation_controls, base_layout, color, plain, with_frames
 
 SHADE = "rgba(213,94,0,0.13)"     # saturated regions (vermillion, light)
 BAD = "#D55E00"
@@ -133,7 +133,7 @@ def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapp
     _log_markers(traces, layer, [np.asarray(grad, float)], labels, 3, show)
     layout = json.loads(_stats_layout((labels["spread_title"], labels["frac_title"], labels["grad_title"]),
                                       labels["title"], labels["layer"]))
-    return Prebuilt({"data": pack(traces), "layout": layout})
+    return plain(traces, layout)
 
 
 @lru_cache(maxsize=64)
@@ -162,7 +162,7 @@ def ridgeline(layers: np.ndarray, edges: np.ndarray, hist: np.ndarray, outside: 
     layout["yaxis"] = {**layout.get("yaxis", {}), "tickvals": [i * step for i in range(len(layers))],
                        "ticktext": [labels["layer_n"].format(n=int(n)) for n in layers], "showgrid": False}
     layout["height"] = max(360, 40 * len(layers) + 160)
-    return Prebuilt({"data": pack(traces), "layout": layout})
+    return plain(traces, layout)
 
 
 def race(steps: Sequence[np.ndarray], losses: Sequence[np.ndarray], accuracies: Sequence[np.ndarray],

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import PALETTE, Prebuilt, animation_controls, base_layout, freeze, pack, with_frames
+from ui.figures.common import PALETTE, Prebuilt, animation_controls, base_layout, freeze, plain, with_frames
 
 REAL, FAKE, MANIFOLD, ARROW, D_LINE, PG = "#000000", PALETTE[1], PALETTE[0], PALETTE[3], PALETTE[0], PALETTE[1]
 # Purple where D says "generated", green where it says "real" (as in GAN Lab): the middle of ColorBrewer's
@@ -21,10 +21,6 @@ D_SCALE = [[0.0, "rgb(118,42,131)"], [0.25, "rgb(194,165,207)"], [0.5, "rgb(247,
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0.0}
 MAX_FRAMES = 60
 MAX_CURVE_POINTS = 600
-
-
-def _spec(data: list[dict], layout: dict) -> Prebuilt:
-    return Prebuilt({"data": pack(data), "layout": pack(layout)})
 
 
 def _layout(title: str, height: int, **extra) -> dict:
@@ -96,7 +92,7 @@ def game_2d(snap, real: np.ndarray, bounds: tuple[float, float], *, prob: bool, 
     snap: a ``dlcore.gan.Snapshot`` of a 2D run; real: (m, 2) real samples; prob: D is a probability.
     labels: title, d, real, fake, manifold, arrows, x1, x2.
     """
-    return _spec(_traces_2d(snap, real, bounds, prob, labels),
+    return plain(_traces_2d(snap, real, bounds, prob, labels),
                  _layout(labels["title"], 600, **_square_axes(bounds, labels), legend=LEGEND_BELOW,
                          margin={"l": 50, "r": 20, "t": 50, "b": 90}))
 
@@ -141,7 +137,7 @@ def game_1d(snap, xs: np.ndarray, p_data: np.ndarray, *, prob: bool, labels: dic
     labels: title, x, density, d, d_star, p_data, p_g, samples.
     """
     ymax = _density_top(p_data, [snap.pg_density])
-    return _spec(_traces_1d(snap, xs, p_data, labels), _layout_1d(labels, ymax, prob))
+    return plain(_traces_1d(snap, xs, p_data, labels), _layout_1d(labels, ymax, prob))
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
@@ -185,7 +181,7 @@ def digits(snap, walk: np.ndarray | None, *, labels: dict, cols: int = 8) -> Pre
         data.append({**_digit_heat(wz), "y0": offset, "x0": 0, "dx": (z.shape[1] + 1) / (wz.shape[1] + 1)})
         layout["annotations"] = [{"text": labels["walk"], "x": 0, "y": offset - 1.5, "xref": "x", "yref": "y",
                                   "showarrow": False, "xanchor": "left"}]
-    return _spec(data, layout)
+    return plain(data, layout)
 
 
 def _window_mean(v: np.ndarray, n: int) -> np.ndarray:
@@ -231,7 +227,7 @@ def curves(curves: dict[str, Sequence[float]], snaps: Sequence, *, labels: dict)
                      yaxis4={"overlaying": "y3", "side": "right", "showgrid": False, "rangemode": "tozero",
                              "title": {"text": labels["distance"]}},
                      legend=LEGEND_BELOW, margin={"l": 55, "r": 55, "t": 50, "b": 90})
-    return _spec(data, layout)
+    return plain(data, layout)
 
 
 def pick_frames(snaps: Sequence, limit: int = MAX_FRAMES) -> list:
@@ -258,7 +254,7 @@ def replay(snaps: Sequence, *, kind: str, labels: dict, real: np.ndarray | None 
     shown = pick_frames(snaps)
     first = shown[0]
     if kind == "2d":
-        base = _spec(_traces_2d(first, real, bounds, prob, labels, coarse=True),
+        base = plain(_traces_2d(first, real, bounds, prob, labels, coarse=True),
                      _layout(labels["title"], 680, **_square_axes(bounds, labels),
                              legend={**LEGEND_BELOW, "y": -0.3}))
         changing = [0, 2, 3, 4]
@@ -267,7 +263,7 @@ def replay(snaps: Sequence, *, kind: str, labels: dict, real: np.ndarray | None 
             return _traces_2d(s, real, bounds, prob, labels, coarse=True)
     elif kind == "1d":
         ymax = _density_top(p_data, [s.pg_density for s in shown[len(shown) // 2:]])
-        base = _spec(_traces_1d(first, xs, p_data, labels), _layout_1d(labels, ymax, prob))
+        base = plain(_traces_1d(first, xs, p_data, labels), _layout_1d(labels, ymax, prob))
         changing = [1, 2, 3, 4]
 
         def traces(s):

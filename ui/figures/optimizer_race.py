@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import Prebuilt, animation_layout, base_layout, color, pack
+from ui.figures.common import animation_layout, base_layout, color, plain
 
 POINT_BUDGET = 20_000   # animated (x, y) points over all frames: keeps the race figure well under 1 MB
 PATH_POINTS = 300       # points per drawn path (ghost paths and loss curves are thinned to this)
@@ -202,7 +202,7 @@ def race(x: np.ndarray, y: np.ndarray, z: np.ndarray, f_min: float | None, bound
     layout.update(animation_layout([str(int(k)) for k in frame_steps], play=labels.play, pause=labels.pause,
                                    step_label=labels.step, duration_ms=60))
     layout["margin"] = {**layout["margin"], "l": 60, "t": 120, "b": 110}
-    return Prebuilt({"data": pack(data), "layout": layout, "frames": pack(frames)})
+    return plain(data, layout, frames)
 
 
 def surface3d(x: np.ndarray, y: np.ndarray, z: np.ndarray, paths: np.ndarray, losses: np.ndarray,
