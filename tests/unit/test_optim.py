@@ -24,6 +24,21 @@ def _plain_torch(surface: O.Surface, cls, start, steps, **kw) -> np.ndarray:
     return torch.stack(out).numpy()
 
 
+def _plain_scheduled(surface: O.Surface, cls, kw, start, steps, schedule: O.Schedule) -> np.ndarray:
+    """The textbook loop with a torch scheduler of its own: opt.step() then scheduler.step()."""
+    p = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
+    opt = cls([p], **kw)
+    lr_sched = O.make_scheduler(opt, schedule, steps)
+    out = [p.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        surface.fn(p[0], p[1]).backward()
+        opt.step()
+        lr_sched.step()
+        out.append(p.detach().clone())
+    return torch.stack(out).numpy()
+
+
 @pytest.mark.parametrize(("name", "cls", "kw"), [
     ("sgd", torch.optim.SGD, {"lr": 1e-3}),
     ("sgd", torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
@@ -49,18 +64,8 @@ def test_run_gives_exactly_the_iterates_of_a_plain_torch_optim_loop(name, cls, k
 def test_scheduled_run_matches_a_plain_loop_stepping_the_torch_scheduler(kind):
     sched = O.Schedule(kind, step_size=10, gamma=0.5, warmup=8)
     ours = O.run("rosenbrock", "adam", (-1.2, 1.0), 40, schedule=sched, lr=0.05)
-    p = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([p], lr=0.05)
-    lr_sched = O.make_scheduler(opt, sched, 40)
-    ref = [p.detach().clone()]
-    for _ in range(40):
-        opt.zero_grad()
-        O.SURFACES["rosenbrock"].fn(p[0], p[1]).backward()
-        opt.step()
-        lr_sched.step()
-        ref.append(p.detach().clone())
-    np.testing.assert_allclose(ours, torch.stack(ref).numpy(), **TOL)
-
+    ref = _plain_scheduled(O.SURFACES["rosenbrock"], torch.optim.Adam, {"lr": 0.05}, (-1.2, 1.0), 40, sched)
+    np.testing.assert_allclose(ours, ref, **TOL)
 
 
 @pytest.mark.parametrize("kind", ["step", "exponential", "cosine", "warmup"])
@@ -76,17 +81,8 @@ def test_scheduled_race_matches_plain_loops_each_stepping_its_own_torch_schedule
     for r, spec in enumerate(specs):
         name, kw = O.torch_kwargs(spec.kind, dict(spec.hypers))
         for s, start in enumerate(starts):
-            p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-            opt = O.OPTIMIZERS[name]([p], **kw)
-            lr_sched = O.make_scheduler(opt, sched, 80)
-            ref = [p.detach().clone()]
-            for _ in range(80):
-                opt.zero_grad()
-                O.SURFACES["himmelblau"].fn(p[0], p[1]).backward()
-                opt.step()
-                lr_sched.step()
-                ref.append(p.detach().clone())
-            ours, ref = res.paths[r, :, s], torch.stack(ref).numpy()
+            ref = _plain_scheduled(O.SURFACES["himmelblau"], O.OPTIMIZERS[name], kw, start, 80, sched)
+            ours = res.paths[r, :, s]
             kept = np.isfinite(ours).all(1)          # the race marks |theta| >= 1e12 as diverged (NaN)
             assert kept.sum() > 40 and (kept | (np.abs(ref) >= O.DIVERGED).any(1) | np.isnan(ref).any(1)).all()
             np.testing.assert_allclose(ours[kept], ref[kept], rtol=1e-10, atol=1e-12)
