@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from dlcore import jobs
 from ui.i18n import t
 
 HEAVY_ENV, COMPUTE_ENV, WORKERS_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS", "DL_LAB_TRAIN_WORKERS"
@@ -57,7 +58,6 @@ def _pool() -> ProcessPoolExecutor | None:
     a class pressing *train* would stall every slider. In a worker the run uses another core and the
     server only waits. Workers are spawned (not forked: the server has threads) and warmed at once.
     """
-    from dlcore import jobs
     from ui.frame import torch_threads_from_env
 
     n = train_workers()
@@ -79,17 +79,17 @@ def offload(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """``fn(*args, **kwargs)`` in a training worker; the caller's thread waits without holding the GIL.
 
     ``fn`` must be a top-level function of a module the worker can import (dlcore); arguments and
-    result travel by pickle (a training state of a few MB costs milliseconds). Call it inside
-    ``heavy_slot()``, which keeps the runs in flight to the number of workers. Runs inline when the
-    pool is off or any argument lives on a GPU (the GPU does the work there). A worker that died
-    (killed, out of memory) raises ``BrokenProcessPool`` (a RuntimeError: ``safely`` reports it) and the
-    next call starts a fresh pool.
+    result travel by pickle, CPU tensors by value (``dlcore.jobs.dumps``: a training state of a few MB
+    costs milliseconds). Call it inside ``heavy_slot()``, which keeps the runs in flight to the number of
+    workers. Runs inline when the pool is off or any argument lives on a GPU (the GPU does the work there).
+    A worker that died (killed, out of memory) raises ``BrokenProcessPool`` (a RuntimeError: ``safely``
+    reports it) and the next call starts a fresh pool.
     """
     pool = _pool()
     if pool is None or any(_on_gpu(a) for a in (*args, *kwargs.values())):
         return fn(*args, **kwargs)
     try:
-        return pool.submit(fn, *args, **kwargs).result()
+        return jobs.loads(pool.submit(jobs.call, jobs.dumps((fn, args, kwargs))).result())
     except BrokenProcessPool:
         _pool.clear()
         raise

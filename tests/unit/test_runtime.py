@@ -39,6 +39,7 @@ def test_offload_runs_in_another_process_and_trains_exactly_as_in_the_server(fre
     torch.set_num_threads(before)
     for a, b in zip(state.model.parameters(), local.model.parameters()):
         assert torch.equal(a, b)
+        assert not a.is_shared()        # came back by value (dlcore.jobs.dumps), not as shared-memory handles
 
 
 def test_generators_come_back_as_lists(fresh_pool):
