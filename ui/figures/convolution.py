@@ -3,11 +3,15 @@ two ways, the matrix view, checkerboard overlaps and feature maps. Data in, go.F
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, animation_controls, base_layout, with_frames
+from ui.figures.common import DIVERGING, animation_controls, animation_layout, base_layout, plain, with_frames
 
 CURTAIN = [[0.0, "rgba(250,250,250,0.92)"], [1.0, "rgba(250,250,250,0.0)"]]
 
@@ -35,6 +39,36 @@ def _square(r: float, c: float, h: float, w: float) -> tuple[list[float], list[f
     return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
 
 
+@lru_cache(maxsize=64)
+def _slide_layout(hp: int, wo: int, titles: tuple[str, str], title: str) -> str:
+    """``sliding_window``'s layout without data or animation controls, built and validated by Plotly once per
+    size and labels (as JSON): input panel ``hp`` rows high, output ``wo`` columns wide."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08,
+                        column_widths=[hp / (hp + wo), wo / (hp + wo)] if hp + wo else None)
+    _square_cells(fig, 2)
+    fig.layout.yaxis.update(autorange=False, range=[hp + 1.5, -0.5])  # room for the equation below the input
+    base_layout(fig, title, height=560)
+    fig.update_layout(margin={"b": 110})                               # room for the animation controls
+    return fig.layout.to_json()
+
+
+@lru_cache(maxsize=16)
+def _scale(name: str) -> tuple[tuple[float, str], ...]:
+    """A named colour scale (Plotly's names, "_r" reversed ones included) as the explicit list Plotly.js reads."""
+    return tuple((float(a), c) for a, c in get_colorscale(name))
+
+
+def _heatmap_spec(z: np.ndarray, axes: tuple[str, str], *, colorscale: str, zmid: float | None) -> dict:
+    """``_heatmap`` as plain JSON, on the subplot ``axes`` ("x", "y") or ("x2", "y2")."""
+    z = np.asarray(z, dtype=np.float32)
+    spec = {"type": "heatmap", "z": z, "text": _cell_text(z), "texttemplate": "%{text}",
+            "colorscale": _scale(colorscale), "showscale": False, "xgap": 1, "ygap": 1, "name": "",
+            "hovertemplate": "row %{y}, col %{x}: %{z}<extra></extra>", "xaxis": axes[0], "yaxis": axes[1]}
+    if zmid is not None:
+        spec["zmid"] = zmid
+    return spec
+
+
 def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, rows: np.ndarray,
                    cols: np.ndarray, products: np.ndarray, pad: int, *, titles: tuple[str, str], title: str,
                    equation: str, play: str, pause: str, step: str) -> go.Figure:
@@ -42,30 +76,34 @@ def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, r
 
     rows, cols, products: (Ho, Wo, k, k) from ``dlcore.conv.conv2d_trace``; one frame per
     output cell, in reading order; ``equation`` is a format string with {r}, {c}, {terms}, {y}.
+    Written as plain JSON on a cached Plotly-built layout (rebuilt on every slider move; its test has
+    Plotly validate every property).
     """
     ho, wo, k, _ = rows.shape
     hp, wp = padded.shape
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08,
-                        column_widths=[hp / (hp + wo), wo / (hp + wo)] if hp + wo else None)
-    fig.add_trace(_heatmap(padded, colorscale="Blues", zmid=None), 1, 1)                      # 0 input
+    left, right = ("x", "y"), ("x2", "y2")
     border = np.zeros_like(padded, dtype=np.uint8)
     if pad:
         border[:pad, :] = border[-pad:, :] = border[:, :pad] = border[:, -pad:] = 1
-    fig.add_trace(go.Heatmap(z=border, colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(120,120,120,0.25)"]],
-                             showscale=False, hoverinfo="skip"), 1, 1)                          # 1 zero border
-    fig.add_trace(go.Scatter(x=cols[0, 0].ravel(), y=rows[0, 0].ravel(), mode="markers",
-                             marker={"symbol": "square-open", "size": 22, "line": {"width": 3, "color": "#E69F00"}},
-                             hoverinfo="skip", showlegend=False), 1, 1)                        # 2 taps
-    fig.add_trace(_heatmap(output), 1, 2)                                                     # 3 output
-    fig.add_trace(go.Heatmap(z=np.zeros_like(output, dtype=np.uint8), colorscale=CURTAIN, zmin=0, zmax=1,
-                             showscale=False, hoverinfo="skip"), 1, 2)                        # 4 curtain
     sx, sy = _square(0, 0, 1, 1)
-    fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", line={"color": "#E69F00", "width": 4},
-                             hoverinfo="skip", showlegend=False), 1, 2)                        # 5 current cell
     first = equation.format(r=0, c=0, terms=_terms(products[0, 0]), y=_fmt(output[0, 0]))
-    fig.add_trace(go.Scatter(x=[-0.5], y=[hp - 0.3], mode="text", text=[first], textposition="bottom right",
-                             textfont={"family": "monospace", "size": 13}, cliponaxis=False,
-                             hoverinfo="skip", showlegend=False), 1, 1)                        # 6 equation
+    off = {"hoverinfo": "skip", "showlegend": False}
+    data = [
+        _heatmap_spec(padded, left, colorscale="Blues", zmid=None),                                   # 0 input
+        {"type": "heatmap", "z": border, "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(120,120,120,0.25)"]],
+         "showscale": False, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y"},                          # 1 zero border
+        {"type": "scatter", "x": cols[0, 0].ravel(), "y": rows[0, 0].ravel(), "mode": "markers",
+         "marker": {"symbol": "square-open", "size": 22, "line": {"width": 3, "color": "#E69F00"}},
+         "xaxis": "x", "yaxis": "y", **off},                                                            # 2 taps
+        _heatmap_spec(output, right, colorscale=DIVERGING, zmid=0.0),                                 # 3 output
+        {"type": "heatmap", "z": np.zeros_like(output, dtype=np.uint8), "colorscale": CURTAIN, "zmin": 0,
+         "zmax": 1, "showscale": False, "hoverinfo": "skip", "xaxis": "x2", "yaxis": "y2"},              # 4 curtain
+        {"type": "scatter", "x": sx, "y": sy, "mode": "lines", "line": {"color": "#E69F00", "width": 4},
+         "xaxis": "x2", "yaxis": "y2", **off},                                                          # 5 current cell
+        {"type": "scatter", "x": [-0.5], "y": [hp - 0.3], "mode": "text", "text": [first],
+         "textposition": "bottom right", "textfont": {"family": "monospace", "size": 13}, "cliponaxis": False,
+         "xaxis": "x", "yaxis": "y", **off},                                                            # 6 equation
+    ]
     frames, names = [], []
     revealed = np.zeros((ho, wo), dtype=np.uint8)
     for r in range(ho):
@@ -81,11 +119,9 @@ def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, r
                          {"type": "heatmap", "z": revealed.copy()},
                          {"type": "scatter", "x": sx, "y": sy},
                          {"type": "scatter", "text": [text]}]})
-    _square_cells(fig, 2)
-    fig.layout.yaxis.update(autorange=False, range=[hp + 1.5, -0.5])  # room for the equation below the input
-    base_layout(fig, title, height=560)
-    fig = animation_controls(fig, names, play=play, pause=pause, step_label=step, duration_ms=350)
-    return with_frames(fig, frames)
+    layout = json.loads(_slide_layout(hp, wo, tuple(titles), title))
+    layout.update(animation_layout(names, play=play, pause=pause, step_label=step, duration_ms=350))
+    return plain(data, layout, frames)
 
 
 def _terms(products: np.ndarray, most: int = 12) -> str:
