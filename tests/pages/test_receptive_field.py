@@ -195,3 +195,25 @@ def test_url_table_with_a_layer_torch_refuses_points_at_it():
     assert list(np.asarray(_bars(at)["data"][0]["y"])) == [3]
     at = open_page(PAGE, "en", query={"receptive_field.net": "c5,c5,c5", "receptive_field.size": "9"})
     assert any("Row 3: the kernel spans 5 pixels but the padded input is only 1" in e.value for e in at.error)
+
+
+def test_the_layer_table_is_replayed_from_the_cache_when_only_other_widgets_move(monkeypatch):
+    from ui.figures import receptive_field as figs
+
+    calls = []
+    original = figs.layer_table
+    monkeypatch.setattr(figs, "layer_table", lambda *a, **kw: calls.append(kw["selected"]) or original(*a, **kw))
+    at = open_page(PAGE, "en")
+    at.number_input(key="receptive_field.size").set_value(61).run()       # a table no other test draws
+    assert calls[-1:] == [7] and not at.exception
+    drawn = len(calls)
+    table, styles = at.dataframe[1].value, at.dataframe[1].proto.arrow_data.styler.styles
+    assert "row6_col0" in styles.split("font-weight: bold")[0].rsplit("}", 1)[-1]   # layer 7 highlighted
+    at.number_input(key="receptive_field.row").set_value(3).run()         # the unit moves, the table does not
+    assert len(calls) == drawn and not at.exception
+    assert at.dataframe[1].value.equals(table)                            # the same table, replayed with its tints
+    assert at.dataframe[1].proto.arrow_data.styler.styles == styles
+    at.selectbox(key="receptive_field.layer").set_value(2).run()          # the highlighted row moves: drawn anew
+    assert calls[-1] == 2 and len(calls) == drawn + 1
+    assert list(at.dataframe[1].value.iloc[:7, 6]) == list(table.iloc[:7, 6])
+    assert "row1_col0" in at.dataframe[1].proto.arrow_data.styler.styles.split("font-weight: bold")[0].rsplit("}", 1)[-1]
