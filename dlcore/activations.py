@@ -12,12 +12,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+if TYPE_CHECKING:     # pandas is imported where a table is made: a training worker imports this module
+    import pandas as pd  # for its activations and initialisers only, and pandas would add ~65 MB to it
 
 SATURATION = 0.05        # a unit is saturated where f'(z) < 5% of the activation's largest f'
 MAX_DEPTH = 50
@@ -156,6 +159,8 @@ def properties(name: str, slope: float = 0.01) -> Properties:
 
 def property_table(slope: float = 0.01) -> pd.DataFrame:
     """One :class:`Properties` row per activation in :data:`ACTIVATIONS`."""
+    import pandas as pd
+
     return pd.DataFrame([properties(name, slope).__dict__ for name in ACTIVATIONS])
 
 
@@ -341,6 +346,8 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
             "grad_norm": float(torch.linalg.vector_norm(gw, dtype=f64)),
             "pre_std": float(z.double().std()), "delta_norm": float(torch.linalg.vector_norm(gz, dtype=f64)),
         })
+    import pandas as pd
+
     stats = pd.DataFrame(rows)
     overflowed = ~np.isfinite(stats["pre_std"].to_numpy())
     stats.loc[overflowed, ["saturated_frac", "dead_frac"]] = np.nan   # f'(inf / NaN) says nothing

@@ -1,13 +1,16 @@
 """Bundled data every lesson shares: scikit-learn's digits and sample images, and 2D toy sets.
 
 Nothing is downloaded: the digits (UCI optical digits, 8x8) and the two sample
-photos ship inside scikit-learn. Toy sets are generated from a seed.
+photos ship inside scikit-learn (read from its files, without importing it); the digits'
+train / test split is bundled in ``assets/data``. Toy sets are generated from a seed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,16 +18,35 @@ import torch
 SAMPLE_IMAGES = ("china", "flower")
 
 
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _sklearn_file(*parts: str) -> Path:
+    """A data file shipped inside scikit-learn, found without importing it (~40 MB in the server, 75 MB in a
+    training worker, for two small files)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("scikit-learn is not installed")
+    return Path(spec.submodule_search_locations[0], *parts)
+
+
 @lru_cache(maxsize=1)
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    """``load_digits()`` split by ``train_test_split(test_size=0.2, random_state=0, stratify=y)``: the images
+    read from scikit-learn's own ``digits.csv.gz``, the split from the indices bundled in
+    ``assets/data/digits_split.npz`` (both tested equal to what scikit-learn computes)."""
+    try:
+        table = np.loadtxt(_sklearn_file("datasets", "data", "digits.csv.gz"), delimiter=",", dtype=np.float32)
+        images, target = table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
+    except OSError:   # a scikit-learn that moved the file: ask it
+        from sklearn.datasets import load_digits
 
-    d = load_digits()
-    x = (d.images.astype(np.float32) / 16.0)[:, None, :, :]  # (N, 1, 8, 8) in [0, 1]
-    y = d.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=0, stratify=y)
-    return x_tr, y_tr, x_te, y_te
+        d = load_digits()
+        images, target = d.images.astype(np.float32), d.target.astype(np.int64)
+    x = (images / 16.0)[:, None, :, :]  # (N, 1, 8, 8) in [0, 1]
+    split = np.load(ASSETS / "data" / "digits_split.npz")
+    tr, te = split["train"].astype(np.int64), split["test"].astype(np.int64)
+    return x[tr], target[tr], x[te], target[te]
 
 
 def digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,11 +64,18 @@ def digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
 @lru_cache(maxsize=2)
 def _sample_image(name: str) -> np.ndarray:
-    from sklearn.datasets import load_sample_images
+    """scikit-learn's ``load_sample_images()`` photo ``name`` (uint8, H x W x 3), read from its file."""
+    try:
+        from PIL import Image
 
-    images = load_sample_images()
-    by_name = {f.rsplit("/", 1)[-1].split(".")[0]: img for f, img in zip(images.filenames, images.images)}
-    return by_name[name]
+        with Image.open(_sklearn_file("datasets", "images", f"{name}.jpg")) as img:
+            return np.asarray(img.convert("RGB"))
+    except OSError:   # a scikit-learn that moved the file: ask it
+        from sklearn.datasets import load_sample_images
+
+        images = load_sample_images()
+        by_name = {f.rsplit("/", 1)[-1].split(".")[0]: img for f, img in zip(images.filenames, images.images)}
+        return by_name[name]
 
 
 def sample_image(name: str = "china") -> torch.Tensor:

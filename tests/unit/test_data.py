@@ -37,6 +37,44 @@ def test_digits_matches_sklearn_pixels():
     assert np.isclose(raw, first).all(axis=(1, 2)).any()
 
 
+def test_digits_split_is_exactly_sklearns_stratified_split():
+    # the images come from scikit-learn's file and the split from assets/data: both equal to what sklearn computes
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.images.astype(np.float32) / 16.0)[:, None]
+    x_tr, x_te, y_tr, y_te = train_test_split(x, d.target, test_size=0.2, random_state=0, stratify=d.target)
+    for split, (xs, ys) in {"train": (x_tr, y_tr), "test": (x_te, y_te)}.items():
+        ours_x, ours_y = data.digits(split)
+        np.testing.assert_array_equal(ours_x.numpy(), xs)
+        np.testing.assert_array_equal(ours_y.numpy(), ys)
+
+
+def test_the_lessons_data_load_without_importing_sklearn():
+    # a training worker imports the lesson code only: scikit-learn would add ~75 MB to every worker
+    import subprocess
+    import sys
+
+    code = ("import sys; from dlcore import data; data.digits('test'); data.sample_image('flower'); "
+            "sys.exit('sklearn' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=data.ASSETS.parent, timeout=120).returncode == 0
+
+
+def test_a_moved_sklearn_file_falls_back_to_sklearns_loaders(monkeypatch, tmp_path):
+    reference = (data.digits("test"), data.sample_image("china"))
+    monkeypatch.setattr(data, "_sklearn_file", lambda *parts: tmp_path.joinpath(*parts))   # nothing there
+    data._digits_split.cache_clear()
+    data._sample_image.cache_clear()
+    try:
+        x, y = data.digits("test")
+        assert torch.equal(x, reference[0][0]) and torch.equal(y, reference[0][1])
+        assert torch.equal(data.sample_image("china"), reference[1])
+    finally:
+        data._digits_split.cache_clear()
+        data._sample_image.cache_clear()
+
+
 def test_digits_returns_copies():
     x, _ = data.digits("train")
     x += 1
@@ -51,9 +89,14 @@ def test_digits_rejects_unknown_split():
 
 @pytest.mark.parametrize("name", data.SAMPLE_IMAGES)
 def test_sample_image_shape_and_range(name):
+    from sklearn.datasets import load_sample_images
+
     img = data.sample_image(name)
     assert img.shape == (3, 427, 640) and img.dtype == torch.float32
     assert 0.0 <= float(img.min()) and float(img.max()) <= 1.0
+    images = load_sample_images()
+    theirs = images.images[[f.endswith(f"{name}.jpg") for f in images.filenames].index(True)]
+    np.testing.assert_array_equal((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), theirs)
 
 
 def test_ring_of_gaussians_points_sit_near_their_modes():

@@ -32,3 +32,11 @@ def test_dlcore_sources_never_import_streamlit_or_plotly():
     for path in (ROOT / "dlcore").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "import streamlit" not in text and "import plotly" not in text, path
+
+
+def test_a_training_worker_loads_neither_pandas_nor_sklearn():
+    # every worker holds its own copy of what it imports: pandas (~65 MB) and scikit-learn (~75 MB) are for the
+    # server's tables and are not needed to train; the digits come from sklearn's file, not its import
+    r = _run("import sys; from dlcore import jobs, data; jobs.start(1); data.digits('train'); "
+             "bad = [m for m in ('pandas', 'sklearn', 'streamlit', 'plotly') if m in sys.modules]; assert not bad, bad")
+    assert r.returncode == 0, r.stderr
