@@ -148,7 +148,8 @@ if tabs[1].open:
         st.latex(t("activations.formula_signal"))
         with heavy_slot("compute") as ok, safely():
             if ok:
-                sig = deep_signal(v["depth"], v["width"], v["activation"], init, v["batch"], v["bn"], v["slope"], seed, device)
+                slope = v["slope"] if act.ACTIVATIONS[v["activation"]].uses_slope else act.SignalConfig.slope
+                sig = deep_signal(v["depth"], v["width"], v["activation"], init, v["batch"], v["bn"], slope, seed, device)
                 s = sig.stats
                 last_grad = s["grad_norm"].iloc[-1]
                 m = st.columns(4)
@@ -192,8 +193,10 @@ if tabs[2].open:
         with heavy_slot() as ok, safely():
             if ok:
                 with st.spinner(t("activations.train.running")):
+                    sloped = any(act.ACTIVATIONS[r.split("|")[0]].uses_slope for r in racers)
                     runs = train_race(racers, v["t_depth"], v["t_width"], v["optimizer"], v["lr"], v["steps"],
-                                      v["dataset"], v["t_bn"], v["slope"], seed, device)
+                                      v["dataset"], v["t_bn"], v["slope"] if sloped else act.SignalConfig.slope,
+                                      seed, device)
                 st.plotly_chart(figs.race([r.step for r in runs], [r.loss for r in runs], [r.accuracy for r in runs],
                                           [r.dead_frac for r in runs], [racer_of[r] for r in racers],
                                           labels("train")),

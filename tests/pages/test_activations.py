@@ -192,3 +192,29 @@ def test_concept_text_and_code_are_on_the_page():
     assert "seed 001" in text and r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14" in text
     assert any("def deep_signal" in c.value for c in at.code)
     assert math.isfinite(A.max_derivative("sigmoid"))
+
+
+def test_the_slope_only_keys_the_deep_signal_when_the_activation_uses_it(monkeypatch):
+    # the signal of a ReLU net does not depend on Leaky ReLU's slope, so moving that slider (on the first tab)
+    # must not compute a new 0.1-0.4 s experiment for the same net; for leaky_relu it must
+    calls = []
+    original = A.deep_signal
+    monkeypatch.setattr(A, "deep_signal", lambda config, device: calls.append(config) or original(config, device))
+    at = _tab(open_page(PAGE, "en"), "signal")
+    at.session_state["activations.activation"] = "relu"
+    at.session_state["activations.depth"] = 7            # a net no other test draws
+    at.run()
+    drawn = len(calls)
+    std = _trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"]
+    at.session_state["activations.slope"] = 0.3
+    at.run()
+    assert len(calls) == drawn and not at.exception     # the cached ReLU experiment, unchanged
+    np.testing.assert_array_equal(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], std)
+    reference = original(A.SignalConfig(depth=7, width=256, activation="relu", init="xavier_normal", batch=256,
+                                             slope=0.3, seed=0), "cpu").stats["act_std"]
+    np.testing.assert_allclose(std, reference, rtol=1e-6)   # and it is what the slope-0.3 net gives anyway
+    at.session_state["activations.activation"] = "leaky_relu"
+    at.run()
+    at.session_state["activations.slope"] = 0.25
+    at.run()
+    assert [c.slope for c in calls[drawn:]] == [0.3, 0.25] and not at.exception
