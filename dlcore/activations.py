@@ -313,36 +313,43 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
     u = torch.randn(c.batch, c.width, generator=g, device=device)
     weights = [init_weight_(torch.empty(c.width, c.width, device=device), c.init, g).requires_grad_(True)
                for _ in range(c.depth)]
-    # 1) forward, keeping z_l and a_l
-    a, zs, outs, acts = x, [], [], []
+    # 1) forward, keeping z_l and a_l (and, under BatchNorm, the product m_l = a_{l-1} W_l^T it normalises)
+    a, zs, ms, outs, acts = x, [], [], [], []
     for w in weights:
-        z = a @ w.T                                             # (B, n)
-        if c.batchnorm:
-            z = F.batch_norm(z, None, None, training=True, eps=1e-5)
+        m = a @ w.T                                             # (B, n)
+        z = F.batch_norm(m, None, None, training=True, eps=1e-5) if c.batchnorm else m
         a = activate(c.activation, z, c.slope)
         zs.append(z)
+        ms.append(m)
         outs.append(a)
         acts.append(a.detach())
     # 2) f'(z_l) by autograd through each layer's own activation node (it reuses what the forward saved:
-    #    no second tanh), then the backward of the fixed loss: dL/dW_l and dL/dz_l in one call
-    ones = torch.ones_like(x)
-    derivs = [torch.autograd.grad(o, z, ones, retain_graph=True)[0] if o is not z else ones
-              for o, z in zip(outs, zs)]
-    loss = (a * u).sum(dim=1).mean()
-    grads = torch.autograd.grad(loss, weights + zs)
-    w_grads, z_grads = grads[: c.depth], grads[c.depth:]
-    # 3) per-layer statistics (float64 where a square could leave float32's range)
+    #    no second tanh), reduced to its two shares at once: only one layer's f' is held at a time
     peak = max_derivative(c.activation, c.slope)
+    ones = torch.ones_like(x)
+    shares = []
+    for o, z in zip(outs, zs):
+        d = (torch.autograd.grad(o, z, ones, retain_graph=True)[0] if o is not z else ones).abs()
+        shares.append((int(torch.count_nonzero(d < SATURATION * peak)) / d.numel(),
+                       int(torch.count_nonzero(d.amax(dim=0) == 0)) / d.shape[1]))   # f' = 0 on every input
+        del d
+    # 3) the backward of the fixed loss: dL/dz_l (and dL/dm_l); dL/dW_l = (dL/dm_l)^T a_{l-1} is formed one
+    #    layer at a time below, as autograd would form it, so the L weight gradients are never all held at once
+    loss = (a * u).sum(dim=1).mean()
+    grads = torch.autograd.grad(loss, zs + ms if c.batchnorm else zs)
+    z_grads = grads[: c.depth]
+    m_grads = grads[c.depth:] if c.batchnorm else z_grads
+    # 4) per-layer statistics (float64 where a square could leave float32's range)
     f64 = torch.float64
     rows = []
-    for i, (z, act, d, gw, gz) in enumerate(zip(zs, acts, derivs, w_grads, z_grads)):
-        z, d = z.detach(), d.abs()
+    for i, (z, act, gz, gm, (saturated, dead)) in enumerate(zip(zs, acts, z_grads, m_grads, shares)):
+        z = z.detach()
         v = act.double()                      # float64: squares of 1e-30 or 1e30 stay representable
         mean, std = v.mean(), v.std()         # (and two plain passes beat torch.std_mean on the CPU)
+        gw = (x if i == 0 else acts[i - 1]).T @ gm          # (dL/dW_l)^T, the product autograd computes
         rows.append({
             "layer": i + 1, "act_mean": float(mean), "act_std": float(std),
-            "saturated_frac": int(torch.count_nonzero(d < SATURATION * peak)) / d.numel(),
-            "dead_frac": int(torch.count_nonzero(d.amax(dim=0) == 0)) / d.shape[1],   # f' = 0 on every input
+            "saturated_frac": saturated, "dead_frac": dead,
             "grad_norm": float(torch.linalg.vector_norm(gw, dtype=f64)),
             "pre_std": float(z.double().std()), "delta_norm": float(torch.linalg.vector_norm(gz, dtype=f64)),
         })
