@@ -3,13 +3,16 @@ positional encodings. Pure: arrays and translated labels in, ``go.Figure`` out."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, PALETTE, SEQUENTIAL, base_layout, color
+from ui.figures.common import DIVERGING, PALETTE, SEQUENTIAL, base_layout, color, plain
+from ui.figures.common import colorscale as colorscale_of
 
 MASKED = "rgba(150,150,150,0.25)"   # background that shows through masked (NaN) cells
 
@@ -36,68 +39,100 @@ def _heatmap(z: np.ndarray, x: list[str], y: list[str], *, colorscale: str, zmin
     return go.Heatmap(z=z, x=x, y=y, hovertemplate=hover + "<extra></extra>", xgap=1, ygap=1, **kw)
 
 
+def _heatmap_spec(z: np.ndarray, x: list[str], y: list[str], axes: int, *, colorscale: str, zmin: float, zmax: float,
+                  text: bool, hover: str, showscale: bool = False) -> dict:
+    """``_heatmap`` as plain JSON on subplot ``axes`` (1, 2, ...)."""
+    n = "" if axes == 1 else str(axes)
+    spec = {"type": "heatmap", "z": np.asarray(z), "x": x, "y": y, "hovertemplate": hover + "<extra></extra>",
+            "xgap": 1, "ygap": 1, "colorscale": colorscale_of(colorscale), "zmin": zmin, "zmax": zmax,
+            "showscale": showscale, "xaxis": f"x{n}", "yaxis": f"y{n}"}
+    if text:
+        spec["texttemplate"] = "%{z:.2f}"
+    return spec
+
+
+@lru_cache(maxsize=128)
+def _maps_layout(titles: tuple[str, ...], title: str, x_titles: tuple[str, ...], query_axis: str, n_q: int,
+                 widths: tuple[float, ...] | None, spacing: float, row_height: int) -> str:
+    """The layout of a row of category heatmaps (queries down, row 0 at the top), built and validated by Plotly
+    once per labels and size (as JSON); ``hand_maps`` and ``compare_maps`` add the data as plain JSON."""
+    fig = make_subplots(1, len(titles), subplot_titles=list(titles), horizontal_spacing=spacing,
+                        column_widths=list(widths) if widths else None)
+    for col, x_title in enumerate(x_titles, start=1):
+        fig.update_yaxes(autorange="reversed", type="category", row=1, col=col)
+        fig.update_xaxes(type="category", title_text=x_title, row=1, col=col)
+    fig.update_yaxes(title_text=query_axis, row=1, col=1)
+    fig.update_layout(plot_bgcolor=MASKED)
+    return base_layout(fig, title, height=150 + row_height * n_q).layout.to_json()
+
+
 def hand_maps(scores: np.ndarray, logits: np.ndarray, weights: np.ndarray, output: np.ndarray, q_labels: list[str],
               k_labels: list[str], row_sums: np.ndarray, *, titles: Sequence[str], title: str, key_axis: str,
               query_axis: str, dim_axis: str, sum_label: str) -> go.Figure:
-    """Scores QK^T, the softmax weights (masked cells grey, each row's sum written beside it) and the output AV."""
+    """Scores QK^T, the softmax weights (masked cells grey, each row's sum written beside it) and the output AV.
+
+    Written as plain JSON on a cached Plotly-built layout (it changes with every input; its test has Plotly
+    validate every property)."""
     q, k = unique_labels(q_labels), unique_labels(k_labels)
-    fig = make_subplots(1, 3, subplot_titles=list(titles), horizontal_spacing=0.11, column_widths=[0.36, 0.4, 0.24])
     masked = np.isneginf(logits)
     s = np.where(masked, np.nan, scores)
     lim = float(np.nanmax(np.abs(s))) if np.isfinite(s).any() else 1.0
-    fig.add_trace(_heatmap(s, k, q, colorscale=DIVERGING, zmin=-lim, zmax=lim, zmid=None, text=s.size <= 80,
-                           hover="%{y} · %{x}: %{z:.3f}"), 1, 1)
     w = np.where(masked, np.nan, weights)
-    fig.add_trace(_heatmap(w, k, q, colorscale=SEQUENTIAL, zmin=0, zmax=1, text=w.size <= 144,
-                           hover="%{y} → %{x}: %{z:.3f}"), 1, 2)
     dims = [f"{dim_axis}{j + 1}" for j in range(output.shape[1])]
     lo = float(np.abs(output).max()) or 1.0
-    fig.add_trace(_heatmap(output, dims, q, colorscale=DIVERGING, zmin=-lo, zmax=lo, text=output.size <= 48,
-                           hover="%{y}, %{x}: %{z:.3f}"), 1, 3)
-    for r, total in enumerate(row_sums):
-        fig.add_annotation(x=1.0, xref="x2 domain", y=q[r], yref="y2", text=f"{sum_label}{total:.3f}",
-                           showarrow=False, xanchor="left", xshift=2, font={"size": 10})
-    for col in (1, 2, 3):
-        fig.update_yaxes(autorange="reversed", type="category", row=1, col=col)
-        fig.update_xaxes(type="category", row=1, col=col)
-        fig.update_layout({f"xaxis{'' if col == 1 else col}": {"title": {"text": dim_axis if col == 3 else key_axis}}})
-    fig.update_yaxes(title_text=query_axis, row=1, col=1)
-    fig.update_layout(plot_bgcolor=MASKED)
-    return base_layout(fig, title, height=150 + 34 * len(q))
+    data = [_heatmap_spec(s, k, q, 1, colorscale=DIVERGING, zmin=-lim, zmax=lim, text=s.size <= 80,
+                          hover="%{y} · %{x}: %{z:.3f}"),
+            _heatmap_spec(w, k, q, 2, colorscale=SEQUENTIAL, zmin=0, zmax=1, text=w.size <= 144,
+                          hover="%{y} → %{x}: %{z:.3f}"),
+            _heatmap_spec(output, dims, q, 3, colorscale=DIVERGING, zmin=-lo, zmax=lo, text=output.size <= 48,
+                          hover="%{y}, %{x}: %{z:.3f}")]
+    layout = json.loads(_maps_layout(tuple(titles), title, (key_axis, key_axis, dim_axis), query_axis, len(q),
+                                     (0.36, 0.4, 0.24), 0.11, 34))
+    layout["annotations"] += [{"x": 1.0, "xref": "x2 domain", "y": q[r], "yref": "y2", "text": f"{sum_label}{total:.3f}",
+                               "showarrow": False, "xanchor": "left", "xshift": 2, "font": {"size": 10}}
+                              for r, total in enumerate(row_sums)]
+    return plain(data, layout)
 
 
 def compare_maps(maps: Sequence[np.ndarray], names: Sequence[str], q_labels: list[str], k_labels: list[str], *,
                  title: str, key_axis: str, query_axis: str) -> go.Figure:
-    """Weight maps of two scoring functions on the same inputs, side by side (masked cells grey)."""
+    """Weight maps of two scoring functions on the same inputs, side by side (masked cells grey); plain JSON on a
+    cached Plotly-built layout, like ``hand_maps``."""
     q, k = unique_labels(q_labels), unique_labels(k_labels)
-    fig = make_subplots(1, len(maps), subplot_titles=list(names), horizontal_spacing=0.08)
-    for i, w in enumerate(maps):
-        fig.add_trace(_heatmap(w, k, q, colorscale=SEQUENTIAL, zmin=0, zmax=1, text=w.size <= 144,
-                               hover="%{y} → %{x}: %{z:.3f}", showscale=i == len(maps) - 1), 1, i + 1)
-        fig.update_yaxes(autorange="reversed", type="category", row=1, col=i + 1)
-        fig.update_xaxes(type="category", title_text=key_axis, row=1, col=i + 1)
-    fig.update_yaxes(title_text=query_axis, row=1, col=1)
-    fig.update_layout(plot_bgcolor=MASKED)
-    return base_layout(fig, title, height=150 + 30 * len(q))
+    data = [_heatmap_spec(w, k, q, i + 1, colorscale=SEQUENTIAL, zmin=0, zmax=1, text=w.size <= 144,
+                          hover="%{y} → %{x}: %{z:.3f}", showscale=i == len(maps) - 1) for i, w in enumerate(maps)]
+    layout = json.loads(_maps_layout(tuple(names), title, (key_axis,) * len(maps), query_axis, len(q), None, 0.08, 30))
+    return plain(data, layout)
+
+
+@lru_cache(maxsize=64)
+def _saturation_layout(titles: tuple[str, ...], title: str, x: str) -> str:
+    fig = make_subplots(1, 2, subplot_titles=list(titles), horizontal_spacing=0.1)
+    fig.update_xaxes(type="log", title_text=x)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
+    base_layout(fig, title, height=360)
+    # below the axes: at the top right the legend would cover the second panel's title
+    return fig.update_layout(legend={"y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"},
+                             margin_b=80).layout.to_json()
 
 
 def saturation(d_k: np.ndarray, max_weight: np.ndarray, entropy: np.ndarray, current: int, *, names: Sequence[str],
                titles: Sequence[str], title: str, x: str, current_name: str) -> go.Figure:
-    """Largest weight and row entropy against d_k, scaled vs unscaled (log x axis), the current d_k marked."""
-    fig = make_subplots(1, 2, subplot_titles=list(titles), horizontal_spacing=0.1)
+    """Largest weight and row entropy against d_k, scaled vs unscaled (log x axis), the current d_k marked;
+    plain JSON on a cached Plotly-built layout."""
+    data = []
     for col, series in enumerate((max_weight, entropy), start=1):
-        for j, name in enumerate(names):
-            fig.add_trace(go.Scatter(x=d_k, y=series[j], name=name, mode="lines+markers", showlegend=col == 1,
-                                     line={"color": color(j)}, hovertemplate="d_k=%{x}: %{y:.3f}<extra></extra>"),
-                          1, col)
-        fig.add_vline(x=current, line={"dash": "dot", "color": PALETTE[7]}, row=1, col=col)
-        fig.update_xaxes(type="log", title_text=x, row=1, col=col)
-    fig.add_annotation(x=np.log10(current), y=1, xref="x", yref="y domain", text=current_name, showarrow=False,
-                       yanchor="bottom", xanchor="left")
-    fig.update_yaxes(range=[0, 1.02], row=1, col=1)
-    base_layout(fig, title, height=360)
-    # below the axes: at the top right the legend would cover the second panel's title
-    return fig.update_layout(legend={"y": -0.3, "yanchor": "top", "x": 0.5, "xanchor": "center"}, margin_b=80)
+        n = "" if col == 1 else str(col)
+        data += [{"type": "scatter", "x": np.asarray(d_k), "y": np.asarray(series[j]), "name": name,
+                  "mode": "lines+markers", "showlegend": col == 1, "line": {"color": color(j)},
+                  "hovertemplate": "d_k=%{x}: %{y:.3f}<extra></extra>", "xaxis": f"x{n}", "yaxis": f"y{n}"}
+                 for j, name in enumerate(names)]
+    layout = json.loads(_saturation_layout(tuple(titles), title, x))
+    layout["shapes"] = [{"type": "line", "x0": current, "x1": current, "xref": f"x{n}", "y0": 0, "y1": 1,
+                         "yref": f"y{n} domain", "line": {"dash": "dot", "color": PALETTE[7]}} for n in ("", "2")]
+    layout["annotations"].append({"x": float(np.log10(current)), "y": 1, "xref": "x", "yref": "y domain",
+                                  "text": current_name, "showarrow": False, "yanchor": "bottom", "xanchor": "left"})
+    return plain(data, layout)
 
 
 def head_grid(maps: np.ndarray, row_titles: Sequence[str], col_titles: Sequence[str], x_labels: list[str],

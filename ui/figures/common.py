@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 # Colour-blind-safe qualitative palette (Okabe-Ito), in a fixed order so the same
 # racer / method / class keeps its colour across figures.
@@ -20,6 +22,13 @@ SEQUENTIAL = "Viridis"   # magnitudes (attention weights, densities)
 
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+@lru_cache(maxsize=16)
+def colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    """A named colour scale (Plotly's names, "_r" reversed ones included) as the explicit list Plotly.js reads:
+    for figures written as plain JSON (``plain``), where Plotly does not resolve the name."""
+    return tuple((float(a), c) for a, c in get_colorscale(name))
 
 
 def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None,

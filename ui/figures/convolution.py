@@ -8,10 +8,10 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
 from ui.figures.common import DIVERGING, animation_controls, animation_layout, base_layout, plain, with_frames
+from ui.figures.common import colorscale as colorscale_of
 
 CURTAIN = [[0.0, "rgba(250,250,250,0.92)"], [1.0, "rgba(250,250,250,0.0)"]]
 
@@ -52,17 +52,11 @@ def _slide_layout(hp: int, wo: int, titles: tuple[str, str], title: str) -> str:
     return fig.layout.to_json()
 
 
-@lru_cache(maxsize=16)
-def _scale(name: str) -> tuple[tuple[float, str], ...]:
-    """A named colour scale (Plotly's names, "_r" reversed ones included) as the explicit list Plotly.js reads."""
-    return tuple((float(a), c) for a, c in get_colorscale(name))
-
-
 def _heatmap_spec(z: np.ndarray, axes: tuple[str, str], *, colorscale: str, zmid: float | None) -> dict:
     """``_heatmap`` as plain JSON, on the subplot ``axes`` ("x", "y") or ("x2", "y2")."""
     z = np.asarray(z, dtype=np.float32)
     spec = {"type": "heatmap", "z": z, "text": _cell_text(z), "texttemplate": "%{text}",
-            "colorscale": _scale(colorscale), "showscale": False, "xgap": 1, "ygap": 1, "name": "",
+            "colorscale": colorscale_of(colorscale), "showscale": False, "xgap": 1, "ygap": 1, "name": "",
             "hovertemplate": "row %{y}, col %{x}: %{z}<extra></extra>", "xaxis": axes[0], "yaxis": axes[1]}
     if zmid is not None:
         spec["zmid"] = zmid
