@@ -127,13 +127,14 @@ def pack(obj: Any) -> Any:
 class Prebuilt(go.Figure):
     """A figure whose JSON spec was built (and cached) earlier.
 
-    ``st.plotly_chart`` only calls ``to_dict()`` on a figure, so handing it this wrapper
-    skips re-creating thousands of validated Plotly objects on every rerun.
+    ``st.plotly_chart`` only checks that it is a Plotly figure and calls ``to_dict()``, so handing it this
+    wrapper skips re-creating thousands of validated Plotly objects on every rerun. Not even an empty
+    ``go.Figure`` is built (0.5 ms): the wrapper has no ``data`` or ``layout`` objects; build
+    ``go.Figure(fig.to_dict())`` to inspect one.
     """
 
-    def __init__(self, spec: dict[str, Any]) -> None:
-        super().__init__()
-        self._spec = spec
+    def __init__(self, spec: dict[str, Any]) -> None:   # noqa: D107 - deliberately skips go.Figure.__init__
+        object.__setattr__(self, "_spec", spec)
 
     def to_dict(self) -> dict[str, Any]:
         return self._spec
