@@ -154,7 +154,10 @@ def plain(data: Sequence[dict], layout: dict[str, Any], frames: Sequence[dict] |
 
 
 def freeze(fig: go.Figure) -> dict[str, Any]:
-    """The figure as plain JSON data (arrays already base64-packed): cheap to cache and to copy."""
+    """The figure as plain JSON data (arrays already base64-packed): cheap to cache and to copy. A ``Prebuilt``
+    figure already is: its spec is returned as it is (no JSON round trip)."""
+    if isinstance(fig, Prebuilt):
+        return fig.to_dict()
     return json.loads(fig.to_json())
 
 
