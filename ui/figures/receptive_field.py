@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from dlcore.receptive_field import ERFGrowth, ERFResult
-from ui.figures.common import PALETTE, SEQUENTIAL, base_layout
+from ui.figures.common import PALETTE, SEQUENTIAL, base_layout, colorscale, plain
 
 MAX_DISPLAY = 160       # pixels per side drawn for an input map (bigger inputs are block-reduced)
 MAX_DOTS = 40           # stride-grid dots per side (every m-th unit beyond that)
@@ -38,8 +40,15 @@ def _block_max(z: np.ndarray, f: int) -> np.ndarray:
 
 
 def _png(rgb: np.ndarray) -> str:
+    return _png_of(rgb.tobytes(), rgb.shape)
+
+
+@lru_cache(maxsize=16)
+def _png_of(pixels: bytes, shape: tuple[int, ...]) -> str:
+    """A photo as a PNG data URL, cached by its pixels: a lesson shows the same photo for every unit and layer,
+    and an optimised PNG takes ~25 ms to encode at 160 x 160."""
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
+    Image.fromarray(np.frombuffer(pixels, dtype=np.uint8).reshape(shape)).save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -57,6 +66,8 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     the n x n input; box: (top, bottom, left, right) field in input pixels (may pass the border);
     centres: (R,) centre coordinate of each unit row/col (the same along both axes);
     selected: (row, col) of the unit. Dots carry customdata [row, col] for click selection.
+    Written as plain JSON on a cached Plotly-built layout (every unit and layer draws it anew; its test has
+    Plotly validate every property).
     """
     n = paths.shape[0]
     f = display_factor(n)
@@ -64,26 +75,29 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     top, bottom, left, right = box
     lo = min(-0.5, left - 0.5, top - 0.5) - 0.5
     hi = max(n - 0.5, right + 0.5, bottom + 0.5) + 0.5
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.06)
-    fig.add_trace(go.Heatmap(z=z, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, colorscale="Blues", zmin=0, zmax=1,
-                             showscale=False, xgap=1 if n <= 48 else 0, ygap=1 if n <= 48 else 0,
-                             hovertemplate=hover_pixel + "<extra></extra>"), 1, 1)
-    fig.add_trace(go.Image(source=_png(rgb), x0=(n / rgb.shape[1] - 1) / 2, dx=n / rgb.shape[1],
-                           y0=(n / rgb.shape[0] - 1) / 2, dy=n / rgb.shape[0], hoverinfo="skip"), 1, 2)
+    data = [{"type": "heatmap", "z": z, "x0": (f - 1) / 2, "dx": f, "y0": (f - 1) / 2, "dy": f,
+             "colorscale": colorscale("Blues"), "zmin": 0, "zmax": 1, "showscale": False,
+             "xgap": 1 if n <= 48 else 0, "ygap": 1 if n <= 48 else 0,
+             "hovertemplate": hover_pixel + "<extra></extra>", "xaxis": "x", "yaxis": "y"},
+            {"type": "image", "source": _png(rgb), "x0": (n / rgb.shape[1] - 1) / 2, "dx": n / rgb.shape[1],
+             "y0": (n / rgb.shape[0] - 1) / 2, "dy": n / rgb.shape[0], "hoverinfo": "skip", "xaxis": "x2",
+             "yaxis": "y2"}]
     R = len(centres)
     step = max(1, math.ceil(R / MAX_DOTS))
     idx = np.arange(0, R, step)
     rr, cc = np.meshgrid(idx, idx, indexing="ij")
     cd = np.stack([rr.ravel(), cc.ravel()], axis=1).tolist()   # plain lists: a typed 2D array reaches a click as {"0": r, "1": c}
-    for col in (1, 2):
-        fig.add_trace(go.Scatter(x=centres[cc.ravel()], y=centres[rr.ravel()], customdata=cd, mode="markers",
-                                 marker={"size": 7 if R <= 20 else 5, "color": DOT, "opacity": 0.8,
-                                         "line": {"width": 1, "color": "white"}},
-                                 hovertemplate=hover_unit + "<extra></extra>", showlegend=False), 1, col)
-        fig.add_trace(go.Scatter(x=[centres[selected[1]]], y=[centres[selected[0]]], customdata=[list(selected)],
-                                 mode="markers", marker={"size": 14, "symbol": "star", "color": FIELD,
-                                                         "line": {"width": 1, "color": "white"}},
-                                 hovertemplate=hover_unit + "<extra></extra>", showlegend=False), 1, col)
+    for ref in ("", "2"):
+        data.append({"type": "scatter", "x": centres[cc.ravel()], "y": centres[rr.ravel()], "customdata": cd,
+                     "mode": "markers", "marker": {"size": 7 if R <= 20 else 5, "color": DOT, "opacity": 0.8,
+                                                   "line": {"width": 1, "color": "white"}},
+                     "hovertemplate": hover_unit + "<extra></extra>", "showlegend": False,
+                     "xaxis": f"x{ref}", "yaxis": f"y{ref}"})
+        data.append({"type": "scatter", "x": [centres[selected[1]]], "y": [centres[selected[0]]],
+                     "customdata": [list(selected)], "mode": "markers",
+                     "marker": {"size": 14, "symbol": "star", "color": FIELD, "line": {"width": 1, "color": "white"}},
+                     "hovertemplate": hover_unit + "<extra></extra>", "showlegend": False,
+                     "xaxis": f"x{ref}", "yaxis": f"y{ref}"})
     shapes = []
     for ref in ("", "2"):
         xr, yr = f"x{ref}", f"y{ref}"
@@ -97,7 +111,16 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     shapes.append({"type": "path", "xref": "x2", "yref": "y2", "fillrule": "evenodd", "layer": "above",
                    "path": f"M-0.5,-0.5H{e}V{e}H-0.5Z M{le},{t}H{ri}V{b}H{le}Z",
                    "fillcolor": "rgba(0,0,0,0.55)", "line": {"width": 0}})
-    fig.update_layout(shapes=shapes, plot_bgcolor="#e9e9e9", dragmode="pan", clickmode="event+select")
+    layout = json.loads(_unit_layout(tuple(titles), title, float(lo), float(hi)))
+    layout["shapes"] = shapes
+    return plain(data, layout)
+
+
+@lru_cache(maxsize=128)
+def _unit_layout(titles: tuple[str, str], title: str, lo: float, hi: float) -> str:
+    """``unit_picture``'s layout without data or shapes, built and validated by Plotly once per labels and range."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.06)
+    fig.update_layout(plot_bgcolor="#e9e9e9", dragmode="pan", clickmode="event+select")
     for i in (1, 2):
         fig.update_xaxes(range=[lo, hi], showgrid=False, zeroline=False, constrain="domain", row=1, col=i)
         fig.update_yaxes(range=[hi, lo], showgrid=False, zeroline=False, scaleanchor="x" if i == 1 else "x2",
@@ -105,7 +128,7 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     base_layout(fig, title, height=500)
     fig.update_layout(margin={"t": 90})
     fig.update_annotations(yshift=6)
-    return fig
+    return fig.layout.to_json()
 
 
 def rf_per_layer(df: pd.DataFrame, input_size: int, selected: int, *, title: str, x: str, y: str, y2: str,
