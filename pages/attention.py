@@ -46,8 +46,9 @@ def hand(q: np.ndarray, k: np.ndarray, v: np.ndarray, scaled: bool, temp: float,
 
 
 @st.cache_data(**CACHE)
-def figure(name: str, language: str, *args) -> dict:   # a spec built once per inputs and language: Plotly is the slow part
-    return freeze(getattr(figs, name)(*args, t))
+def figure(name: str, language: str, *args) -> dict | tuple[dict, ...]:   # built once per inputs and language
+    built = getattr(figs, name)(*args, t)                                     # (Plotly is the slow part)
+    return tuple(map(freeze, built)) if isinstance(built, tuple) else freeze(built)
 
 
 saturation = st.cache_data(**CACHE)(att.saturation_curve)    # keyed on (d_ks, n_tokens, seed)
@@ -228,9 +229,10 @@ if tabs["bert"].open:
                 c[1].slider(t("attention.head"), 1, H, key="attention.head")
                 c[2].selectbox(t("attention.token"), list(range(T)), key="attention.token", format_func={i: f"{i}: {tok}" for i, tok in enumerate(ba.tokens)}.get)
                 v = bound.values()
-                pair = figs.bert_head_figures(ba.weights[v["layer"] - 1, v["head"] - 1], ba.tokens, v["layer"], v["head"], v["token"], t)
+                pair = figure("bert_head_figures", lang(), ba.weights[v["layer"] - 1, v["head"] - 1], ba.tokens, v["layer"],
+                              v["head"], v["token"])
                 for col, fig, name in zip(st.columns([1.4, 1]), pair, ("head_fig", "lines_fig")):
-                    col.plotly_chart(fig, key=f"attention.{name}")
+                    col.plotly_chart(thaw(fig), key=f"attention.{name}")
                 st.plotly_chart(thaw(figure("roles_figure", lang(), panels)), key="attention.roles_fig")
                 st.plotly_chart(thaw(figure("averaged_figure", lang(), ba.averaged, ba.tokens)), key="attention.avg_fig")
                 st.caption(t("attention.notice.bert", err=f"{err:.1e}"))

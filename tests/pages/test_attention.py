@@ -170,6 +170,14 @@ def test_minilm_tab_shows_every_layer_and_head_and_rows_sum_to_one(lang):
     assert "`[CLS]`" in all_text(at) and "`[SEP]`" in all_text(at)
     big = next(f for f in figures(at) if f["layout"]["title"]["text"] == strings(lang)["attention.fig.one_head"].format(l=1, h=1))
     np.testing.assert_allclose(np.asarray(big["data"][0]["z"]).sum(1), 1.0, atol=1e-5)
+    at.slider(key="attention.head").set_value(3).run()                 # the head pair follows the sliders
+    at.selectbox(key="attention.token").set_value(4).run()
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
+    assert strings(lang)["attention.fig.one_head"].format(l=1, h=3) in titles and not at.exception
+    lines = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(
+        strings(lang)["attention.fig.lines"].split("{")[0]))
+    assert lines["layout"]["title"]["text"] == strings(lang)["attention.fig.lines"].format(tok=at.selectbox(
+        key="attention.token").options[4].split(": ", 1)[1])
 
 
 @needs_minilm
