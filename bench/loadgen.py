@@ -266,6 +266,11 @@ async def _sample_memory(pids: list[int], until: float, every: float,
         await asyncio.sleep(every)
 
 
+# A Streamlit slider's thumb: a range input since Streamlit's react-aria sliders (1.5x), a role="slider" element
+# before. (Matching only the latter, the browser samples of 2026-11-30 recorded page opens but no slider moves.)
+SLIDER_THUMB = '[data-testid="stSlider"] input[type="range"], [data-testid="stSlider"] [role="slider"]'
+
+
 def _browser_samples(base: str, pages: list[str], until: float, out: list[Sample]) -> None:
     """A real chromium session per call: open a lesson, move its first slider, time until idle."""
     from playwright.sync_api import sync_playwright
@@ -286,7 +291,7 @@ def _browser_samples(base: str, pages: list[str], until: float, out: list[Sample
                 page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
                 page.wait_for_function(idle, timeout=60_000)
                 out.append(Sample(slug, "browser open", time.perf_counter() - t0, True))
-                slider = page.locator('[data-testid="stSlider"] [role="slider"]').first
+                slider = page.locator(SLIDER_THUMB).first
                 if slider.count():
                     slider.focus()
                     t0 = time.perf_counter()

@@ -56,3 +56,19 @@ def test_dead_relu_preset_trains_and_draws_the_race_in_chinese(page, app_url):
     page.wait_for_function("() => location.search.includes('activations.optimizer=adam')", timeout=10_000)
     assert_no_streamlit_error(page)
     screenshot(page, "activations-train-zh")
+
+
+def test_the_load_generators_browser_sampler_finds_and_moves_a_slider(page, app_url):
+    # bench.loadgen's real-browser samples press ArrowRight on the first slider of a lesson: its selector must
+    # match this Streamlit's slider, or the sampler silently records page opens only
+    from bench.loadgen import SLIDER_THUMB
+
+    goto(page, app_url, path="activations", lang="en")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    thumb = page.locator(SLIDER_THUMB).first
+    assert thumb.count() == 1
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('activations.slope=0.02')", timeout=30_000)
+    wait_idle(page)
+    assert_no_streamlit_error(page)
