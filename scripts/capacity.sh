@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The classroom measurements quoted in the README's "Capacity" section, run on a quiet machine:
-# per-lesson cost (10 students each), the calculator lessons at 30 and 60 students, the training lessons
-# at 30, and the 10-minute soak at 30 students over every lesson. Reports land in ${OUT:-artifacts/capacity}.
+# per-lesson cost (10 students each), the calculator lessons at 30 and 60 students (and at 60 again with a real
+# chromium sampling end-to-end latency on the same cores), the training lessons at 30, and the 10-minute soak
+# at 30 students over every lesson. Reports land in ${OUT:-artifacts/capacity}.
 # PROCESSES=2 runs the class runs against that many Streamlit processes behind nginx (scripts/serve_local.sh,
 # the docker-compose.yml set-up); the default is one process started by the load generator itself.
 set -euo pipefail
@@ -36,7 +37,8 @@ run() {   # name, then loadgen arguments: a fresh server (or set of servers) for
   [ "$rc" = 0 ] || echo "$name: load generator exit status $rc (a failed soak says why in $OUT/$name$TAG.txt)"
 }
 run calc-30 --students 30 --duration 120 --pages $CALC
-run calc-60 --students 60 --duration 120 --pages $CALC --browsers 1
+run calc-60 --students 60 --duration 120 --pages $CALC
+run calc-60-browser --students 60 --duration 120 --pages $CALC --browsers 1   # + a real chromium on the same cores
 run train-30 --students 30 --duration 120 --pages $TRAIN
 [ "${SKIP_SOAK:-0}" = 1 ] || run soak-30 --students 30 --duration 600 --soak
 tail -n 4 "$OUT"/*"$TAG".txt
