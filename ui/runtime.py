@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from dlcore import jobs
 from ui.i18n import t
 
 HEAVY_ENV, COMPUTE_ENV, WORKERS_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS", "DL_LAB_TRAIN_WORKERS"
@@ -58,6 +57,7 @@ def _pool() -> ProcessPoolExecutor | None:
     a class pressing *train* would stall every slider. In a worker the run uses another core and the
     server only waits. Workers are spawned (not forked: the server has threads) and warmed at once.
     """
+    from dlcore import jobs
     from ui.frame import torch_threads_from_env
 
     n = train_workers()
@@ -85,6 +85,8 @@ def offload(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     A worker that died (killed, out of memory) raises ``BrokenProcessPool`` (a RuntimeError: ``safely``
     reports it) and the next call starts a fresh pool.
     """
+    from dlcore import jobs  # imports torch: not at module level (app.py imports this module for every page)
+
     pool = _pool()
     if pool is None or any(_on_gpu(a) for a in (*args, *kwargs.values())):
         return fn(*args, **kwargs)
