@@ -9,7 +9,7 @@ batch, with the backward signal $\delta_l = (\delta_{l+1} W_{l+1}) \odot f'(z_l)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -64,6 +64,12 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
     Activation("relu6", lambda x, s: F.relu6(x), "min(max(x, 0), 6)"),
     Activation("identity", lambda x, s: x, "x  (no activation: the net stays linear)"),
 )}
+
+
+def relevant_slope(names: Iterable[str], slope: float, default: float = 0.01) -> float:
+    """``slope`` if one of the activations ``names`` uses it (Leaky ReLU, PReLU), else ``default``: the others
+    ignore it, so a cache keyed on the result computes one experiment for every slope."""
+    return slope if any(ACTIVATIONS[n].uses_slope for n in names) else default
 
 
 def activate(name: str, x: Tensor, slope: float = 0.01) -> Tensor:

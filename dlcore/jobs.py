@@ -58,8 +58,6 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-
-
 def dumps(obj: Any) -> bytes:
     """``obj`` pickled with CPU tensors (of a dtype numpy has) by value as numpy arrays."""
     buffer = io.BytesIO()

@@ -148,7 +148,7 @@ if tabs[1].open:
         st.latex(t("activations.formula_signal"))
         with heavy_slot("compute") as ok, safely():
             if ok:
-                slope = v["slope"] if act.ACTIVATIONS[v["activation"]].uses_slope else act.SignalConfig.slope
+                slope = act.relevant_slope([v["activation"]], v["slope"])
                 sig = deep_signal(v["depth"], v["width"], v["activation"], init, v["batch"], v["bn"], slope, seed, device)
                 s = sig.stats
                 last_grad = s["grad_norm"].iloc[-1]
@@ -193,10 +193,9 @@ if tabs[2].open:
         with heavy_slot() as ok, safely():
             if ok:
                 with st.spinner(t("activations.train.running")):
-                    sloped = any(act.ACTIVATIONS[r.split("|")[0]].uses_slope for r in racers)
+                    slope = act.relevant_slope([r.partition("|")[0] for r in racers], v["slope"])
                     runs = train_race(racers, v["t_depth"], v["t_width"], v["optimizer"], v["lr"], v["steps"],
-                                      v["dataset"], v["t_bn"], v["slope"] if sloped else act.SignalConfig.slope,
-                                      seed, device)
+                                      v["dataset"], v["t_bn"], slope, seed, device)
                 st.plotly_chart(figs.race([r.step for r in runs], [r.loss for r in runs], [r.accuracy for r in runs],
                                           [r.dead_frac for r in runs], [racer_of[r] for r in racers],
                                           labels("train")),

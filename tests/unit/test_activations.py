@@ -307,3 +307,14 @@ def test_histogram_bins_like_torch_histc_and_numpy():
     counts, _ = np.histogram(v.numpy()[np.isfinite(v.numpy())], bins=60, range=(-3.0, 3.0))
     np.testing.assert_allclose(ours.numpy() * v.numel(), counts, atol=2)
     assert ours.sum() < 1.0                                   # NaN, inf and values beyond +-3 are not counted
+
+
+def test_relevant_slope_is_dropped_only_where_no_activation_reads_it():
+    # the invariant that lets the page key its caches on relevant_slope: without a sloped activation the
+    # experiment is the same for every slope; with one it is not
+    assert A.relevant_slope(["relu", "tanh"], 0.3) == 0.01 and A.relevant_slope(["relu", "leaky_relu"], 0.3) == 0.3
+    assert A.relevant_slope(["prelu"], 0.2) == 0.2
+    for name, activation in A.ACTIVATIONS.items():
+        at_03 = A.deep_net_stats(4, 16, name, "xavier_normal", 8, 1, slope=0.3)
+        at_default = A.deep_net_stats(4, 16, name, "xavier_normal", 8, 1, slope=0.01)
+        assert at_03.equals(at_default) != activation.uses_slope, name
