@@ -1,60 +1,40 @@
-"""Classroom helpers: presenter mode (``?present=1``), short join codes with a QR code, and
-"reset my session".
+"""Classroom helpers: presenter mode (``?present=1``), join codes with a QR code, and "reset my session".
 
-A join code is six characters that stand for one page and its query string. The teacher
-projects the QR code; students who open ``/?join=CODE`` land on the same experiment.
-Codes live in a bounded, process-wide table (read-mostly; at most ``MAX_CODES`` entries).
+A join code is six characters that stand for one page and its query string. The teacher projects the QR
+code; students who open ``/?join=CODE`` land on the same experiment, whichever server process answers them:
+codes live in the class store (``classroom``: SQLite by default, PostgreSQL when configured), not in a
+process. Only a presenter creates codes, with a teacher key that lives in the presenter's session and never
+in a student's link. If the store cannot be reached, lessons keep working and these features say so.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
+import logging
 from urllib.parse import urlencode
 
 import streamlit as st
 
+from classroom import codes, db
+from classroom.store import Refused, StoreUnavailable, connect, new_teacher_key
+from classroom.store import Store as ClassStore
 from ui.i18n import t
 
-MAX_CODES = 2000
-CODE_LEN = 6
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LEN = codes.CODE_LEN
+TEACHER_KEY = "app.teacher_key"
+NOT_SHARED = ("present", "join", "lang")   # query parameters that are the viewer's own, not the experiment's
+log = logging.getLogger(__name__)
 
 
-class JoinCodes:
-    """A bounded, thread-safe map code -> (url_path, query)."""
-
-    def __init__(self, capacity: int = MAX_CODES) -> None:
-        self._lock = threading.Lock()
-        self._table: OrderedDict[str, tuple[str, tuple[tuple[str, str], ...]]] = OrderedDict()
-        self.capacity = capacity
-
-    @staticmethod
-    def make_code(url_path: str, query: tuple[tuple[str, str], ...]) -> str:
-        digest = hashlib.sha256(repr((url_path, query)).encode()).digest()
-        n = int.from_bytes(digest[:8], "big")
-        return "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(CODE_LEN))
-
-    def put(self, url_path: str, query: dict[str, str]) -> str:
-        frozen = tuple(sorted((k, v) for k, v in query.items() if k not in ("present", "join", "lang")))
-        code = self.make_code(url_path, frozen)
-        with self._lock:
-            self._table[code] = (url_path, frozen)
-            self._table.move_to_end(code)
-            while len(self._table) > self.capacity:
-                self._table.popitem(last=False)
-        return code
-
-    def get(self, code: str) -> tuple[str, dict[str, str]] | None:
-        with self._lock:
-            hit = self._table.get(code.strip().upper())
-        return (hit[0], dict(hit[1])) if hit else None
-
-
-@st.cache_resource(show_spinner=False)
-def join_codes() -> JoinCodes:
-    return JoinCodes()
+def class_store() -> ClassStore | None:
+    """The class store, or None (with a translated note) when it cannot be reached."""
+    try:
+        return connect()
+    except StoreUnavailable as err:
+        log.warning("class store unavailable: %s", err)
+    except (db.SchemaError, ValueError) as err:   # a schema or URL this version cannot use: logged, lesson kept
+        log.error("class store refused: %s", err)
+    st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+    return None
 
 
 def is_presenting() -> bool:
@@ -63,24 +43,28 @@ def is_presenting() -> bool:
 
 def handle_join(page_by_url_path: dict[str, st.Page]) -> None:
     """``?join=CODE``: go to the coded page with its settings, or say the code is unknown."""
-    code = st.query_params.get("join")
-    if code is None:
+    raw = st.query_params.get("join")
+    if raw is None:
         return
-    hit = join_codes().get(str(code)[:CODE_LEN + 2])
-    if hit is None:
-        del st.query_params["join"]
-        st.warning(t("app.present.unknown_code", code=str(code)[:12]), icon=":material/link_off:")
-        return
-    url_path, query = hit
-    page = page_by_url_path.get(url_path)
+    shown = str(raw)[:12]
+    hit = None
+    if codes.normalize(raw) is not None and (store := class_store()) is not None:
+        try:
+            hit = store.resolve_code(raw)
+        except StoreUnavailable:
+            st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+            del st.query_params["join"]
+            return
+    page = page_by_url_path.get(hit.url_path) if hit else None
     if page is None:
         del st.query_params["join"]
+        st.warning(t("app.present.unknown_code", code=shown), icon=":material/link_off:")
         return
     # Forget values this run already seeded from the (code-only) URL, so the next run
     # seeds them from the experiment's query instead.
-    for key in query:
+    for key in hit.query:
         st.session_state.pop({"seed": "app.seed", "device": "app.device"}.get(key, key), None)
-    st.switch_page(page, query_params=query)
+    st.switch_page(page, query_params=hit.query)
 
 
 def presenter_styles() -> None:
@@ -96,8 +80,19 @@ def join_panel(url_path: str) -> None:
     """What the projector shows students: a QR code and a short link to this exact experiment."""
     import segno
 
-    query = {k: v for k, v in st.query_params.to_dict().items() if k not in ("present", "join", "lang")}
-    code = join_codes().put(url_path, query)
+    store = class_store()
+    if store is None:
+        return
+    teacher_key = st.session_state.setdefault(TEACHER_KEY, new_teacher_key())
+    query = {k: v for k, v in st.query_params.to_dict().items() if k not in NOT_SHARED}
+    try:
+        code = store.create_code(teacher_key, url_path, query)
+    except Refused as err:
+        st.warning(t(f"app.present.refused.{err.reason}"), icon=":material/block:")
+        return
+    except StoreUnavailable:
+        st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+        return
     base = (st.context.url or "").split("?", 1)[0].rstrip("/")
     root = base.rsplit("/", 1)[0] if url_path and base.endswith("/" + url_path) else base
     link = f"{root}/?{urlencode({'join': code})}"
@@ -113,7 +108,7 @@ def join_panel(url_path: str) -> None:
 def reset_session_button() -> None:
     """Clear this learner's state (models being trained, settings) and start again."""
     def _reset() -> None:
-        keep = {"app.lang"}
+        keep = {"app.lang", TEACHER_KEY}   # a presenter who resets keeps the class's codes
         for key in list(st.session_state.keys()):
             if key not in keep:
                 del st.session_state[key]

@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.support import APP, all_text
-from ui.present import CODE_LEN, JoinCodes
 
 
 def _run(query: dict[str, str]) -> AppTest:
@@ -14,16 +13,6 @@ def _run(query: dict[str, str]) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()
-
-
-def test_join_codes_are_short_stable_and_bounded():
-    codes = JoinCodes(capacity=3)
-    a = codes.put("gan", {"gan.lr_d": "0.001", "present": "1", "lang": "zh"})
-    assert len(a) == CODE_LEN and a == codes.put("gan", {"gan.lr_d": "0.001"})
-    assert codes.get(a.lower()) == ("gan", {"gan.lr_d": "0.001"})
-    for i in range(3):
-        codes.put("gan", {"gan.lr_d": str(i)})
-    assert codes.get(a) is None  # oldest evicted once capacity is exceeded
 
 
 def test_presenter_mode_shows_join_code_and_big_type():
@@ -38,6 +27,40 @@ def test_presenter_mode_shows_join_code_and_big_type():
     assert not student.exception
     assert student.session_state["app.seed"] == 42
     assert student.title[0].value == "课程地图"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_same_presenter_keeps_one_code_and_students_reach_it_in_another_session(lang):
+    at = _run({"present": "1", "lang": lang, "gan.loss": "minimax"})
+    at.switch_page("pages/gan.py").run()
+    assert not at.exception
+    first = re.search(r"`([A-Z2-9]{6})`", all_text(at)).group(1)
+    at.run()
+    assert re.search(r"`([A-Z2-9]{6})`", all_text(at)).group(1) == first   # a rerun re-projects the same code
+    student = _run({"join": first.lower(), "lang": "en"})
+    assert not student.exception
+    assert student.session_state["gan.loss"] == "minimax"
+
+
+@pytest.mark.parametrize("code", ["'; DROP TABLE join_codes; --", "A" * 5000, "ＡＢＣＤＥＦ", "ABCD0O", ""])
+def test_hostile_join_codes_get_the_unknown_code_note(code):
+    at = _run({"join": code, "lang": "en"})
+    assert not at.exception
+    assert any("unknown or has expired" in w.value for w in at.warning)
+    assert at.title[0].value == "Course map"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_a_reachable_class_store_lessons_work_and_class_features_say_so(lang, monkeypatch):
+    monkeypatch.setenv("DL_LAB_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/nowhere")
+    at = _run({"present": "1", "lang": lang})
+    assert not at.exception
+    note = {"en": "Class features are unavailable", "zh": "课堂功能暂时不可用"}[lang]
+    assert any(note in w.value for w in at.warning)
+    at.switch_page("pages/convolution.py").run()   # a lesson still draws its figures
+    assert not at.exception and at.get("plotly_chart")
+    student = _run({"join": "ABCDEF", "lang": lang})
+    assert not student.exception and any(note in w.value for w in student.warning)
 
 
 def test_unknown_join_code_gives_translated_note():

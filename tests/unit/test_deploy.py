@@ -95,3 +95,27 @@ def test_nginx_config_is_valid(tmp_path):
     out = subprocess.run(["/usr/sbin/nginx", "-t", "-c", str(conf), "-e", str(tmp_path / "error.log")],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
+
+
+def test_compose_shares_one_postgresql_class_store_between_processes():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    app, pg = compose["services"]["dl-lab"], compose["services"]["postgres"]
+    assert app["environment"]["DL_LAB_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "@postgres:5432/" in app["environment"]["DL_LAB_DATABASE_URL"]
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert pg["image"].startswith("postgres:") and "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    volume = pg["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]   # a named volume: the class's data outlives the container
+
+
+def test_kubernetes_replicas_read_the_class_store_url_from_a_secret():
+    docs = {(d["kind"], d["metadata"]["name"]): d for p in (ROOT / "deploy" / "k8s").glob("*.yaml")
+            for d in yaml.safe_load_all(p.read_text()) if d and "metadata" in d}
+    env = docs[("Deployment", "dl-lab")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    url = next(e for e in env if e["name"] == "DL_LAB_DATABASE_URL")
+    assert url["valueFrom"]["secretKeyRef"] == {"name": "dl-lab-database", "key": "url"}
+    secret = docs[("Secret", "dl-lab-database")]["stringData"]
+    assert secret["url"].startswith("postgresql+psycopg://") and "@postgres:5432/" in secret["url"]
+    pg = docs[("StatefulSet", "postgres")]["spec"]
+    assert pg["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+    assert docs[("Service", "postgres")]["spec"]["ports"][0]["port"] == 5432

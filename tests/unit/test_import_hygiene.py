@@ -40,3 +40,9 @@ def test_a_training_worker_loads_neither_pandas_nor_sklearn():
     r = _run("import sys; from dlcore import jobs, data; jobs.start(1); data.digits('train'); "
              "bad = [m for m in ('pandas', 'sklearn', 'streamlit', 'plotly') if m in sys.modules]; assert not bad, bad")
     assert r.returncode == 0, r.stderr
+
+
+def test_the_class_store_loads_neither_streamlit_nor_torch():
+    r = _run("import sys, classroom.store, classroom.db, classroom.codes; "
+             "bad = [m for m in ('streamlit', 'torch', 'plotly') if m in sys.modules]; assert not bad, bad")
+    assert r.returncode == 0, r.stderr
