@@ -21,7 +21,7 @@ for group in catalog.GROUPS:
         with col.container(border=True):
             st.page_link(lesson.path, label=t(f"{lesson.slug}.title"), icon=lesson.icon)
             st.write(t(f"{lesson.slug}.promise"))
-            st.caption(t("home.seeds", seeds=lesson.seeds))
+            st.caption(t("home.cited", sources=t(f"home.sources.{lesson.slug}")))
 
 st.divider()
 st.caption(t("home.footer"))

@@ -2,7 +2,8 @@
 
 ``app.py`` registers these pages with ``st.navigation`` and the home page lists
 them by group. A lesson's title and one-line promise are the i18n keys
-``<slug>.title`` and ``<slug>.promise``.
+``<slug>.title`` and ``<slug>.promise``; the courses it follows, named as a learner can look them up, are
+``home.sources.<slug>``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ class Lesson:
     slug: str    # page file stem, i18n namespace, widget-key prefix, lesson-text name
     icon: str    # a :material/...: icon (emoji do not render in every browser)
     group: str   # one of GROUPS
-    seeds: str   # where the course notes cover it
+    seeds: str   # notes files it follows (for maintainers: shared/seeds file numbers, never shown to learners)
 
     @property
     def path(self) -> str:
