@@ -9,6 +9,7 @@ have exactly the same keys.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,6 +73,16 @@ def t(key: str, **fmt: object) -> str:
     if text is None:
         text = strings(DEFAULT_LANG).get(key, f"[{key}]")
     return text.format(**fmt) if fmt else text
+
+
+def labels(prefix: str, names: Iterable[str]) -> dict[str, str]:
+    """``{name: t(f"{prefix}.{name}")}``: the translated labels a figure builder takes (builders never call t())."""
+    return {name: t(f"{prefix}.{name}") for name in names}
+
+
+def option_names(prefix: str, options: Iterable[object]) -> dict[object, str]:
+    """Translated names of a group of options, ``{option: t(f"{prefix}.{option}")}`` (e.g. prefix "gan.losses")."""
+    return {o: t(f"{prefix}.{o}") for o in options}
 
 
 def language_picker() -> None:

@@ -10,12 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from ui.i18n import lang, t
 from ui.state import Bound
+
+if TYPE_CHECKING:   # plotly loads with the first lesson, not with the course map
+    import plotly.graph_objects as go
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "lessons"
 
@@ -89,6 +92,23 @@ def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
     active = st.session_state.get(f"{bound.lesson}._preset")
     if active in {p.name for p in items}:
         st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
+
+
+def _csv(spec: dict[str, Any]) -> bytes:
+    import pandas as pd
+
+    from ui.figures.common import figure_table
+
+    return pd.DataFrame(figure_table(spec)).to_csv(index=False).encode("utf-8-sig")   # BOM: Excel reads CJK
+
+
+def chart(fig: go.Figure, key: str, where: Any = st, **kwargs: Any) -> None:
+    """A figure and, under it, its data as a CSV download (made only when the learner clicks)."""
+    where.plotly_chart(fig, key=key, **kwargs)
+    spec = fig.to_dict()
+    where.download_button(t("app.lesson.download"), data=lambda: _csv(spec), file_name=f"{key}.csv",
+                          mime="text/csv", key=f"{key}.csv", help=t("app.lesson.download_help"),
+                          icon=":material/download:", type="tertiary", on_click="ignore")
 
 
 @lru_cache(maxsize=256)

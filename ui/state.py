@@ -16,119 +16,14 @@ differ from the defaults back to the URL.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from ui.i18n import t
-
-# Query parameters the frame owns; lesson params never reuse these names.
-FRAME_PARAMS = ("lang", "seed", "device", "present")
-MAX_TEXT = 200  # longest free-text value accepted from a URL
-
-
-class InvalidValue(ValueError):
-    """A URL value that cannot be used; the message is an i18n key."""
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str                      # widget key without the lesson prefix
-    default: Any
-    parse: Callable[[str], Any]    # str -> value, raises InvalidValue
-    dump: Callable[[Any], str]     # value -> str
-    free_text: bool = False        # typed by the learner: the page validates it and says what is wrong
-
-    @staticmethod
-    def float(name: str, default: float, *, lo: float, hi: float) -> Param:
-        def parse(s: str) -> float:
-            try:
-                v = float(s)
-            except ValueError as e:
-                raise InvalidValue("app.url.bad_type") from e
-            if not math.isfinite(v) or not lo <= v <= hi:
-                raise InvalidValue("app.url.out_of_range")
-            return v
-        return Param(name, default, parse, lambda v: f"{v:g}")
-
-    @staticmethod
-    def int(name: str, default: int, *, lo: int, hi: int) -> Param:
-        def parse(s: str) -> int:
-            try:
-                v = int(s)
-            except ValueError as e:
-                raise InvalidValue("app.url.bad_type") from e
-            if not lo <= v <= hi:
-                raise InvalidValue("app.url.out_of_range")
-            return v
-        return Param(name, default, parse, str)
-
-    @staticmethod
-    def bool(name: str, default: bool) -> Param:
-        def parse(s: str) -> bool:
-            low = s.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off"):
-                return False
-            raise InvalidValue("app.url.bad_type")
-        return Param(name, default, parse, lambda v: "1" if v else "0")
-
-    @staticmethod
-    def choice(name: str, default: Any, options: Sequence[Any]) -> Param:
-        by_text = {str(o): o for o in options}
-        assert str(default) in by_text, f"default {default!r} is not one of {list(options)}"
-
-        def parse(s: str) -> Any:
-            if s not in by_text:
-                raise InvalidValue("app.url.unknown_option")
-            return by_text[s]
-        return Param(name, default, parse, str)
-
-    @staticmethod
-    def multi(name: str, default: Sequence[Any], options: Sequence[Any]) -> Param:
-        """A list of options (multiselect, pills), written comma-separated."""
-        by_text = {str(o): o for o in options}
-
-        def parse(s: str) -> list[Any]:
-            parts = [p for p in s.split(",") if p]
-            if any(p not in by_text for p in parts):
-                raise InvalidValue("app.url.unknown_option")
-            return [by_text[p] for p in dict.fromkeys(parts)]
-        return Param(name, list(default), parse, lambda v: ",".join(str(x) for x in v))
-
-    @staticmethod
-    def floats(name: str, default: Sequence[float], *, lo: float, hi: float) -> Param:
-        """A fixed-length tuple of floats (a start point, a range), written comma-separated."""
-        n = len(default)
-
-        def parse(s: str) -> tuple[float, ...]:
-            parts = s.split(",")
-            if len(parts) != n:
-                raise InvalidValue("app.url.bad_type")
-            try:
-                vals = tuple(float(p) for p in parts)
-            except ValueError as e:
-                raise InvalidValue("app.url.bad_type") from e
-            if not all(math.isfinite(v) and lo <= v <= hi for v in vals):
-                raise InvalidValue("app.url.out_of_range")
-            return vals
-        return Param(name, tuple(default), parse, lambda v: ",".join(f"{x:g}" for x in v))
-
-    @staticmethod
-    def text(name: str, default: str, *, max_len: int = MAX_TEXT,
-             check: Callable[[str], bool] | None = None) -> Param:
-        """Free text (a formula, a sequence). ``check`` may reject it; it is never evaluated here."""
-        def parse(s: str) -> str:
-            if len(s) > max_len:
-                raise InvalidValue("app.url.too_long")
-            if check is not None and not check(s):
-                raise InvalidValue("app.url.bad_type")
-            return s
-        return Param(name, default, parse, str, free_text=True)
+from ui.params import FRAME_PARAMS, MAX_TEXT, InvalidValue, Param  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -138,6 +33,13 @@ class Bound:
 
     def key(self, name: str) -> str:
         return f"{self.lesson}.{name}"
+
+    def param(self, name: str) -> Param:
+        """The declaration of the setting ``name``."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.lesson} declares no setting {name!r}")
 
     def values(self) -> dict[str, Any]:
         """Current values by short name (what the page passes to its config)."""

@@ -164,3 +164,60 @@ def freeze(fig: go.Figure) -> dict[str, Any]:
 def thaw(spec: dict[str, Any]) -> go.Figure:
     """A frozen spec back as something ``st.plotly_chart`` accepts, without rebuilding it."""
     return Prebuilt(spec)
+
+
+def unpack(obj: Any) -> Any:
+    """The inverse of ``pack``: Plotly's typed arrays back as numpy arrays."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            shape = obj.get("shape")
+            if shape:
+                arr = arr.reshape([int(n) for n in str(shape).split(",")])
+            return arr
+        return {k: unpack(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [unpack(v) for v in obj]
+    return obj
+
+
+def _axis_title(layout: dict[str, Any], axis: str) -> str:
+    title = (layout.get(axis) or {}).get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    return str(text) if text else ""
+
+
+def figure_table(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every plotted number of a figure spec as rows (trace, x, y, z; a heatmap's cells one row each; animation
+    frames with their name): what a learner downloads as the figure's data."""
+    rows: list[dict[str, Any]] = []
+    layout = spec.get("layout") or {}
+
+    def add(traces: list[dict[str, Any]], frame: str | None) -> None:
+        for i, trace in enumerate(traces):
+            trace = unpack(trace)
+            name = str(trace.get("name") or f"{trace.get('type', 'trace')} {i + 1}")
+            base = {"frame": frame} if frame is not None else {}
+            x, y, z = (trace.get(k) for k in ("x", "y", "z"))
+            if z is not None and np.ndim(z) == 2:
+                z = np.asarray(z, dtype=object)
+                for r in range(z.shape[0]):
+                    for c in range(z.shape[1]):
+                        rows.append({**base, "trace": name, "x": x[c] if x is not None and c < len(x) else c,
+                                     "y": y[r] if y is not None and r < len(y) else r, "z": z[r, c]})
+                continue
+            columns = {k: list(np.ravel(v)) if isinstance(v, np.ndarray) else v
+                       for k, v in (("x", x), ("y", y), ("z", z)) if isinstance(v, (list, np.ndarray))}
+            n = max((len(v) for v in columns.values()), default=0)
+            for k in range(n):
+                rows.append({**base, "trace": name, **{c: v[k] for c, v in columns.items() if k < len(v)}})
+
+    add(list(spec.get("data") or []), None)
+    for frame in spec.get("frames") or []:
+        add(list(frame.get("data") or []), str(frame.get("name", "")))
+    names = {"x": _axis_title(layout, "xaxis"), "y": _axis_title(layout, "yaxis")}
+    for row in rows:
+        for axis, title in names.items():
+            if title and axis in row:
+                row[f"{axis} ({title})"] = row.pop(axis)
+    return rows
