@@ -6,42 +6,22 @@ Split in two so the home page renders before torch is imported: ``sidebar_top``
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from ui.i18n import language_picker, t
+from ui.runtime import process_wide, start_workers
+from ui.settings import torch_threads_from_env
 from ui.state import FRAME_PARAMS
 
 SEED_MAX = 2**31 - 1
-THREADS_ENV = "DL_LAB_TORCH_THREADS"
 
 
-def torch_threads_from_env() -> int | None:
-    """Torch intra-op threads per process from ``DL_LAB_TORCH_THREADS``; None (unset or "auto"): torch's default.
-
-    Unset, torch uses one thread per physical core: right for one learner on their own machine (the
-    deep-signal experiment at its caps takes ~0.24 s on two cores, ~0.37 s on one). A class server sets
-    1 (the Dockerfile, compose file and Kubernetes manifests do): the process serves many sessions at
-    once, each in its own thread, so parallelism comes from sessions and one slider cannot take every core.
-    A value that is not a whole number counts as 1.
-    """
-    raw = os.environ.get(THREADS_ENV, "auto").strip().lower()
-    if raw in ("", "auto"):
-        return None
-    try:
-        return max(1, min(64, int(raw)))
-    except ValueError:
-        return 1
-
-
-@st.cache_resource(show_spinner=False)
+@process_wide
 def configure_torch() -> int:
-    """Set torch's thread count once per process (cached: every session shares it); returns the count."""
+    """Set torch's thread count once per process (every session shares it); returns the count."""
     import gc
 
     from dlcore import device
-    from ui.runtime import start_workers
 
     wanted = torch_threads_from_env()
     n = device.set_threads(wanted) if wanted is not None else device.threads()

@@ -5,7 +5,6 @@ translated message."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,40 +15,47 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from ui import settings
 from ui.i18n import t
 
-HEAVY_ENV, COMPUTE_ENV, WORKERS_ENV = "DL_LAB_HEAVY_SLOTS", "DL_LAB_COMPUTE_SLOTS", "DL_LAB_TRAIN_WORKERS"
 R = TypeVar("R")
 
 
-def _slot_count(kind: str) -> int:
-    cores = max(1, os.cpu_count() or 1)
-    env, default = (HEAVY_ENV, max(1, cores - 1)) if kind == "train" else (COMPUTE_ENV, cores)
-    try:
-        return max(1, int(os.environ.get(env, default)))
-    except ValueError:
-        return default
+class process_wide:   # noqa: N801 - used as a decorator, like functools.cache
+    """A value made once per process and argument tuple, on first use.
+
+    Unlike ``st.cache_resource`` no client can clear it: Streamlit lets any browser send a "clear caches"
+    request, and a semaphore or worker pool rebuilt that way would hand out fresh slots (four training runs
+    where two are allowed) and spawn new workers. ``.clear()`` is for tests.
+    """
+
+    def __init__(self, make: Callable[..., Any]) -> None:
+        self._make, self._lock, self._values = make, threading.Lock(), {}
+        self.__doc__ = make.__doc__
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            return self._values[args]
+        except KeyError:
+            with self._lock:
+                if args not in self._values:
+                    self._values[args] = self._make(*args)
+                return self._values[args]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
 
 
-@st.cache_resource(show_spinner=False)
+@process_wide
 def _slots(kind: str) -> threading.BoundedSemaphore:
     """Process-wide semaphores. "train" (training runs of seconds): one per core but one, so a class pressing
     *train* together always leaves a core for everyone else's sliders. "compute" (interactive work of
     0.1-0.5 s: a deep signal, an optimizer race, a GAN tick): one per core."""
-    return threading.BoundedSemaphore(_slot_count(kind))
+    return threading.BoundedSemaphore(settings.slot_count(kind))
 
 
-def train_workers() -> int:
-    """Worker processes for training runs, from ``DL_LAB_TRAIN_WORKERS`` (default: as many as "train" slots;
-    0 runs training in the server process itself)."""
-    default = _slot_count("train")
-    try:
-        return max(0, min(16, int(os.environ.get(WORKERS_ENV, default))))
-    except ValueError:
-        return default
-
-
-@st.cache_resource(show_spinner=False)
+@process_wide
 def _pool() -> ProcessPoolExecutor | None:
     """The process-wide pool of training workers (None when ``DL_LAB_TRAIN_WORKERS=0``).
 
@@ -58,13 +64,12 @@ def _pool() -> ProcessPoolExecutor | None:
     server only waits. Workers are spawned (not forked: the server has threads) and warmed at once.
     """
     from dlcore import jobs
-    from ui.frame import torch_threads_from_env
 
-    n = train_workers()
+    n = settings.train_workers()
     if n == 0:
         return None
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=jobs.start, initargs=(torch_threads_from_env(),))
+                               initializer=jobs.start, initargs=(settings.torch_threads_from_env(),))
     for _ in range(n):
         pool.submit(jobs.ready)
     return pool

@@ -63,7 +63,7 @@ def test_streamlit_config_is_safe():
 
 
 def test_torch_threads_default_to_torch_locally_and_the_container_pins_one(monkeypatch):
-    from ui.frame import THREADS_ENV, torch_threads_from_env
+    from ui.settings import THREADS_ENV, torch_threads_from_env
 
     for raw, want in [(None, None), ("auto", None), ("", None), ("3", 3), ("0", 1), ("999", 64), ("two", 1)]:
         if raw is None:

@@ -46,3 +46,39 @@ def test_the_class_store_loads_neither_streamlit_nor_torch():
     r = _run("import sys, classroom.store, classroom.db, classroom.codes; "
              "bad = [m for m in ('streamlit', 'torch', 'plotly') if m in sys.modules]; assert not bad, bad")
     assert r.returncode == 0, r.stderr
+
+
+def _ui_imports() -> dict[str, set[str]]:
+    """Which ui modules each ui module imports, counting imports inside functions too."""
+    import ast
+
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "ui").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ui"):
+                deps.add(node.module)
+                deps.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("ui"))
+        graph[name] = deps
+    return {k: {d for d in v if d in graph and d != k} for k, v in graph.items()}
+
+
+def test_ui_modules_import_each_other_without_a_cycle():
+    graph = _ui_imports()
+    assert "ui.settings" in graph["ui.runtime"] and "ui.runtime" in graph["ui.frame"]   # the check sees imports
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph[node]):
+            assert state.get(dep) != 1, "import cycle: " + " -> ".join([*path, node, dep])
+            if dep not in state:
+                visit(dep, [*path, node])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])

@@ -11,12 +11,12 @@ import torch
 
 from dlcore import jobs
 from dlcore import transformer as tr
-from ui import runtime
+from ui import runtime, settings
 
 
 @pytest.fixture
 def fresh_pool(monkeypatch):
-    monkeypatch.setenv(runtime.WORKERS_ENV, "1")
+    monkeypatch.setenv(settings.WORKERS_ENV, "1")
     runtime._pool.clear()
     yield
     pool = runtime._pool()
@@ -47,7 +47,7 @@ def test_generators_come_back_as_lists(fresh_pool):
 
 
 def test_zero_workers_or_a_gpu_argument_run_inline(monkeypatch):
-    monkeypatch.setenv(runtime.WORKERS_ENV, "0")
+    monkeypatch.setenv(settings.WORKERS_ENV, "0")
     runtime._pool.clear()
     assert runtime.offload(os.getpid) == os.getpid()
     runtime._pool.clear()
@@ -64,19 +64,19 @@ def test_a_killed_worker_is_reported_once_then_a_fresh_pool_serves(fresh_pool):
 
 
 def test_worker_and_slot_counts_follow_the_environment(monkeypatch):
-    monkeypatch.setenv(runtime.WORKERS_ENV, "3")
-    assert runtime.train_workers() == 3
-    monkeypatch.setenv(runtime.WORKERS_ENV, "many")
-    monkeypatch.setenv(runtime.HEAVY_ENV, "2")
-    assert runtime.train_workers() == 2                  # falls back to the number of training slots
-    monkeypatch.delenv(runtime.WORKERS_ENV)
-    assert runtime.train_workers() == 2
+    monkeypatch.setenv(settings.WORKERS_ENV, "3")
+    assert settings.train_workers() == 3
+    monkeypatch.setenv(settings.WORKERS_ENV, "many")
+    monkeypatch.setenv(settings.HEAVY_ENV, "2")
+    assert settings.train_workers() == 2                  # falls back to the number of training slots
+    monkeypatch.delenv(settings.WORKERS_ENV)
+    assert settings.train_workers() == 2
 
 
 def test_heavy_slot_queues_then_gives_up_with_a_note(monkeypatch):
     import threading
 
-    monkeypatch.setenv(runtime.HEAVY_ENV, "1")
+    monkeypatch.setenv(settings.HEAVY_ENV, "1")
     runtime._slots.clear()
     sem = runtime._slots("train")
     assert sem.acquire(blocking=False)                    # another learner's run holds the only slot
