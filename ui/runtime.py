@@ -163,6 +163,35 @@ def safely() -> Iterator[None]:
         st.error(t("app.error", detail=type(e).__name__), icon=":material/error:")
 
 
+@process_wide
+def guard_clear_cache() -> bool:
+    """Ignore a browser's "clear caches" request for everyone's caches; returns whether the guard is in place.
+
+    Streamlit answers a ``BackMsg{clear_cache: true}`` from any client by clearing every process-wide cache
+    (``st.cache_data`` and ``st.cache_resource``): one student could drop the whole class's results and
+    the shared models at once. The menu item is already hidden (``client.toolbarMode = "viewer"``), but the
+    message can still be sent. After this guard it clears only the sender's own session state (what
+    "reset my session" does) and is logged once per session. Streamlit's internals are reached defensively:
+    if the method is gone, nothing is patched and this returns False (``tests/hostile`` notices).
+    """
+    import logging
+
+    from streamlit.runtime.app_session import AppSession
+
+    if not callable(getattr(AppSession, "_handle_clear_cache_request", None)):
+        return False
+    log = logging.getLogger("dl_lab.hostile")
+
+    def own_session_only(self: AppSession) -> None:
+        if not getattr(self, "_dl_lab_warned_clear_cache", False):
+            log.warning("session %s asked to clear every cache: only its own state was cleared", self.id)
+            self._dl_lab_warned_clear_cache = True
+        self._session_state.clear()
+
+    AppSession._handle_clear_cache_request = own_session_only
+    return True
+
+
 def prune_widget_metadata() -> int:
     """Forget Streamlit's metadata of widgets that no longer have a value; returns how many were dropped.
 

@@ -140,3 +140,45 @@ def test_metadata_of_widgets_without_a_value_is_dropped_so_old_page_namespaces_c
         assert at.session_state["metadata"] >= 13
     at.number_input(key="kept").set_value(4).run()       # the kept widget's value and callback still work
     assert at.number_input(key="kept").value == 4 and at.session_state["changed"] == 20_000
+
+
+def test_a_clients_clear_cache_request_clears_only_its_own_session(monkeypatch):
+    import streamlit as st
+    from streamlit.runtime.app_session import AppSession
+
+    original = AppSession._handle_clear_cache_request
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request", original)   # restored after the test
+    runtime.guard_clear_cache.clear()
+    calls = []
+
+    @st.cache_data
+    def shared(x: int) -> int:
+        calls.append(x)
+        return x * 2
+
+    @st.cache_resource
+    def model() -> object:
+        calls.append("model")
+        return object()
+
+    shared(3)
+    first_model = model()
+    slots = runtime._slots("train")
+
+    class Session:   # what the handler touches of an AppSession
+        id = "hostile"
+
+        def __init__(self):
+            self._session_state = {"app.seed": 7}
+
+    hostile = Session()
+    assert runtime.guard_clear_cache() is True
+    AppSession._handle_clear_cache_request(hostile)
+    AppSession._handle_clear_cache_request(hostile)   # repeated: still harmless
+    assert hostile._session_state == {}               # the sender's own state is cleared
+    assert shared(3) == 6 and model() is first_model and calls == [3, "model"]   # everyone else's caches are not
+    assert runtime._slots("train") is slots           # and no limit was reset
+    runtime.guard_clear_cache.clear()
+    original(hostile)                                 # without the guard, Streamlit clears them for everyone
+    shared(3)
+    assert calls == [3, "model", 3]
