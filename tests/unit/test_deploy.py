@@ -119,3 +119,14 @@ def test_kubernetes_replicas_read_the_class_store_url_from_a_secret():
     pg = docs[("StatefulSet", "postgres")]["spec"]
     assert pg["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
     assert docs[("Service", "postgres")]["spec"]["ports"][0]["port"] == 5432
+
+
+def test_the_proxy_hides_metrics_and_rate_limits_uploads_and_page_loads():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    metrics = conf.index("location = /_stcore/metrics")
+    assert "return 404;" in conf[metrics:metrics + 80]
+    upload = conf.index("location /_stcore/upload_file/")
+    assert "limit_req zone=uploads" in conf[upload:upload + 200]
+    assert "limit_req_zone $binary_remote_addr zone=uploads:10m rate=2r/s;" in conf
+    root = conf.index("location / {")
+    assert "limit_req zone=pages burst=120" in conf[root:root + 200]
