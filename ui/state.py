@@ -47,14 +47,16 @@ class Bound:
 
 
 def _checked(p: Param, value: Any) -> Any:
-    """``value`` if it round-trips through the parameter's URL form; its canonical type if only the type
-    differs ("64" for 64); otherwise the default. None (an empty number input) and typed text pass unchanged:
-    the page shows its own message for text it cannot use, and the learner keeps what they typed."""
-    if value is None or (p.free_text and isinstance(value, str)):
+    """``value`` if the declaration accepts it (``Param.check``: the URL rule), in its canonical type ("64" for
+    64); otherwise the default. Typed text passes unchanged: the page shows its own message for text it cannot
+    use, and the learner keeps what they typed. Anything a client sends that the UI never would (None for a
+    required choice, NaN, a list for a number, a label from a table that has changed since) falls back to the
+    default, so the page never sees it."""
+    if p.free_text and isinstance(value, str):
         return value
     try:
-        canonical = p.parse(p.dump(value))
-    except (InvalidValue, ValueError, TypeError, KeyError):
+        canonical = p.check(value)
+    except (InvalidValue, ValueError, TypeError, KeyError, OverflowError):
         return p.default
     return canonical if type(canonical) is not type(value) else value
 

@@ -74,5 +74,8 @@ def test_checked_keeps_good_values_fixes_types_and_drops_stale_ones():
     assert _checked(lr, "fast") == 0.1
     assert _checked(Param.floats("start", (0.0, 0.0), lo=-3, hi=3), [1.0, 2.0]) == (1.0, 2.0)
     assert _checked(Param.text("formula", "x**2", max_len=10), "y" * 50) == "y" * 50   # the page explains it
-    assert _checked(Param.text("formula", "x**2", max_len=10), 3) == "3"
-    assert _checked(layer, None) is None
+    assert _checked(Param.text("formula", "x**2", max_len=10), 3) == "x**2"   # not text: the default
+    for hostile in (None, float("nan"), float("inf"), [7], {"a": 1}, True):   # values the UI never sends
+        assert _checked(layer, hostile) == 0, hostile
+    assert _checked(Param.choice("mode", "a", ["a", "b"], widget="segmented"), None) == "a"
+    assert _checked(Param.bool("sn", False), "yes") is False
