@@ -117,8 +117,17 @@ def _source(obj: Callable[..., Any] | type) -> str:
 
 
 def code_that_ran(*objects: Callable[..., Any] | type) -> None:
-    """An expander with the dlcore source of the functions (or classes) the lab called."""
-    with st.expander(t("app.lesson.code"), icon=":material/code:"):
+    """An expander with the dlcore source of the functions (or classes) the lab called.
+
+    Its content is drawn only while it is open (``on_change="rerun"`` makes ``.open`` tell): the browser then
+    fetches the syntax highlighter (1.5 MB) when a learner asks for the code, not with every lesson's first paint.
+    """
+    modules = sorted({obj.__module__ for obj in objects})
+    box = st.expander(t("app.lesson.code"), icon=":material/code:", key="code_open." + ",".join(modules)[:120],
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
         for obj in objects:
             st.caption(f"{obj.__module__}.{obj.__qualname__}")
             st.code(_source(obj), language="python")
