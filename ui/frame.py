@@ -66,7 +66,8 @@ def share_link() -> None:
         base = st.context.url or ""
         base = base.split("?", 1)[0]
         st.caption(t("app.share"), help=t("app.share_help"))
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        # inline code, not st.code: a code block makes every first paint fetch the 1.5 MB syntax highlighter
+        st.markdown(f"`{base}?{query}`" if query else f"`{base}`")
 
 
 def presenter_toggle() -> None:

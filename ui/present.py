@@ -102,7 +102,7 @@ def join_panel(url_path: str) -> None:
         cols = st.columns([1, 3])
         cols[0].html(f'<img src="{svg}" alt="QR" style="width:100%;max-width:220px">')
         cols[1].markdown(t("app.present.join", code=code))
-        cols[1].code(link, language=None)
+        cols[1].markdown(f"`{link}`")   # inline code: no syntax highlighter to fetch (see ui.frame.share_link)
 
 
 def reset_session_button() -> None:
