@@ -9,6 +9,7 @@ PORT=${PORT:-8590}
 FIRST=${FIRST_BACKEND_PORT:-8601}
 PY=${PY:-.venv/bin/python}
 RUN=$(mktemp -d)
+chmod 755 "$RUN"   # nginx workers (nobody when started as root) keep their caches in here
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; [ -f "$RUN/nginx.pid" ] && kill "$(cat "$RUN/nginx.pid")" 2>/dev/null; rm -rf "$RUN"' EXIT
 servers=""

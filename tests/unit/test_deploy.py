@@ -130,3 +130,10 @@ def test_the_proxy_hides_metrics_and_rate_limits_uploads_and_page_loads():
     assert "limit_req_zone $binary_remote_addr zone=uploads:10m rate=2r/s;" in conf
     root = conf.index("location / {")
     assert "limit_req zone=pages burst=120" in conf[root:root + 200]
+
+
+def test_the_proxy_compresses_scripts_and_caches_static_files():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "gzip on;" in conf and "application/javascript" in conf and "gzip_proxied any;" in conf
+    static = conf.index("location /static/")
+    assert "proxy_cache static;" in conf[static:static + 300]
