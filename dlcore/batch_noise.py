@@ -6,8 +6,10 @@ the same ``torch.optim.SGD`` on mini-batches of different sizes.
    unbiased gradient whose noise shrinks like $1/\sqrt{B}$.
 2. ``sharp_flat``: a one-parameter loss with a sharp and a flat minimum. Sample $i$ sees the
    landscape shifted by $s_i$: $\ell_i(w) = L(w - s_i)$, so the mini-batch gradient is noisier
-   where $L$ is curved more. Small batches get kicked out of the sharp well and end in the flat
-   one; a test set shifted by $\delta$ shows why that matters (Keskar et al. 2017, cited in the notes).
+   where $L$ is curved more. The shifts are spread evenly over $N(0, \tau^2)$ (its quantiles), so
+   the training loss is the same for every seed and the seed draws only the mini-batches. Small
+   batches get kicked out of the sharp well and end in the flat one; the test set, the training set
+   shifted by $\delta$, shows why that matters (Keskar et al. 2017, cited in the notes).
 
 Every run of a batch size is one row of one parameter tensor: SGD updates rows independently,
 and each row gets its own batch through a weight vector over the samples
@@ -121,8 +123,8 @@ class SharpFlatConfig:
     flat_at: float = 1.4
     flat_width: float = 0.6
     depth: float = 1.0          # both wells are this deep before the shifts blur them
-    shift_std: float = 0.3      # s_i ~ N(0, shift_std^2): how much samples disagree
-    test_shift: float = 0.3     # the test set's samples are shifted by this much on average
+    shift_std: float = 0.3      # s_i: quantiles of N(0, shift_std^2), how much samples disagree
+    test_shift: float = 0.3     # the test set is the training set shifted by this much
     n: int = 64
     runs: int = 64              # start points spread evenly over [-3, 3]
     lr: float = 0.2             # just below 2 / (curvature of the sharp well): full batch still settles there
@@ -151,6 +153,16 @@ def landscape(w: Tensor, c: SharpFlatConfig) -> Tensor:
             - a_flat * torch.exp(-((w - c.flat_at) ** 2) / (2 * c.flat_width**2)))
 
 
+def shifts(n: int, std: float, device: torch.device | str = "cpu") -> Tensor:
+    r"""$n$ shifts spread evenly over $N(0, \sigma^2)$: $s_i = \sigma\,\Phi^{-1}\big((i + \tfrac12)/n\big)$.
+
+    Random draws would make the training loss itself change with the seed (with 64 samples the
+    sharp well's bottom moves by a good part of its width); quantiles keep it fixed.
+    """
+    q = (torch.arange(n, dtype=torch.float64, device=device) + 0.5) / n
+    return std * torch.special.ndtri(q)
+
+
 @dataclass(frozen=True)
 class SharpFlatResult:
     w: np.ndarray            # (G,) grid of the parameter
@@ -168,9 +180,8 @@ class SharpFlatResult:
 def sharp_flat(config: SharpFlatConfig, device: torch.device | str = "cpu") -> SharpFlatResult:
     """Many SGD runs per batch size from evenly spread starts; where do they end, and what does the test set say?"""
     g = generator(config.seed, device)
-    s_train = config.shift_std * torch.randn(config.n, generator=g, dtype=torch.float64, device=device)
-    s_test = config.test_shift + config.shift_std * torch.randn(config.n, generator=g, dtype=torch.float64,
-                                                                 device=device)
+    s_train = shifts(config.n, config.shift_std, device)
+    s_test = config.test_shift + s_train
     sizes = tuple(config.n if b in (0, None) or b >= config.n else b for b in config.batch_sizes)
     starts = torch.linspace(-3, 3, config.runs, dtype=torch.float64, device=device)
     theta = starts.repeat(len(sizes), 1).requires_grad_(True)                     # (K, runs)

@@ -1,4 +1,4 @@
-r"""Convolution and transposed convolution, step by step (seed 001 "其他卷积", d2l ch. 6 and 13.10).
+r"""Convolution and transposed convolution, step by step (notes 001 "其他卷积", d2l ch. 6 and 13.10).
 
 Single-channel 2D cross-correlation as PyTorch computes it,
 
@@ -132,8 +132,9 @@ def conv_transpose2d_views(x: Tensor, w: Tensor, *, stride: int = 1, padding: in
     spaced d apart; overlapping stamps add; then p rows/columns are cropped from each side
     (output_padding extra rows/columns are kept at the bottom/right).
     Direct: insert s - 1 zeros between input cells, pad d(k - 1) - p zeros around
-    (plus output_padding at the bottom/right), and run an ordinary stride-1 convolution with
-    the kernel flipped by 180 degrees (the notes' "two ends k - 1, middle s - 1" for p = 0, d = 1).
+    (plus output_padding at the bottom/right), and run a stride-1 convolution with the kernel
+    flipped by 180 degrees and the same dilation d (``direct_output``); only for d = 1 is that an
+    ordinary convolution (the notes' "two ends k - 1, middle s - 1" for p = 0, d = 1).
     """
     assert x.dim() == 2 and w.dim() == 2 and w.shape[0] == w.shape[1], "x is (H, W), w is (k, k)"
     h, wd = x.shape
@@ -171,7 +172,8 @@ def scatter_output(views: TransposedViews, padding: int) -> Tensor:
 
 
 def direct_output(views: TransposedViews, dilation: int = 1) -> Tensor:
-    """The direct view's answer: a stride-1 convolution of the spread input with the flipped kernel."""
+    """The direct view's answer: a stride-1 convolution of the spread input with the flipped kernel, taps
+    ``dilation`` cells apart (the same d as the transposed convolution)."""
     return F.conv2d(views.dilated[None, None], views.flipped[None, None], dilation=dilation)[0, 0]
 
 
@@ -281,7 +283,7 @@ class ConvCost:
 
 
 def conv_cost(h: int, w: int, n: int, m: int, k: int, kind: str = "standard", groups: int = 1) -> ConvCost:
-    r"""Parameters and multiply-adds of one layer with 'same' output size H x W (seed 001).
+    r"""Parameters and multiply-adds of one layer with 'same' output size H x W (lightweight networks).
 
     standard: H W N K^2 M;  grouped: H W N K^2 M / G;  depthwise: H W K^2 N (M = N);
     pointwise (1x1): H W N M;  separable = depthwise + pointwise, whose ratio to standard is

@@ -1,4 +1,4 @@
-"""Lesson: convolution and transposed convolution, animated (seed 001, d2l 6.2-6.3 and 13.10)."""
+"""Lesson: convolution and transposed convolution, animated (notes 001, 004: d2l 6.2-6.3 and 13.10)."""
 
 import numpy as np
 import pandas as pd
@@ -7,6 +7,7 @@ import torch
 
 from dlcore import conv
 from ui import lesson
+from ui.experiments import convolution as experiment
 from ui.figures import convolution as figs
 from ui.figures.common import freeze, thaw
 from ui.grid_input import grid_editor
@@ -19,14 +20,13 @@ SMALL = 6  # transposed-conv and matrix views use the top-left SMALL x SMALL blo
 
 lesson.header("convolution")
 lesson.concept("convolution", expanded=False)
+D = experiment.DEFAULTS
 bound = bind("convolution", [
-    Param.int("size", 6, lo=3, hi=conv.MAX_SIZE), Param.int("k", 3, lo=1, hi=conv.MAX_KERNEL),
-    Param.int("stride", 1, lo=1, hi=conv.MAX_STRIDE), Param.int("padding", 0, lo=0, hi=conv.MAX_PADDING),
-    Param.int("dilation", 1, lo=1, hi=conv.MAX_DILATION), Param.int("output_padding", 0, lo=0, hi=3),
-    Param.choice("source", "random", [*conv.INPUT_KINDS, "typed"]),
-    Param.choice("kernel", "random", list(conv.KERNEL_KINDS)),
-    Param.choice("filter", "sobel_x", list(conv.classic_kernels())),
-    Param.int("channels", 4, lo=1, hi=8),
+    *(Param.int(name, D[name], lo=lo, hi=hi) for name, (lo, hi) in SIZES.items()),
+    Param.choice("source", D["source"], [*conv.INPUT_KINDS, "typed"]),
+    Param.choice("kernel", D["kernel"], list(conv.KERNEL_KINDS)),
+    Param.choice("filter", D["filter"], list(conv.classic_kernels())),
+    Param.int("channels", D["channels"], lo=1, hi=8),
 ])
 
 for col, (name, (lo, hi)) in zip(st.columns(6), SIZES.items()):
@@ -197,14 +197,7 @@ if tabs[4].open:
                      hide_index=True)
         st.caption(t("convolution.notice.cost", m=cout, k=kk, ratio=1 / cout + 1 / kk**2))
 
-lesson.presets(bound, [
-    lesson.Preset("same", {"size": 7, "k": 3, "stride": 1, "padding": 1, "dilation": 1, "output_padding": 0}),
-    lesson.Preset("halve", {"size": 8, "k": 3, "stride": 2, "padding": 1, "dilation": 1, "output_padding": 0}),
-    lesson.Preset("undo", {"size": 4, "k": 3, "stride": 2, "padding": 1, "dilation": 1, "output_padding": 1}),
-    lesson.Preset("checker", {"k": 3, "stride": 2, "padding": 0, "dilation": 1, "output_padding": 0}),
-    lesson.Preset("no_checker", {"k": 4, "stride": 2, "padding": 0, "dilation": 1, "output_padding": 0}),
-    lesson.Preset("dilated", {"size": 9, "k": 3, "stride": 1, "padding": 0, "dilation": 2, "output_padding": 0}),
-])
+lesson.presets(bound, [lesson.Preset(name, values) for name, values in experiment.PRESETS.items()])
 lesson.code_that_ran(conv.conv_output_size, conv.conv_transpose_output_size, conv.conv2d_trace,
                      conv.conv_transpose2d_views, conv.conv_matrix, conv.upsample_x2, conv.conv_cost)
 sync_url(bound)

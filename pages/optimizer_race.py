@@ -1,4 +1,4 @@
-"""Lesson: the optimizer race — surfaces, saddles and the Hessian, schedules, batch noise (seeds 000 §3, 001, 002, 004)."""
+"""Lesson: the optimizer race — surfaces, saddles and the Hessian, schedules, batch noise (notes 000 §3, 001, 002, 004)."""
 
 import inspect
 
@@ -10,6 +10,7 @@ from dlcore import optim as O
 from dlcore import update_rules as U
 from dlcore.expr import ExpressionError
 from ui import lesson
+from ui.experiments import optimizer_race as experiment
 from ui.figures import optimizer_race as figs
 from ui.figures.common import color, freeze, thaw
 from ui.i18n import lang, strings, t
@@ -19,37 +20,36 @@ from ui.state import Param, bind, global_seed, sync_url
 S = "optimizer_race"
 NAMES = list(O.SURFACES) + ["custom"]
 KAPPAS = [1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0]
-DEFAULT_RACERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton"]
 W = O.MAX_HALF_WIDTH
+D = experiment.DEFAULTS
 
 lesson.header(S)
 lesson.concept(S, expanded=False)
 _url_surface = st.query_params.get(f"{S}.surface")
-surface_name = st.session_state.get(f"{S}.surface", _url_surface if _url_surface in NAMES else "quadratic")
-base = O.make_surface(surface_name)
-hyper_params = [Param.float(f"{k}.{h.name}", O.suggested_hypers(k, base)[h.name], lo=h.lo, hi=h.hi)
+surface_name = st.session_state.get(f"{S}.surface", _url_surface if _url_surface in NAMES else D["surface"])
+B = experiment.surface_defaults(O.make_surface(surface_name))   # the start, probe and learning rates it brings
+hyper_params = [Param.float(f"{k}.{h.name}", B[f"{k}.{h.name}"], lo=h.lo, hi=h.hi)
                 for k, r in O.RACERS.items() for h in r.hypers]
 bound = bind(S, [
-    Param.choice("surface", "quadratic", NAMES), Param.choice("kappa", 25.0, KAPPAS), Param.int("angle", 30, lo=-90, hi=90),
-    Param.text("formula", O.CUSTOM_FORMULA), Param.float("half_width", 3.0, lo=0.5, hi=W),
-    Param.float("x0", base.start[0], lo=-W, hi=W), Param.float("y0", base.start[1], lo=-W, hi=W),
-    Param.text("more_starts", "", max_len=120), Param.int("steps", 300, lo=10, hi=O.MAX_STEPS),
-    Param.multi("racers", DEFAULT_RACERS, list(O.RACERS)), Param.choice("schedule", "constant", list(O.SCHEDULES)),
-    Param.int("step_size", 100, lo=1, hi=O.MAX_STEPS), Param.float("gamma", 0.5, lo=0.01, hi=1.0),
-    Param.int("warmup", 30, lo=1, hi=O.MAX_STEPS), Param.bool("view3d", False),
-    Param.float("px", base.probe[0], lo=-W, hi=W), Param.float("py", base.probe[1], lo=-W, hi=W),
-    Param.float("escape", 0.5, lo=0.05, hi=2.0), Param.float("bn_lr", 0.1, lo=0.01, hi=1.0),
-    Param.int("bn_steps", 150, lo=10, hi=500), Param.float("sf_lr", 0.2, lo=0.01, hi=0.5),
-    Param.float("sf_shift", 0.3, lo=0.0, hi=1.0), *hyper_params,
+    Param.choice("surface", D["surface"], NAMES), Param.choice("kappa", D["kappa"], KAPPAS),
+    Param.int("angle", D["angle"], lo=-90, hi=90), Param.text("formula", D["formula"]),
+    Param.float("half_width", D["half_width"], lo=0.5, hi=W),
+    Param.float("x0", B["x0"], lo=-W, hi=W), Param.float("y0", B["y0"], lo=-W, hi=W),
+    Param.text("more_starts", D["more_starts"], max_len=120), Param.int("steps", D["steps"], lo=10, hi=O.MAX_STEPS),
+    Param.multi("racers", D["racers"], list(O.RACERS)), Param.choice("schedule", D["schedule"], list(O.SCHEDULES)),
+    Param.int("step_size", D["step_size"], lo=1, hi=O.MAX_STEPS), Param.float("gamma", D["gamma"], lo=0.01, hi=1.0),
+    Param.int("warmup", D["warmup"], lo=1, hi=O.MAX_STEPS), Param.bool("view3d", D["view3d"]),
+    Param.float("px", B["px"], lo=-W, hi=W), Param.float("py", B["py"], lo=-W, hi=W),
+    Param.float("escape", D["escape"], lo=0.05, hi=2.0), Param.float("bn_lr", D["bn_lr"], lo=0.01, hi=1.0),
+    Param.int("bn_steps", D["bn_steps"], lo=10, hi=500), Param.float("sf_lr", D["sf_lr"], lo=0.01, hi=0.5),
+    Param.float("sf_shift", D["sf_shift"], lo=0.0, hi=1.0), *hyper_params,
 ])
 
 
 def _on_surface() -> None:
     """A new surface brings its own start, probe and suggested learning rates."""
     s = O.make_surface(st.session_state[f"{S}.surface"], half_width=st.session_state[f"{S}.half_width"])
-    st.session_state.update({f"{S}.x0": s.start[0], f"{S}.y0": s.start[1], f"{S}.px": s.probe[0], f"{S}.py": s.probe[1]})
-    for k in O.RACERS:
-        st.session_state.update({f"{S}.{k}.{n}": v for n, v in O.suggested_hypers(k, s).items()})
+    st.session_state.update({f"{S}.{k}": v for k, v in experiment.surface_defaults(s).items()})
 
 
 def _on_click() -> None:
@@ -104,10 +104,8 @@ def rule_checks(config: O.RaceConfig, steps: int) -> dict[str, U.RuleCheck]:  # 
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def batch_results(lr: float, steps: int, sf_lr: float, shift: float, seed: int):
-    reg = bn.regression_paths(bn.RegressionConfig(lr=lr, steps=steps, seed=seed))
-    sf = offload(bn.sharp_flat, bn.SharpFlatConfig(lr=sf_lr, test_shift=shift, seed=seed))   # ~0.4 s: in a worker
-    return reg, sf
+def batch_results(reg_config: bn.RegressionConfig, sf_config: bn.SharpFlatConfig):
+    return bn.regression_paths(reg_config), offload(bn.sharp_flat, sf_config)   # sharp_flat ~0.4 s: in a worker
 
 
 v = bound.values()
@@ -164,11 +162,7 @@ else:
     if moved:
         x0, x1, y0, y1 = surface.bounds
         st.warning(t("optimizer_race.off_map", x0=x0, x1=x1, y0=y0, y1=y1), icon=":material/open_with:")
-    config = O.RaceConfig(surface=v["surface"], kappa=v["kappa"], angle=v["angle"], formula=v["formula"],
-                          half_width=v["half_width"], starts=tuple(starts), steps=v["steps"],
-                          racers=tuple(O.RacerSpec(k, tuple((h.name, v[f"{k}.{h.name}"]) for h in O.RACERS[k].hypers))
-                                       for k in kinds),
-                          schedule=O.Schedule(v["schedule"], v["step_size"], v["gamma"], v["warmup"]))
+    config = experiment.race_config(v, starts)
     names = tuple(label[k] for k in kinds)
     gap = surface.f_min is not None   # the loss panel shows f - f* on a log scale when the minimum is known
     labels = figs.RaceLabels(*(F[n] for n in ("title", "x", "y", "loss_title" if gap else "loss_raw", "loss_axis" if gap
@@ -191,20 +185,8 @@ else:
                 st.warning(t("optimizer_race.diverged", names=", ".join(gone)), icon=":material/trending_up:")
     st.markdown(t("optimizer_race.notice"))
 
-RAV, ROS = ({"surface": n, "x0": a, "y0": b, "px": c, "py": c, "schedule": "constant"} for n, a, b, c in
-            (("quadratic", -2.6, 0.4, 0.0), ("rosenbrock", -1.2, 1.0, 1.0)))
-lesson.presets(bound, [
-    lesson.Preset("ravine", RAV | {"kappa": 50.0, "angle": 30, "racers": ["sgd", "momentum", "nesterov"], "sgd.lr": 0.9,
-                                   "momentum.lr": 0.9, "nesterov.lr": 0.9, "steps": 300}),
-    lesson.Preset("adagrad_crawl", ROS | {"racers": ["adagrad", "rmsprop", "adam"], "adagrad.lr": 0.5, "rmsprop.lr": 0.02,
-                                          "adam.lr": 0.05, "steps": 500}),
-    lesson.Preset("saddle", RAV | {"surface": "saddle", "racers": ["sgd", "momentum", "adam", "newton"], "sgd.lr": 0.01,
-                                   "momentum.lr": 0.01, "adam.lr": 0.02, "x0": -1.9, "y0": 0.001, "steps": 300}),
-    lesson.Preset("too_large", RAV | {"kappa": 10.0, "racers": ["sgd", "momentum", "adam"], "sgd.lr": 2.2,
-                                      "momentum.lr": 0.5, "adam.lr": 0.5}),
-    lesson.Preset("warmup", ROS | {"racers": ["adam"], "adam.lr": 1.0, "schedule": "warmup", "warmup": 100, "steps": 600}),
-    lesson.Preset("flat", {"sf_lr": 0.2, "sf_shift": 0.3}, extra={f"{S}.tab": t("optimizer_race.tabs.batch")}),
-], columns=3)
+lesson.presets(bound, [lesson.Preset(name, values, extra={f"{S}.tab": t("optimizer_race.tabs.batch")} if name == "flat"
+                                      else {}) for name, values in experiment.PRESETS.items()], columns=3)
 st.divider()
 tabs = st.tabs([t(f"optimizer_race.tabs.{n}") for n in ("inspect", "rules", "batch")], key=f"{S}.tab", on_change="rerun")
 if tabs[0].open and surface is not None:
@@ -244,7 +226,8 @@ if tabs[2].open:
         b3.slider(t("optimizer_race.sf_lr"), 0.01, 0.5, key=f"{S}.sf_lr")
         b4.slider(t("optimizer_race.sf_shift"), 0.0, 1.0, key=f"{S}.sf_shift")
         if ok:
-            reg, sf = batch_results(v["bn_lr"], v["bn_steps"], v["sf_lr"], v["sf_shift"], global_seed())
+            reg, sf = batch_results(experiment.regression_config(v, global_seed()),
+                                    experiment.sharp_flat_config(v, global_seed()))
             bnames = [t("optimizer_race.batch", b=b) for b in reg.batch_sizes]
             st.plotly_chart(figs.regression(*bn.regression_surface(reg), reg.paths, reg.full_loss, reg.optimum, bnames,
                                             title=F["reg_title"], axes=("w", "b"), loss_title=F["reg_loss"],

@@ -89,3 +89,11 @@ def widget(at: AppTest, key: str):
             if getattr(w, "key", None) == key:
                 return w
     raise KeyError(f"no widget with key {key!r}")
+
+
+def open_code(at: AppTest) -> AppTest:
+    """Open the lesson's "code that ran" expander (drawn only while open) and rerun."""
+    keys = [k for k in at.session_state if str(k).startswith("code_open.")]
+    assert len(keys) == 1, f"expected one code expander, found {keys}"
+    at.session_state[keys[0]] = True
+    return at.run()

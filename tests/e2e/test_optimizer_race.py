@@ -55,7 +55,7 @@ def test_click_on_the_map_moves_the_start_in_chinese(page, app_url):
 def test_saddle_preset_and_inspector(page, app_url):
     goto(page, app_url, path="optimizer_race", lang="en")
     page.locator(RACE).first.wait_for(timeout=90_000)
-    page.get_by_role("button", name="Adam escapes the saddle").click()
+    page.get_by_role("button", name="Escaping a saddle point").click()
     wait_idle(page)
     page.wait_for_function("() => location.search.includes('optimizer_race.surface=saddle')", timeout=30_000)
     page.get_by_text("SGD's step along y is proportional").first.wait_for()

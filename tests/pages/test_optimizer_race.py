@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from dlcore import optim as O
-from tests.support import all_text, figures, open_page
+from tests.support import all_text, figures, open_code, open_page
+from ui.experiments import optimizer_race as experiment
 from ui.i18n import strings
 
 PAGE = "pages/optimizer_race.py"
@@ -89,6 +90,20 @@ def test_presets_set_up_their_experiments():
     assert board.iloc[-1, 0] == tr[f"{S}.racer.sgd"] and "发散" in board.iloc[-1, 1]
 
 
+@pytest.mark.parametrize("preset", [p for p in experiment.PRESETS if p != "flat"])
+def test_each_preset_races_exactly_the_experiment_its_claim_tests_run(preset):
+    at = open_page(PAGE, "en")
+    at.button(key=f"{S}.preset_btn.{preset}").click().run()
+    assert not at.exception and not at.error
+    res = O.race(experiment.race_config(experiment.settings(preset)))
+    fig = _race(at)
+    for kind, on_map in zip(res.kinds, ~res.outside[:, 0]):
+        if on_map:                                             # the figure clamps a runaway racer's marker
+            x, y = _head(fig, strings("en")[f"{S}.racer.{kind}"])
+            np.testing.assert_allclose([x[0], y[0]], res.paths[res.kinds.index(kind), -1, 0], atol=1e-6)
+    assert any(strings("en")[f"{S}.presets.{preset}.note"] in i.value for i in at.info)
+
+
 def test_schedule_and_several_starts():
     at = open_page(PAGE, "en", query={f"{S}.schedule": "step", f"{S}.step_size": "50", f"{S}.gamma": "0.5",
                                        f"{S}.more_starts": "1, 1; -1, -2", f"{S}.racers": "sgd,adam"})
@@ -155,7 +170,7 @@ def test_rules_and_batch_tabs_in_chinese():
     assert not at.exception and not at.error
     text = all_text(at)
     assert "最大差值" in text and "e-1" in text                # differences like 1e-16
-    assert len(at.code) >= 4
+    assert len(open_code(at).code) >= 4
     at = _tab(at, "batch", "zh")
     assert not at.exception and not at.error
     sf = at.dataframe[0].value

@@ -60,6 +60,22 @@ def test_small_batches_end_in_the_flat_minimum_more_often_and_test_better():
     assert res.test_loss[0] < res.test_loss[-1] - 0.1
 
 
+def test_shifts_are_the_normal_quantiles_at_the_midpoints():
+    from statistics import NormalDist
+
+    s = B.shifts(64, 0.3)
+    expected = [NormalDist(0.0, 0.3).inv_cdf((i + 0.5) / 64) for i in range(64)]
+    np.testing.assert_allclose(s.numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(s.numpy(), -s.flip(0).numpy(), atol=1e-12)        # symmetric about 0
+
+
+def test_the_training_landscape_is_the_same_for_every_seed_and_the_test_one_is_it_shifted():
+    a, b = B.sharp_flat(B.SharpFlatConfig(seed=0, steps=1)), B.sharp_flat(B.SharpFlatConfig(seed=3, steps=1))
+    np.testing.assert_array_equal(a.train, b.train)
+    k = 30                                                                        # test_shift 0.3 on a 0.01 grid
+    np.testing.assert_allclose(a.test[k:], a.train[:-k], atol=1e-12)
+
+
 def test_caps():
     with pytest.raises(AssertionError, match="runs"):
         B.SharpFlatConfig(runs=B.MAX_RUNS + 1)
