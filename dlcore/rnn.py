@@ -91,8 +91,9 @@ def gru_step(x: Tensor, h: Tensor, cell: nn.GRUCell) -> GRUStep:
 
     x: x_t (..., D); h: h_{t-1} (..., H). Same result as ``cell(x, h)``.
     .. note:: the notes (after Cho et al.) write h_t = (1 - z) h_{t-1} + z \tilde h_t and apply r to
-       h_{t-1} *before* the matrix; torch (and d2l) let z weight the old state and apply r after W_{hn}.
-       The gates mean the same thing, only z's sense is flipped: here z -> 1 keeps the memory.
+       h_{t-1} *before* the matrix; torch lets z weight the old state (as d2l does) and applies r after W_{hn}.
+       z's sense is flipped (here z -> 1 keeps the memory), and the candidate differs whenever r_t != 1:
+       :func:`gru_candidate_reset_before` computes the notes' version.
     """
     H = cell.hidden_size
     gx = _affine(x, cell.weight_ih, cell.bias_ih)   # (..., 3H)
@@ -105,6 +106,23 @@ def gru_step(x: Tensor, h: Tensor, cell: nn.GRUCell) -> GRUStep:
     n = torch.tanh(a_n)
     h_new = (1 - z) * n + z * h
     return GRUStep(r=r, z=z, n=n, h=h_new, pre=torch.cat([xr + hr, xz + hz, a_n], dim=-1))
+
+
+def gru_candidate_reset_before(x: Tensor, h: Tensor, r: Tensor, cell: nn.GRUCell) -> Tensor:
+    r"""The notes' GRU candidate, with the reset gate applied *before* the matrix product.
+
+    \tilde h_t = \tanh(W_h [r_t \odot h_{t-1}, x_t]) = \tanh(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn})
+
+    x: x_t (..., D); h: h_{t-1} (..., H); r: r_t (..., H); ``cell``'s n rows supply W_{in}, W_{hn}, b_{in}, b_{hn}
+    (the notes' W_h split the way torch stores it; the notes have no biases).
+    .. note:: :func:`gru_step` follows torch (``nn.GRUCell``, cuDNN): r_t \odot (W_{hn} h_{t-1} + b_{hn}), the reset
+       gate *after* the product. The two agree when r_t = 1 and differ in general otherwise.
+    """
+    H = cell.hidden_size
+    w_in, w_hn = cell.weight_ih[2 * H:], cell.weight_hh[2 * H:]
+    b_in = None if cell.bias_ih is None else cell.bias_ih[2 * H:]
+    b_hn = None if cell.bias_hh is None else cell.bias_hh[2 * H:]
+    return torch.tanh(_affine(x, w_in, b_in) + _affine(r * h, w_hn, b_hn))
 
 
 def rnn_step(x: Tensor, h: Tensor, cell: nn.RNNCell) -> Tensor:

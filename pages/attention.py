@@ -10,6 +10,7 @@ from dlcore import attention as att
 from dlcore import bert_attention as bert
 from dlcore import transformer as tr
 from ui import lesson
+from ui.experiments import attention as experiment
 from ui.figures import attention as figs
 from ui.figures.common import freeze, thaw
 from ui.grid_input import grid_editor
@@ -24,24 +25,26 @@ RUN, JUMP, PICK_MINE, TRAIN_BUDGET_S = "attention._run", "attention._jump", "att
 
 lesson.header("attention")
 lesson.concept("attention", expanded=False)
+D = experiment.DEFAULTS
 bound = bind("attention", [
-    Param.choice("view", "hand", VIEWS), Param.choice("source", "typed", ["typed", "random"]), Param.bool("scaled", True),
-    Param.int("n_tokens", 6, lo=2, hi=att.MAX_TOKENS), Param.choice("d_k", 64, att.D_K_STEPS), Param.bool("causal", False),
-    Param.choice("temperature", 1.0, TEMPS), Param.int("n_pad", 0, lo=0, hi=att.MAX_TOKENS - 1),
-    Param.choice("d_model", 16, [8, 16, 32, 64]), Param.choice("n_heads", 4, [1, 2, 4, 8]), Param.bool("heads_causal", False),
-    Param.int("pe_len", 64, lo=2, hi=att.MAX_POSITIONS), Param.choice("pe_dim", 32, [8, 16, 32, 64]),
-    Param.text("words", "the cat sat on the mat", max_len=80), Param.bool("use_pe", False), Param.choice("kind", "cross", KINDS),
-    Param.choice("task", "reverse", list(tr.TASKS)), Param.text("digits", "31415926", max_len=40),
-    Param.choice("model", "bundled", ["bundled", "mine"]), Param.text("sentence", bert.EXAMPLE, max_len=bert.MAX_CHARS),
-    Param.int("layer", 1, lo=1, hi=6), Param.int("head", 1, lo=1, hi=12), Param.int("token", 2, lo=0, hi=bert.MAX_TOKENS - 1),
+    Param.choice("view", D["view"], VIEWS), Param.choice("source", D["source"], ["typed", "random"]),
+    Param.bool("scaled", D["scaled"]), Param.int("n_tokens", D["n_tokens"], lo=2, hi=att.MAX_TOKENS),
+    Param.choice("d_k", D["d_k"], att.D_K_STEPS), Param.bool("causal", D["causal"]), Param.choice("temperature", D["temperature"], TEMPS),
+    Param.int("n_pad", D["n_pad"], lo=0, hi=att.MAX_TOKENS - 1), Param.choice("d_model", D["d_model"], [8, 16, 32, 64]),
+    Param.choice("n_heads", D["n_heads"], [1, 2, 4, 8]), Param.bool("heads_causal", D["heads_causal"]),
+    Param.int("pe_len", D["pe_len"], lo=2, hi=att.MAX_POSITIONS), Param.choice("pe_dim", D["pe_dim"], [8, 16, 32, 64]),
+    Param.text("words", D["words"], max_len=80), Param.bool("use_pe", D["use_pe"]), Param.choice("kind", D["kind"], KINDS),
+    Param.choice("task", D["task"], list(tr.TASKS)), Param.text("digits", D["digits"], max_len=40),
+    Param.choice("model", D["model"], ["bundled", "mine"]), Param.text("sentence", D["sentence"], max_len=bert.MAX_CHARS),
+    Param.int("layer", D["layer"], lo=1, hi=6), Param.int("head", D["head"], lo=1, hi=12),
+    Param.int("token", D["token"], lo=0, hi=bert.MAX_TOKENS - 1),
 ])
 seed, CACHE = global_seed(), {"max_entries": 64, "ttl": 3600, "show_spinner": False}
 
 
 @st.cache_data(**CACHE)
-def hand(q: np.ndarray, k: np.ndarray, v: np.ndarray, scaled: bool, temp: float, causal: bool, n_pad: int, seed: int):
-    r = att.attention_by_hand(*(torch.from_numpy(m) for m in (q, k, v)),
-                              att.HandConfig(scaled=scaled, temperature=temp, causal=causal, n_pad=n_pad, seed=seed))
+def hand(q: np.ndarray, k: np.ndarray, v: np.ndarray, cfg: att.HandConfig):
+    r = att.attention_by_hand(*(torch.from_numpy(m) for m in (q, k, v)), cfg)
     return {f: getattr(r, f).numpy() for f in ("scores", "logits", "weights", "output", "additive_weights", "row_sums")}
 
 
@@ -92,13 +95,15 @@ if tabs["hand"].open:
             c = st.columns(2)
             c[0].slider(t("attention.n_tokens"), 2, att.MAX_TOKENS, key="attention.n_tokens")
             c[1].select_slider(t("attention.d_k"), att.D_K_STEPS, key="attention.d_k", help=t("attention.help.d_k"))
-            q, k, val = (m.numpy() for m in att.random_qkv(v["n_tokens"], v["n_tokens"], v["d_k"], 4, seed))
+            q, k, val = (m.numpy() for m in experiment.random_qkv(v, seed))
         else:
             st.caption(t("attention.typed_help", n=att.MAX_TOKENS, d=att.MAX_TYPED_DIM))
             c = st.columns(4)
             dims = [c[i].number_input(t(f"attention.shape.{name}"), 1, hi, default, step=1, key=f"attention.shape_{name}")
-                    for i, (name, hi, default) in enumerate([("n_q", att.MAX_TOKENS, 4), ("n_k", att.MAX_TOKENS, 5),
-                                                             ("d_k", att.MAX_TYPED_DIM, 3), ("d_v", att.MAX_TYPED_DIM, 2)])]
+                    for i, (name, hi, default) in enumerate([("n_q", att.MAX_TOKENS, experiment.TYPED_SHAPE["n_q"]),
+                                                             ("n_k", att.MAX_TOKENS, experiment.TYPED_SHAPE["n_k"]),
+                                                             ("d_k", att.MAX_TYPED_DIM, experiment.TYPED_SHAPE["d_k"]),
+                                                             ("d_v", att.MAX_TYPED_DIM, experiment.TYPED_SHAPE["d_v"])])]
             starts = dict(zip("QKV", (m.numpy() for m in att.example_qkv(*(int(x) for x in dims)))))
             typed = {}
             for col, (name, start) in zip(st.columns(3), starts.items()):
@@ -108,10 +113,10 @@ if tabs["hand"].open:
                 if typed[name] is None:
                     st.error(t("attention.bad_grid", name=name, cells=", ".join(map(str, bad[:6]))), icon=":material/error:")
             q, k, val = (typed[n] if typed[n] is not None else starts[n] for n in "QKV")
-        if (n_pad := min(v["n_pad"], k.shape[0])) < v["n_pad"]:
+        if (cfg := experiment.hand_config(v, seed, k.shape[0])).n_pad < v["n_pad"]:
             st.warning(t("attention.pad_capped", n=k.shape[0]))
         with safely():
-            r = hand(q, k, val, v["scaled"], v["temperature"], v["causal"], n_pad, seed)
+            r = hand(q, k, val, cfg)
             scale = 1 / float(np.sqrt(q.shape[1])) if v["scaled"] else 1.0
             st.plotly_chart(thaw(figure("hand_figure", lang(), r, scale, v["temperature"])), key="attention.hand_fig")
             n_live, dev, dead = att.row_sum_report(torch.from_numpy(r["row_sums"]))
@@ -132,7 +137,7 @@ if tabs["heads"].open:
         c[2].segmented_control(t("attention.n_heads"), [1, 2, 4, 8], key="attention.n_heads", required=True)
         c[3].toggle(t("attention.causal"), key="attention.heads_causal")
         v = bound.values()
-        hd = heads(att.HeadsConfig(v["n_tokens"], v["d_model"], v["n_heads"], v["heads_causal"], seed))
+        hd = heads(experiment.heads_config(v, seed))
         toks, d_head = [f"x{i + 1}" for i in range(v["n_tokens"])], v["d_model"] // v["n_heads"]
         st.plotly_chart(thaw(figure("heads_figure", lang(), hd.result.weights[0].numpy(), toks, d_head)), key="attention.heads_fig")
         st.plotly_chart(thaw(figure("concat_figure", lang(), hd.result.concat[0].numpy(), hd.result.output[0].numpy(), toks, d_head)),
@@ -238,15 +243,9 @@ if tabs["bert"].open:
                 st.caption(t("attention.notice.bert", err=f"{err:.1e}"))
 
 st.markdown(t("attention.notice.main"))
-tab = {name: {"attention.tab": label} for name, label in labels.items()}
-lesson.presets(bound, [
-    lesson.Preset("saturate", {"view": "hand", "source": "random", "d_k": 512, "scaled": False, "temperature": 1.0}, tab["hand"]),
-    lesson.Preset("hard", {"view": "hand", "source": "typed", "scaled": True, "temperature": 0.01}, tab["hand"]),
-    lesson.Preset("causal", {"view": "hand", "causal": True, "n_pad": 1, "temperature": 1.0}, tab["hand"]),
-    lesson.Preset("order_blind", {"view": "positions", "use_pe": False}, tab["positions"]),
-    lesson.Preset("reverse", {"view": "toy", "task": "reverse", "kind": "cross"}, tab["toy"]),
-    lesson.Preset("previous", {"view": "bert"}, {**tab["bert"], JUMP: "previous"}),
-])
+lesson.presets(bound, [lesson.Preset(name, values, {"attention.tab": labels[values["view"]],
+                                                    **({JUMP: experiment.JUMP_TO[name]} if name in experiment.JUMP_TO else {})})
+                       for name, values in experiment.PRESETS.items()])
 lesson.code_that_ran(att.scaled_dot_product, att.masked_softmax, att.additive_attention, att.attention_by_hand, att.multi_head_attention,
                      att.positional_encoding, att.permutation_experiment, tr.Block, tr.run_on, tr.train_steps, bert.bert_attention, bert.head_roles)
 sync_url(bound)

@@ -12,6 +12,7 @@ from dlcore import rnn
 from dlcore import seq_tasks as tasks
 from dlcore.device import pick
 from ui import lesson
+from ui.experiments import lstm_gates as experiment
 from ui.figures import lstm_gates as figs
 from ui.i18n import t
 from ui.runtime import heavy_slot, safely, train_in_chunks
@@ -25,17 +26,20 @@ SEQ = {name: f"seq_{name}" for name in tasks.TASKS}
 
 lesson.header("lstm_gates")
 lesson.concept("lstm_gates", expanded=False)
+D = experiment.DEFAULTS
 bound = bind("lstm_gates", [
-    Param.choice("kind", "lstm", ["lstm", "gru"]), Param.int("hidden", 2, lo=1, hi=rnn.MAX_HIDDEN_STEP),
-    Param.float("x", 0.0, lo=-rnn.STATE_LIMIT, hi=rnn.STATE_LIMIT), Param.text("h", "0.5", max_len=60),
-    Param.text("c", "1, -1", max_len=60), Param.choice("weights", "latch", rnn.WEIGHT_PRESETS),
-    Param.float("keep", 3.0, lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT),
-    Param.choice("task", "recall", list(tasks.TASKS)), Param.choice("model", "bundled", ["bundled", "mine"]),
+    Param.choice("kind", D["kind"], ["lstm", "gru"]), Param.int("hidden", D["hidden"], lo=1, hi=rnn.MAX_HIDDEN_STEP),
+    Param.float("x", D["x"], lo=-rnn.STATE_LIMIT, hi=rnn.STATE_LIMIT), Param.text("h", D["h"], max_len=60),
+    Param.text("c", D["c"], max_len=60), Param.choice("weights", D["weights"], rnn.WEIGHT_PRESETS),
+    Param.float("keep", D["keep"], lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT),
+    Param.choice("task", D["task"], list(tasks.TASKS)), Param.choice("model", "bundled", ["bundled", "mine"]),
     *[Param.text(SEQ[name], task.example, max_len=2 * tasks.MAX_TYPED) for name, task in tasks.TASKS.items()],
-    Param.choice("rt_kind", "lstm", tasks.MODEL_KINDS), Param.int("rt_len", 40, lo=10, hi=tasks.MAX_TRAIN_LEN),
-    Param.int("flow_len", 100, lo=2, hi=rnn.MAX_FLOW_LEN), Param.int("flow_hidden", 16, lo=1, hi=rnn.MAX_FLOW_HIDDEN),
-    Param.float("radius", 1.0, lo=0.1, hi=2.0), Param.choice("init", "default", rnn.INITS),
-    Param.float("flow_keep", 3.0, lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT), Param.float("clip", 1.0, lo=0.1, hi=10.0),
+    Param.choice("rt_kind", D["rt_kind"], tasks.MODEL_KINDS), Param.int("rt_len", D["rt_len"], lo=10, hi=tasks.MAX_TRAIN_LEN),
+    Param.int("flow_len", D["flow_len"], lo=2, hi=rnn.MAX_FLOW_LEN),
+    Param.int("flow_hidden", D["flow_hidden"], lo=1, hi=rnn.MAX_FLOW_HIDDEN),
+    Param.float("radius", D["radius"], lo=0.1, hi=2.0), Param.choice("init", D["init"], rnn.INITS),
+    Param.float("flow_keep", D["flow_keep"], lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT),
+    Param.float("clip", D["clip"], lo=0.1, hi=10.0),
 ])
 if st.session_state.pop(USE_MINE, False):
     st.session_state["lstm_gates.model"] = "mine"
@@ -49,9 +53,7 @@ kinds = names("kinds", rnn.KINDS)
 device = pick(device_preference())
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def cell_step(kind: str, hidden: int, x: float, h: tuple, c: tuple, weights: str, keep: float, seed: int):
-    return rnn.step_through(rnn.CellConfig(kind, hidden, x, h, c, weights, keep, seed))
+cell_step = st.cache_data(max_entries=64, ttl=3600, show_spinner=False)(rnn.step_through)   # keyed on the config
 
 
 @st.cache_resource(show_spinner=False)
@@ -68,9 +70,8 @@ def bundled_trace(task: str, tokens: tuple[str, ...]) -> tasks.GateTrace:
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def flows(seq_len: int, hidden: int, radius: float, init: str, keep: float, clip: float, seed: int, dev: str):
-    cfg = rnn.FlowConfig(seq_len, hidden, radius, init, keep, clip, seed)
-    return {kind: rnn.flow(kind, cfg, pick(dev)) for kind in rnn.KINDS}
+def flows(cfg: rnn.FlowConfig, dev: str):
+    return experiment.flows(cfg, pick(dev))
 
 
 def vector(name: str, n: int, fallback: float) -> tuple[float, ...]:
@@ -104,7 +105,7 @@ if tabs[0].open:
         H = v["hidden"]
         h_prev, c_prev = vector("h", H, 0.5), vector("c", H, 1.0) if lstm else (0.0,) * H
         with safely():
-            res = cell_step(v["kind"], H, v["x"], h_prev, c_prev, v["weights"], v["keep"], seed)
+            res = cell_step(experiment.cell_config(v, seed, h_prev, c_prev))
             left, right = st.columns([1.5, 1])
             left.plotly_chart(figs.cell_diagram(v["kind"], res.values, title=t(f"lstm_gates.fig.diagram_{v['kind']}")),
                               key="lstm_gates.diagram")
@@ -115,7 +116,7 @@ if tabs[0].open:
             keep = 1 / (1 + np.exp(-v["keep"]))
             ref = keep ** np.arange(rnn.MEMORY_STEPS + 1)[:, None] * res.memory[0] if v["weights"] == "latch" else None
             right.plotly_chart(figs.memory_curve(res.memory, ref, unit=t("lstm_gates.unit"),
-                                                 ref_name=t("lstm_gates.fig.closed_form"),
+                                                 ref_name=t(f"lstm_gates.fig.closed_form_{v['kind']}"),
                                                  title=t(f"lstm_gates.fig.memory_{v['kind']}"),
                                                  x=t("lstm_gates.fig.steps_after"),
                                                  y=t(f"lstm_gates.fig.memory_y_{v['kind']}")), key="lstm_gates.memory")
@@ -130,7 +131,7 @@ def retrain_panel(task: str) -> None:
     c[1].slider(t("lstm_gates.rt_len"), 10, tasks.MAX_TRAIN_LEN, key="lstm_gates.rt_len", help=t("lstm_gates.help.rt_len"))
     if c[2].button(t("lstm_gates.retrain"), key="lstm_gates.retrain_btn", type="primary", icon=":material/model_training:"):
         vv = bound.values()
-        cfg = tasks.TrainConfig.for_task(task, kind=vv["rt_kind"], max_len=vv["rt_len"], seed=seed)
+        cfg = experiment.retrain_config(task, vv, seed)
         with heavy_slot() as ok, safely():
             if ok:
                 state = tasks.init_training(cfg, device)
@@ -213,8 +214,7 @@ if tabs[2].open:
         c[5].slider(t("lstm_gates.clip"), 0.1, 10.0, step=0.1, key="lstm_gates.clip", help=t("lstm_gates.help.clip"))
         v = bound.values()
         with safely():
-            res = flows(v["flow_len"], v["flow_hidden"], v["radius"], v["init"], v["flow_keep"], v["clip"], seed,
-                        device.type)
+            res = flows(experiment.flow_config(v, seed), device.type)
             st.plotly_chart(figs.flow_curves({k: r.norms for k, r in res.items()}, kinds, title=t("lstm_gates.fig.flow"),
                                              x=t("lstm_gates.fig.flow_x"), y=t("lstm_gates.fig.flow_y")),
                             key="lstm_gates.flow_fig")
@@ -228,17 +228,8 @@ if tabs[2].open:
             st.caption(t("lstm_gates.notice.flow", clip=v["clip"]))
 
 st.markdown(t("lstm_gates.notice.main"))
-tab = {name: t(f"lstm_gates.tabs.{name}") for name in TABS}
-cell_base = {"kind": "lstm", "hidden": 2, "weights": "latch", "x": 0.0, "h": "0.5", "c": "1, -1"}
-flow_base = {"flow_len": 100, "flow_hidden": 16, "radius": 1.0, "init": "default", "flow_keep": 3.0, "clip": 1.0}
-lesson.presets(bound, [
-    lesson.Preset("keep", {**cell_base, "keep": 3.0}, extra={"lstm_gates.tab": tab["cell"]}),
-    lesson.Preset("drop", {**cell_base, "keep": -3.0}, extra={"lstm_gates.tab": tab["cell"]}),
-    lesson.Preset("gru", {**cell_base, "kind": "gru", "x": 1.0, "keep": 3.0}, extra={"lstm_gates.tab": tab["cell"]}),
-    lesson.Preset("rnn_fails", {"task": "recall", "rt_kind": "rnn_tanh", "rt_len": 30}, extra={"lstm_gates.tab": tab["trained"]}),
-    lesson.Preset("explode", {**flow_base, "radius": 1.5, "init": "default"}, extra={"lstm_gates.tab": tab["flow"]}),
-    lesson.Preset("irnn", {**flow_base, "init": "identity"}, extra={"lstm_gates.tab": tab["flow"]}),
-])
-lesson.code_that_ran(rnn.lstm_step, rnn.gru_step, rnn.make_cell, tasks.trace, tasks.unit_roles, tasks.train_steps,
-                     rnn.state_gradients, rnn.clip_grad_norm, rnn.make_flow_cell)
+lesson.presets(bound, [lesson.Preset(name, values, extra={"lstm_gates.tab": t(f"lstm_gates.tabs.{experiment.TAB[name]}")})
+                       for name, values in experiment.PRESETS.items()])
+lesson.code_that_ran(rnn.lstm_step, rnn.gru_step, rnn.gru_candidate_reset_before, rnn.make_cell, tasks.trace,
+                     tasks.unit_roles, tasks.train_steps, rnn.state_gradients, rnn.clip_grad_norm, rnn.make_flow_cell)
 sync_url(bound)

@@ -9,6 +9,7 @@ from dlcore import famous_cnns as zoo
 from dlcore import receptive_field as rf
 from dlcore.data import SAMPLE_IMAGES
 from ui import lesson
+from ui.experiments import receptive_field as experiment
 from ui.figures import receptive_field as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import t
@@ -17,12 +18,7 @@ from ui.state import Param, bind, global_seed, sync_url
 
 S = "receptive_field"
 MODELS = ["custom", *zoo.NETWORKS]
-CUSTOM = "c3p1x16@conv1,c3p1x16@conv2,m2s2@pool1,c3p1x32@conv3"   # "your own network" starts here
-
-
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def model_spec(name: str) -> str:
-    return CUSTOM if name == "custom" else rf.to_spec(zoo.network_layers(name))
+model_spec = st.cache_data(max_entries=16, ttl=3600, show_spinner=False)(experiment.model_spec)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -71,7 +67,7 @@ def erf(spec: str, n: int, relu: bool, seeds: int, seed: int) -> rf.ERFResult:
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def growth(depth: int, pool: bool, relu: bool, seeds: int, seed: int) -> rf.ERFGrowth:
-    return rf.erf_growth(depth, pool_every=4 if pool else 0, relu=relu, seeds=seeds, seed=seed)
+    return experiment.growth({"erf_depth": depth, "erf_pool": pool, "erf_relu": relu, "erf_seeds": seeds}, seed)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
@@ -114,13 +110,15 @@ def pick(chart: str) -> None:
 
 lesson.header(S)
 lesson.concept(S, expanded=False)
+D = experiment.DEFAULTS
 bound = bind(S, [
-    Param.choice("model", "notes7", MODELS), Param.text("net", "", max_len=6000, check=rf.is_spec),
-    Param.int("size", 64, lo=1, hi=rf.MAX_INPUT), Param.int("in_ch", 3, lo=1, hi=rf.MAX_IN_CHANNELS),
-    Param.int("layer", 0, lo=0, hi=rf.MAX_LAYERS), Param.int("row", -1, lo=-1, hi=rf.MAX_INPUT),
-    Param.int("col", -1, lo=-1, hi=rf.MAX_INPUT), Param.choice("image", "china", SAMPLE_IMAGES),
-    Param.choice("erf_source", "stack", ["stack", "table"]), Param.int("erf_depth", 10, lo=1, hi=rf.MAX_ERF_DEPTH),
-    Param.bool("erf_pool", False), Param.bool("erf_relu", True), Param.int("erf_seeds", 4, lo=1, hi=rf.MAX_ERF_SEEDS),
+    Param.choice("model", D["model"], MODELS), Param.text("net", D["net"], max_len=6000, check=rf.is_spec),
+    Param.int("size", D["size"], lo=1, hi=rf.MAX_INPUT), Param.int("in_ch", D["in_ch"], lo=1, hi=rf.MAX_IN_CHANNELS),
+    Param.int("layer", D["layer"], lo=0, hi=rf.MAX_LAYERS), Param.int("row", D["row"], lo=-1, hi=rf.MAX_INPUT),
+    Param.int("col", D["col"], lo=-1, hi=rf.MAX_INPUT), Param.choice("image", D["image"], SAMPLE_IMAGES),
+    Param.choice("erf_source", D["erf_source"], ["stack", "table"]),
+    Param.int("erf_depth", D["erf_depth"], lo=1, hi=rf.MAX_ERF_DEPTH), Param.bool("erf_pool", D["erf_pool"]),
+    Param.bool("erf_relu", D["erf_relu"]), Param.int("erf_seeds", D["erf_seeds"], lo=1, hi=rf.MAX_ERF_SEEDS),
 ])
 if f"{S}._synced" not in st.session_state and st.query_params.get(f"{S}.model") in zoo.NETWORKS:
     net = zoo.NETWORKS[st.session_state[f"{S}.model"]]      # a shared link names a network: use its input
@@ -235,8 +233,7 @@ if tabs[1].open:
                   help=t("receptive_field.help.erf_pool"))
         e2.toggle(t("receptive_field.erf_relu"), key=f"{S}.erf_relu", help=t("receptive_field.help.erf_relu"))
         if stack:
-            layers = rf.stack(v["erf_depth"], pool_every=4 if v["erf_pool"] else 0)
-            n = min(int(rf.table(layers, rf.MAX_INPUT, 1).rf.iloc[-1]), rf.MAX_ERF_INPUT)
+            layers, n = experiment.erf_stack(v)
         else:
             layers, n = parsed.layers[:layer], min(v["size"], rf.MAX_ERF_INPUT)
             if n < v["size"]:
@@ -263,18 +260,8 @@ if tabs[1].open:
                     key=f"{S}.growth_fig")
 
 st.markdown(t("receptive_field.notice"))
-reset = {"layer": 0, "row": -1, "col": -1}
-lesson.presets(bound, [
-    lesson.Preset("notes", {"model": "notes7", "net": "", "size": 64, "in_ch": 3, **reset}),
-    lesson.Preset("vgg", {"model": "custom", "net": "c3p1x64@conv1,c3p1x64@conv2", "size": 32, "in_ch": 64, **reset}),
-    lesson.Preset("early_stride", {"model": "custom", "size": 64, "in_ch": 3, **reset,
-                                   "net": "c3s2p1x32@conv1,c3p1x32@conv2,c3p1x32@conv3,c3p1x32@conv4"}),
-    lesson.Preset("dilated", {"model": "dilated", "net": "", "size": 128, "in_ch": 3, **reset}),
-    lesson.Preset("pool_vs_stride", {"model": "custom", "size": 32, "in_ch": 3, **reset,
-                                     "net": "c3p1x32@conv1,m2s2@pool,c3p1x32@conv2,c3s2p1x32@conv_s2,c3p1x32@conv3"}),
-    lesson.Preset("erf", {"erf_source": "stack", "erf_depth": 20, "erf_pool": False, "erf_relu": True},
-                  {f"{S}.tab": t("receptive_field.tabs.erf")}),
-])
+lesson.presets(bound, [lesson.Preset(name, values, {f"{S}.tab": t(f"receptive_field.tabs.{experiment.TAB[name]}")}
+                                     if name in experiment.TAB else {}) for name, values in experiment.PRESETS.items()])
 lesson.code_that_ran(rf.partial_table, rf.unit_field, rf.exact_field, rf.unit_gradient, rf.effective_field,
                      rf.erf_growth, zoo.layers_from_module, rf.torch_check)
 sync_url(bound)

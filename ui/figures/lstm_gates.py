@@ -169,7 +169,7 @@ def step_bars(names: Sequence[str], values: Sequence[np.ndarray], *, unit: str, 
 def memory_curve(memory: np.ndarray, reference: np.ndarray | None, *, unit: str, ref_name: str, title: str,
                  x: str, y: str) -> go.Figure:
     """The memory (C or h) of each unit over the steps of zero input after the shown step; dashed: the
-    closed form (keep gate)^t times the start value, where it applies."""
+    closed form sigma(b)^t times the start value (b: the LSTM forget-gate or GRU update-gate bias), where it applies."""
     fig = go.Figure()
     steps = np.arange(memory.shape[0])
     for k in range(memory.shape[1]):
