@@ -37,7 +37,7 @@ def run() -> list[Row]:
     sig = A.deep_signal(A.SignalConfig(depth=50, width=512, activation="relu", init="kaiming_normal"))
     s = sig.stats
     labels = {k: k for k in ("spread_title", "frac_title", "grad_title", "std", "mean", "saturated_frac", "dead_frac",
-                             "grad", "zero", "nonfinite", "layer", "title", "bound")}
+                             "grad", "delta", "zero", "nonfinite", "layer", "title", "bound")}
 
     def stats_fig():
         return figs.layer_stats({k: s[k].to_numpy() for k in s.columns}, A.activation_bound(sig.max_derivative, 50),

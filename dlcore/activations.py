@@ -395,3 +395,16 @@ def activation_bound(max_derivative: float, depth: int) -> np.ndarray:
     r"""$(\max|f'|)^{L-l}$ for $l = 1..L$: how much the activations alone can shrink (or grow) the
     gradient between the last layer and layer $l$ — $4^{-(L-l)}$ for sigmoid (weights multiply on top)."""
     return max_derivative ** (depth - np.arange(1, depth + 1, dtype=np.float64))
+
+
+def backward_ratio(stats: pd.DataFrame) -> float:
+    r"""$\|\delta_1\| / \|\delta_L\|$ with $\delta_l = \partial\mathcal{L}/\partial z_l$: how much the backward pass
+    shrinks (far below 1: vanishing gradient) or grows (far above 1: exploding gradient) the gradient on its way
+    from the last hidden layer back to the first. NaN where $\|\delta_L\|$ is 0 or not finite.
+
+    Not the ratio of the weight gradients: $\partial\mathcal{L}/\partial W_l = \delta_l^\top a_{l-1}$ also carries the
+    forward signal, and when $a_{l-1}$ grows toward the input as fast as $\delta_l$ shrinks (tiny tanh weights)
+    the weight gradients are level across the layers although every one of them is tiny.
+    """
+    first, last = float(stats["delta_norm"].iloc[0]), float(stats["delta_norm"].iloc[-1])
+    return first / last if math.isfinite(last) and last > 0 else math.nan

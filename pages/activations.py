@@ -9,6 +9,7 @@ from dlcore import curve_pieces as cp
 from dlcore import deep_training as dt
 from dlcore.device import pick
 from ui import lesson
+from ui.experiments import activations as experiment
 from ui.figures import activations as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import lang, strings, t
@@ -20,24 +21,25 @@ WIDTHS, BATCHES = (16, 32, 64, 128, 256, 512), (32, 64, 128, 256)
 SCALES = (0.001, 0.01, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 TRAIN_WIDTHS, LRS = (8, 16, 32, 64, 128), (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 STEPS = (50, 100, 200, 300, 500, 1000)
-FRAMES = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)   # animation frames of the pieces view
+FRAMES = experiment.FRAMES
 TARGETS = (*cp.TARGETS, "custom")
 TABS = ("zoo", "signal", "train", "pieces")
 
 lesson.header("activations")
 lesson.concept("activations", expanded=False)
+D = experiment.DEFAULTS
 bound = bind("activations", [
-    Param.multi("show", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"], NAMES),
-    Param.float("slope", 0.01, lo=0.0, hi=0.5), Param.float("span", 6.0, lo=2.0, hi=10.0),
-    Param.int("depth", 20, lo=1, hi=act.MAX_DEPTH), Param.choice("width", 256, WIDTHS),
-    Param.choice("batch", 256, BATCHES), Param.choice("activation", "sigmoid", NAMES),
-    Param.choice("init", "xavier_normal", act.INITS), Param.choice("scale", 0.05, SCALES), Param.bool("bn", False),
-    Param.multi("racers", list(dt.RACERS[:4]), dt.RACERS), Param.int("t_depth", 8, lo=1, hi=dt.MAX_DEPTH),
-    Param.choice("t_width", 32, TRAIN_WIDTHS), Param.choice("optimizer", "sgd", dt.OPTIMIZERS),
-    Param.choice("lr", 0.1, LRS), Param.choice("steps", 200, STEPS), Param.choice("dataset", "moons", dt.DATASETS),
-    Param.bool("t_bn", False), Param.choice("target", "wave", TARGETS),
-    Param.text("formula", "sin(3*x) * exp(-x**2 / 4)", max_len=cp.MAX_FORMULA),
-    Param.choice("kind", "sigmoid", cp.KINDS), Param.int("pieces", 12, lo=1, hi=cp.MAX_PIECES),
+    Param.multi("show", D["show"], NAMES), Param.float("slope", D["slope"], lo=0.0, hi=0.5),
+    Param.float("span", D["span"], lo=2.0, hi=10.0), Param.int("depth", D["depth"], lo=1, hi=act.MAX_DEPTH),
+    Param.choice("width", D["width"], WIDTHS), Param.choice("batch", D["batch"], BATCHES),
+    Param.choice("activation", D["activation"], NAMES), Param.choice("init", D["init"], act.INITS),
+    Param.choice("scale", D["scale"], SCALES), Param.bool("bn", D["bn"]), Param.multi("racers", D["racers"], dt.RACERS),
+    Param.int("t_depth", D["t_depth"], lo=1, hi=dt.MAX_DEPTH), Param.choice("t_width", D["t_width"], TRAIN_WIDTHS),
+    Param.choice("optimizer", D["optimizer"], dt.OPTIMIZERS), Param.choice("lr", D["lr"], LRS),
+    Param.choice("steps", D["steps"], STEPS), Param.choice("dataset", D["dataset"], dt.DATASETS),
+    Param.bool("t_bn", D["t_bn"]), Param.choice("target", D["target"], TARGETS),
+    Param.text("formula", D["formula"], max_len=cp.MAX_FORMULA), Param.choice("kind", D["kind"], cp.KINDS),
+    Param.int("pieces", D["pieces"], lo=1, hi=cp.MAX_PIECES),
 ])
 v = bound.values()
 device = str(pick(device_preference()))
@@ -75,18 +77,12 @@ def property_table(slope: float) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def deep_signal(depth: int, width: int, activation: str, init: str, batch: int, bn: bool, slope: float, seed: int,
-                device: str) -> act.Signal:
-    config = act.SignalConfig(depth=depth, width=width, activation=activation, init=init, batch=batch,
-                              batchnorm=bn, slope=slope, seed=seed)
+def deep_signal(config: act.SignalConfig, device: str) -> act.Signal:
     return act.deep_signal(config, device)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
-def train_race(racers: tuple[str, ...], depth: int, width: int, optimizer: str, lr: float, steps: int, dataset: str,
-               bn: bool, slope: float, seed: int, device: str) -> list[dt.TrainHistory]:
-    config = dt.TrainConfig(depth=depth, width=width, optimizer=optimizer, lr=lr, steps=steps, dataset=dataset,
-                            batchnorm=bn, slope=slope, record_every=max(1, steps // 50), seed=seed)
+def train_race(config: dt.TrainConfig, racers: tuple[str, ...], device: str) -> list[dt.TrainHistory]:
     return offload(dt.race, config, racers, device)   # in a training worker: the sliders stay free
 
 
@@ -144,17 +140,15 @@ if tabs[1].open:
         c[0].slider(t("activations.depth"), 1, act.MAX_DEPTH, key="activations.depth")
         c[1].select_slider(t("activations.width"), WIDTHS, key="activations.width")
         c[2].select_slider(t("activations.batch"), BATCHES, key="activations.batch")
-        init = f"{v['init']}_{v['scale']:g}" if scaled else v["init"]
         st.latex(t("activations.formula_signal"))
         with heavy_slot("compute") as ok, safely():
             if ok:
-                slope = act.relevant_slope([v["activation"]], v["slope"])
-                sig = deep_signal(v["depth"], v["width"], v["activation"], init, v["batch"], v["bn"], slope, seed, device)
+                sig = deep_signal(experiment.signal_config(v, seed), device)
                 s = sig.stats
-                last_grad = s["grad_norm"].iloc[-1]
+                ratio = act.backward_ratio(s)
                 m = st.columns(4)
                 m[0].metric(t("activations.metric.std"), f"{s['act_std'].iloc[-1]:.3g}")
-                m[1].metric(t("activations.metric.ratio"), f"{s['grad_norm'].iloc[0] / last_grad:.3g}" if last_grad > 0 else "–",
+                m[1].metric(t("activations.metric.ratio"), "–" if np.isnan(ratio) else f"{ratio:.3g}",
                             help=t("activations.help.ratio"))
                 m[2].metric(t("activations.metric.saturated"), f"{100 * s['saturated_frac'].mean():.0f}%")
                 m[3].metric(t("activations.metric.dead"), f"{100 * s['dead_frac'].iloc[-1]:.0f}%")
@@ -162,7 +156,7 @@ if tabs[1].open:
                     st.warning(t("activations.overflow", layer=sig.first_nonfinite), icon=":material/warning:")
                 if zero := int((s["grad_norm"] == 0).sum()):
                     st.info(t("activations.zero_grad", n=zero), icon=":material/info:")
-                bound_line = act.activation_bound(sig.max_derivative, v["depth"]) * last_grad
+                bound_line = act.activation_bound(sig.max_derivative, v["depth"]) * s["delta_norm"].iloc[-1]
                 stat_labels = labels("fig") | {"title": t("activations.fig.stats_title", act=name_of[v["activation"]], init=init_of[v["init"]]),
                                 "bound": t("activations.fig.bound", peak=f"{sig.max_derivative:.3g}")}
                 st.plotly_chart(figs.layer_stats({k: s[k].to_numpy() for k in s.columns}, bound_line, stat_labels),
@@ -189,13 +183,11 @@ if tabs[2].open:
                            format_func=dataset_of.get)
             c[6].toggle(t("activations.bn"), key="activations.t_bn")
             st.form_submit_button(t("activations.train_button"), type="primary", icon=":material/play_arrow:")
-        racers = tuple(v["racers"]) or dt.RACERS[:1]
+        racers = experiment.racers(v)
         with heavy_slot() as ok, safely():
             if ok:
                 with st.spinner(t("activations.train.running")):
-                    slope = act.relevant_slope([r.partition("|")[0] for r in racers], v["slope"])
-                    runs = train_race(racers, v["t_depth"], v["t_width"], v["optimizer"], v["lr"], v["steps"],
-                                      v["dataset"], v["t_bn"], slope, seed, device)
+                    runs = train_race(experiment.race_config(v, seed), racers, device)
                 st.plotly_chart(figs.race([r.step for r in runs], [r.loss for r in runs], [r.accuracy for r in runs],
                                           [r.dead_frac for r in runs], [racer_of[r] for r in racers],
                                           labels("train")),
@@ -212,7 +204,7 @@ if tabs[3].open:
                        format_func=target_of.get)
         c[1].selectbox(t("activations.kind"), cp.KINDS, key="activations.kind", format_func=kind_of.get)
         c[2].slider(t("activations.pieces"), 1, cp.MAX_PIECES, key="activations.pieces")
-        formula = cp.TARGETS.get(v["target"], v["formula"])
+        formula = experiment.formula(v)
         if v["target"] == "custom":
             st.text_input(t("activations.formula"), key="activations.formula", max_chars=cp.MAX_FORMULA,
                           help=t("activations.help.formula"))
@@ -228,16 +220,7 @@ if tabs[3].open:
         st.plotly_chart(thaw(err), key="activations.error_fig")
         st.caption(t("activations.notice.pieces"))
 
-SIGNAL_PRESETS = {   # experiments in the signal tab: activation, init, scale, depth, width, BatchNorm
-    "collapse": ("tanh", "normal", 0.01, 20, 256, False), "saturate": ("tanh", "normal", 1.0, 20, 256, False),
-    "kaiming": ("relu", "kaiming_normal", 0.05, 50, 512, False),
-    "missing_two": ("relu", "xavier_normal", 0.05, 50, 512, False), "bn_rescue": ("tanh", "normal", 0.01, 20, 256, True)}
-lesson.presets(bound, [
-    *(lesson.Preset(name, dict(zip(("activation", "init", "scale", "depth", "width", "bn"), values)),
-                    {"activations.tab": t("activations.tabs.signal")}) for name, values in SIGNAL_PRESETS.items()),
-    lesson.Preset("dead_lr", {"racers": ["relu|kaiming_normal", "leaky_relu|kaiming_normal", "tanh|xavier_normal"],
-                              "optimizer": "adam", "lr": 0.1, "t_depth": 8, "t_width": 32, "t_bn": False},
-                  {"activations.tab": t("activations.tabs.train")}),
-])
+lesson.presets(bound, [lesson.Preset(name, values, {"activations.tab": t(f"activations.tabs.{experiment.TAB[name]}")})
+                       for name, values in experiment.PRESETS.items()])
 lesson.code_that_ran(act.curve, act.properties, act.init_weight_, act.deep_signal, dt.train, cp.build_from_pieces)
 sync_url(bound)

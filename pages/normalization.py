@@ -9,6 +9,7 @@ from dlcore import norm_lab as lab
 from dlcore import norm_training as training
 from dlcore.device import pick
 from ui import lesson
+from ui.experiments import normalization as experiment
 from ui.figures import normalization as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import lang, strings, t
@@ -24,19 +25,23 @@ NC, CC, SC = lab.MAX_CUBE
 
 lesson.header(S)
 lesson.concept(S, expanded=False)
+D = experiment.DEFAULTS
 bound = bind(S, [
-    Param.choice("kind", "batch", norm.KINDS), Param.int("n_size", 4, lo=2, hi=NC), Param.int("c_size", 6, lo=2, hi=CC),
-    Param.int("s_size", 9, lo=2, hi=SC), Param.int("groups", 2, lo=1, hi=CC), Param.int("n", 1, lo=0, hi=NC - 1),
-    Param.int("c", 2, lo=0, hi=CC - 1), Param.int("s", 4, lo=0, hi=SC - 1), Param.int("real_n", 16, lo=2, hi=64),
-    Param.choice("shift", 0.0, SHIFTS), Param.choice("real_groups", 4, [1, 2, 4, 8]),
-    Param.choice("layer", "fc", lab.LAYERS), Param.int("channel", 0, lo=0, hi=7), Param.int("repeats", 60, lo=20, hi=lab.MAX_REPEATS),
-    Param.choice("momentum", 0.1, MOMENTA), Param.choice("drift_batch", 16, DRIFT_BATCHES),
-    Param.int("drift_steps", 150, lo=20, hi=lab.MAX_DRIFT_STEPS), Param.int("drift_until", 60, lo=0, hi=lab.MAX_DRIFT_STEPS),
-    Param.text("lengths", "7, 4, 2, 5", max_len=40), Param.int("features", 4, lo=2, hi=lab.MAX_FEATURES),
-    Param.int("feature", 0, lo=0, hi=lab.MAX_FEATURES - 1), Param.int("extra_pad", 0, lo=0, hi=lab.MAX_EXTRA_PAD),
-    Param.multi("methods", ["none", "batch", "layer", "group"], training.METHODS), Param.multi("batches", [2, 16, 128], TRAIN_BATCHES),
-    Param.choice("lr", 0.1, LRS), Param.choice("steps", 300, STEPS), Param.choice("train_groups", 4, [1, 2, 4, 8]),
-    Param.float("gamma", 1.0, lo=0.0, hi=3.0), Param.float("beta", 0.0, lo=-3.0, hi=3.0), Param.int("a_channel", 0, lo=0, hi=7),
+    Param.choice("kind", D["kind"], norm.KINDS), Param.int("n_size", D["n_size"], lo=2, hi=NC),
+    Param.int("c_size", D["c_size"], lo=2, hi=CC), Param.int("s_size", D["s_size"], lo=2, hi=SC),
+    Param.int("groups", D["groups"], lo=1, hi=CC), Param.int("n", D["n"], lo=0, hi=NC - 1),
+    Param.int("c", D["c"], lo=0, hi=CC - 1), Param.int("s", D["s"], lo=0, hi=SC - 1), Param.int("real_n", D["real_n"], lo=2, hi=64),
+    Param.choice("shift", D["shift"], SHIFTS), Param.choice("real_groups", D["real_groups"], [1, 2, 4, 8]),
+    Param.choice("layer", D["layer"], lab.LAYERS), Param.int("channel", D["channel"], lo=0, hi=7),
+    Param.int("repeats", D["repeats"], lo=20, hi=lab.MAX_REPEATS), Param.choice("momentum", D["momentum"], MOMENTA),
+    Param.choice("drift_batch", D["drift_batch"], DRIFT_BATCHES),
+    *(Param.int(k, D[k], lo=lo, hi=lab.MAX_DRIFT_STEPS) for k, lo in (("drift_steps", 20), ("drift_until", 0))),
+    Param.text("lengths", D["lengths"], max_len=40), Param.int("features", D["features"], lo=2, hi=lab.MAX_FEATURES),
+    Param.int("feature", D["feature"], lo=0, hi=lab.MAX_FEATURES - 1), Param.int("extra_pad", D["extra_pad"], lo=0, hi=lab.MAX_EXTRA_PAD),
+    Param.multi("methods", D["methods"], training.METHODS), Param.multi("batches", D["batches"], TRAIN_BATCHES),
+    Param.choice("lr", D["lr"], LRS), Param.choice("steps", D["steps"], STEPS), Param.choice("train_groups", D["train_groups"], [1, 2, 4, 8]),
+    Param.float("gamma", D["gamma"], lo=0.0, hi=3.0), Param.float("beta", D["beta"], lo=-3.0, hi=3.0),
+    Param.int("a_channel", D["a_channel"], lo=0, hi=7),
 ])
 seed, dev = global_seed(), pick(device_preference()).type
 names = {k: t(f"normalization.kinds.{k}") for k in (*norm.KINDS, "none")}
@@ -66,7 +71,7 @@ def real_batch(n: int, shift: float, groups: int, kind: str, seed: int, dev: str
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def experiment(name: str, config, dev: str):
+def run(name: str, config, dev: str):
     """``<name>(config, dev)``: lab.batch_noise, lab.train_eval_drift, lab.sequences or training.train, keyed on
     the frozen config's plain fields; a training run of the default grid is computed once for the whole class."""
     fn = getattr(training if name == "train" else lab, name)
@@ -127,8 +132,7 @@ if tabs[1].open:
         c[2].slider(t("normalization.repeats"), 20, lab.MAX_REPEATS, step=10, key=f"{S}.repeats")
         v = bound.values()
         with safely():
-            res = experiment("batch_noise", lab.NoiseConfig(layer=v["layer"], channel=v["channel"], repeats=v["repeats"],
-                                                             seed=seed), dev)
+            res = run("batch_noise", experiment.noise_config(v, seed), dev)
             st.plotly_chart(figs.batch_noise(res, labels=L), key=f"{S}.noise_fig")
             one = lab.batch_of_one(seed)
             st.markdown(t(f"normalization.notice.noise_{v['layer']}", b2=res.bn_deviation[1], b128=res.bn_deviation[-1]))
@@ -142,8 +146,7 @@ if tabs[1].open:
                        help=t(f"normalization.help.{name}"))
         v = bound.values()
         with safely():
-            d = experiment("train_eval_drift", lab.DriftConfig(v["momentum"], v["drift_batch"], v["drift_steps"],
-                                                                v["drift_until"], v["channel"], seed), dev)
+            d = run("train_eval_drift", experiment.drift_config(v, seed), dev)
             st.plotly_chart(figs.drift(d, v["drift_until"], labels=L), key=f"{S}.drift_fig")
             settle = (t("normalization.drift_end.settled", step=int(np.argmax(d.mismatch < 0.1)) + 1)
                       if (d.mismatch < 0.1).any() else t("normalization.drift_end.never", steps=v["drift_steps"]))
@@ -160,13 +163,13 @@ if tabs[2].open:
         c[3].slider(t("normalization.extra_pad"), 0, lab.MAX_EXTRA_PAD, key=f"{S}.extra_pad", help=t("normalization.help.extra_pad"))
         v = bound.values()
         try:
-            lengths = lab.parse_lengths(v["lengths"])
+            lab.parse_lengths(v["lengths"])
         except ValueError as err:
             st.error(t("normalization.bad_lengths", why=t(f"normalization.length_errors.{err}", n=lab.MAX_SEQS,
                                                             t=lab.MAX_SEQ_LEN)), icon=":material/error:")
-            lengths = lab.parse_lengths("7, 4, 2, 5")
+            v = v | {"lengths": D["lengths"]}
         with safely():
-            sq = experiment("sequences", lab.SequenceConfig(lengths, v["features"], v["feature"], v["extra_pad"], seed), dev)
+            sq = run("sequences", experiment.sequence_config(v, seed), dev)
             f = v["feature"]
             st.plotly_chart(figs.sequences(sq, f, labels=L), key=f"{S}.seq_fig")
             st.plotly_chart(figs.padding_sweep(sq, f, v["extra_pad"], labels=L), key=f"{S}.sweep_fig")
@@ -193,9 +196,11 @@ if tabs[3].open:
             with heavy_slot() as ok, safely():
                 if ok:
                     bar = st.progress(0.0)
-                    for k, (b, m) in enumerate([(b, m) for b in batches for m in methods]):   # each run cached alone
-                        runs.append(experiment("train", training.TrainConfig(m, b, v["lr"], v["steps"], v["train_groups"], seed=seed), dev))
-                        bar.progress((k + 1) / (len(methods) * len(batches)), text=t("normalization.progress", method=names[m], b=b))
+                    configs = experiment.train_configs(v, seed)
+                    for k, config in enumerate(configs):   # each run cached alone
+                        runs.append(run("train", config, dev))
+                        bar.progress((k + 1) / len(configs), text=t("normalization.progress", method=names[config.method],
+                                                                     b=config.batch))
                     bar.empty()
                     st.plotly_chart(figs.training(runs, batches, methods, title=title, names=names, labels=L),
                                     key=f"{S}.train_fig")
@@ -231,13 +236,8 @@ if tabs[4].open:
 
 st.markdown(t("normalization.notice.overall"))
 tab = {name: t(f"normalization.tabs.{name}") for name in TABS}
-lesson.presets(bound, [
-    lesson.Preset("group_as_layer", {"kind": "group", "groups": 1}, extra={f"{S}.tab": tab["axes"]}),
-    lesson.Preset("batch_of_two", {"methods": ["batch", "layer", "group"], "batches": [2, 16]}, extra={f"{S}.tab": tab["train"]}),
-    lesson.Preset("eval_too_early", {"momentum": 0.01, "drift_steps": 200, "drift_until": 80}, extra={f"{S}.tab": tab["batch"]}),
-    lesson.Preset("high_lr", {"methods": ["none", "batch"], "batches": [16, 128], "lr": 1.0}, extra={f"{S}.tab": tab["train"]}),
-    lesson.Preset("padded_ln", {"lengths": "12, 2, 3", "extra_pad": 8}, extra={f"{S}.tab": tab["sequences"]}),
-])
+lesson.presets(bound, [lesson.Preset(name, values, extra={f"{S}.tab": tab[experiment.TAB[name]]})
+                       for name, values in experiment.PRESETS.items()])
 by_tab = [[norm.norm_groups, norm.moments, lab.compare_with_torch], [lab.batch_noise, lab.train_eval_drift],
           [norm.masked_batch_norm, lab.sequences], [training.small_cnn, training.train], [lab.affine_view]]
 lesson.code_that_ran(norm.batch_norm, norm.layer_norm, norm.instance_norm, norm.group_norm, norm.update_running_stats,

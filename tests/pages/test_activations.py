@@ -8,7 +8,7 @@ import torch
 
 from dlcore import activations as A
 from dlcore import curve_pieces as C
-from tests.support import all_text, figures, open_page
+from tests.support import all_text, figures, open_code, open_page
 from ui.i18n import strings
 
 PAGE = "pages/activations.py"
@@ -73,8 +73,13 @@ def test_signal_tab_shows_vanishing_sigmoid_gradient_beside_the_quarter_power_li
     s = strings(lang)
     grad = _trace(fig, s["activations.fig.grad"])
     np.testing.assert_allclose(grad["y"], stats["grad_norm"], rtol=1e-5)
+    delta = _trace(fig, s["activations.fig.delta"])
+    np.testing.assert_allclose(delta["y"], stats["delta_norm"], rtol=1e-5)
+    # the activation factor is drawn from the last layer's backward signal, the quantity it bounds
     bound = _trace(fig, s["activations.fig.bound"].format(peak="0.25"))
-    np.testing.assert_allclose(bound["y"], 0.25 ** (20 - np.arange(1, 21)) * stats["grad_norm"].iloc[-1], rtol=1e-6)
+    np.testing.assert_allclose(bound["y"], 0.25 ** (20 - np.arange(1, 21)) * stats["delta_norm"].iloc[-1], rtol=1e-6)
+    ratio = next(m for m in at.metric if m.label == s["activations.metric.ratio"])
+    assert float(ratio.value) == pytest.approx(stats["delta_norm"].iloc[0] / stats["delta_norm"].iloc[-1], rel=1e-2)
     np.testing.assert_allclose(_trace(fig, s["activations.fig.std"])["y"], stats["act_std"], rtol=1e-5)
     assert fig["layout"]["xaxis"]["title"]["text"] == s["activations.fig.layer"]
     assert fig["layout"]["yaxis3"]["type"] == "log"
@@ -95,6 +100,12 @@ def test_presets_set_up_the_signal_experiments():
     at.button(key="activations.preset_btn.saturate").click().run()
     sat = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "saturated share")["y"], dtype=float)
     assert sat.min() > 0.8
+    # the headline ratio is the backward signal's: it explodes here, and vanishes in the collapse preset even
+    # though the weight gradients there are level (issue 19)
+    ratio = strings("en")["activations.metric.ratio"]
+    assert float(next(m for m in at.metric if m.label == ratio).value) > 1e6
+    at.button(key="activations.preset_btn.collapse").click().run()
+    assert float(next(m for m in at.metric if m.label == ratio).value) < 1e-12
     at.button(key="activations.preset_btn.bn_rescue").click().run()
     assert at.session_state["activations.bn"] is True
     assert any("BatchNorm rescales" in i.value for i in at.info)
@@ -189,8 +200,9 @@ def test_url_state_reopens_the_experiment_and_bad_values_fall_back_with_a_note()
 def test_concept_text_and_code_are_on_the_page():
     at = open_page(PAGE, "en")
     text = all_text(at)
-    assert "seed 001" in text and r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14" in text
-    assert any("def deep_signal" in c.value for c in at.code)
+    assert "*Neural Networks and Deep Learning* (review notes)" in text and "seed 00" not in text
+    assert r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14" in text
+    assert any("def deep_signal" in c.value for c in open_code(at).code)
     assert math.isfinite(A.max_derivative("sigmoid"))
 
 

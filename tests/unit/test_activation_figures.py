@@ -9,7 +9,7 @@ from tests.support import _decode
 from ui.figures import activations as figs
 
 LABELS = {k: k for k in ("spread_title", "frac_title", "grad_title", "std", "mean", "saturated_frac", "dead_frac",
-                         "grad", "bound", "title", "layer", "zero", "nonfinite", "x")}
+                         "grad", "delta", "bound", "title", "layer", "zero", "nonfinite", "x")}
 LABELS |= {"layer_n": "layer {n}", "hover": "layer {n}: {out:.0f}% outside"}
 
 
@@ -35,7 +35,9 @@ def test_plotly_accepts_every_property_and_the_panels_carry_the_layer_statistics
     np.testing.assert_allclose(_trace(stats, "std")["y"], s["act_std"], rtol=1e-6)
     np.testing.assert_allclose(_trace(stats, "mean")["customdata"], s["act_mean"], rtol=1e-6)
     np.testing.assert_allclose(_trace(stats, "grad")["y"], s["grad_norm"], rtol=1e-6)
-    assert [_trace(stats, n)["xaxis"] for n in ("std", "saturated_frac", "grad", "bound")] == ["x", "x2", "x3", "x3"]
+    np.testing.assert_allclose(_trace(stats, "delta")["y"], s["delta_norm"], rtol=1e-6)
+    assert [_trace(stats, n)["xaxis"] for n in ("std", "saturated_frac", "delta", "grad", "bound")] == \
+        ["x", "x2", "x3", "x3", "x3"]
     lay = stats["layout"]
     assert lay["yaxis"]["type"] == "log" and lay["yaxis3"]["type"] == "log" and lay["yaxis2"]["range"] == [-0.03, 1.03]
     assert lay["title"]["text"] == "title" and lay["xaxis"]["title"]["text"] == "layer"

@@ -318,3 +318,11 @@ def test_relevant_slope_is_dropped_only_where_no_activation_reads_it():
         at_03 = A.deep_net_stats(4, 16, name, "xavier_normal", 8, 1, slope=0.3)
         at_default = A.deep_net_stats(4, 16, name, "xavier_normal", 8, 1, slope=0.01)
         assert at_03.equals(at_default) != activation.uses_slope, name
+
+
+def test_backward_ratio_is_the_backward_signals_first_over_last_and_nan_when_the_last_is_zero():
+    s = A.deep_net_stats(6, 32, "tanh", "normal_0.01", 16, 0)
+    assert A.backward_ratio(s) == pytest.approx(s["delta_norm"].iloc[0] / s["delta_norm"].iloc[-1])
+    assert A.backward_ratio(s) < 1e-3 < s["grad_norm"].iloc[0] / s["grad_norm"].iloc[-1]   # not the weights' ratio
+    zero = s.assign(delta_norm=[1.0] * 5 + [0.0])
+    assert np.isnan(A.backward_ratio(zero)) and np.isnan(A.backward_ratio(s.assign(delta_norm=[1.0] * 5 + [np.inf])))

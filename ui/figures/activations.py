@@ -100,21 +100,24 @@ def _stats_layout(titles: tuple[str, str, str], title: str, layer: str) -> str:
 
 
 def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
-    """Three panels over the layers: spread of the activations (log), saturated / dead shares, ||dL/dW_l|| (log).
+    """Three panels over the layers: spread of the activations (log), saturated / dead shares, and the gradients
+    (log): the backward signal ||dL/dz_l|| (solid) and the weight gradient ||dL/dW_l|| (dotted).
 
-    stats: the columns of ``deep_signal``'s table (layer, act_std, act_mean, saturated_frac, dead_frac, grad_norm).
-    bound: (max|f'|)^(L-l) scaled to the last layer's gradient, drawn dashed.
+    stats: the columns of ``deep_signal``'s table (layer, act_std, act_mean, saturated_frac, dead_frac, grad_norm,
+    delta_norm). bound: (max|f'|)^(L-l) scaled to the last layer's ||dL/dz||, drawn dashed.
     Zeros and inf / NaN cannot sit on a log axis: they are drawn as red markers below / above the data.
     The figure changes with every slider move, so it is written as plain JSON (typed arrays) on a layout
     Plotly built and validated once per language; ``tests/unit/test_activation_figures.py`` has Plotly
     validate the whole spec.
     """
     layer, act_std, act_mean = np.asarray(stats["layer"]), stats["act_std"], stats["act_mean"]
-    saturated, dead, grad = stats["saturated_frac"], stats["dead_frac"], stats["grad_norm"]
+    saturated, dead = stats["saturated_frac"], stats["dead_frac"]
+    grad, delta = np.asarray(stats["grad_norm"], float), np.asarray(stats["delta_norm"], float)
     show: dict[str, bool] = {}
     std, _, _ = _log_parts(act_std)
     mean_abs, _, _ = _log_parts(np.abs(act_mean))
     g, _, _ = _log_parts(grad)
+    d, _, _ = _log_parts(delta)
     b, _, _ = _log_parts(bound)
     line = {"type": "scatter", "mode": "lines+markers", "marker": {"size": 5}}
     traces: list[dict] = [
@@ -127,10 +130,12 @@ def layer_stats(stats: Mapping[str, np.ndarray], bound: np.ndarray, labels: Mapp
                 "line": {"color": color(1)}, **_axes(2)},
                {**line, "x": layer, "y": np.asarray(dead, dtype=np.float64), "name": labels["dead_frac"],
                 "line": {"color": color(3)}, **_axes(2)},
-               {**line, "x": layer, "y": g, "name": labels["grad"], "line": {"color": color(2)}, **_axes(3)},
+               {**line, "x": layer, "y": d, "name": labels["delta"], "line": {"color": color(2)}, **_axes(3)},
+               {**line, "x": layer, "y": g, "name": labels["grad"], "line": {"color": color(5), "dash": "dot"},
+                **_axes(3)},
                {"type": "scatter", "x": layer, "y": b, "name": labels["bound"], "mode": "lines",
                 "line": {"color": "#666666", "dash": "dash"}, **_axes(3)}]
-    _log_markers(traces, layer, [np.asarray(grad, float)], labels, 3, show)
+    _log_markers(traces, layer, [delta, grad], labels, 3, show)
     layout = json.loads(_stats_layout((labels["spread_title"], labels["frac_title"], labels["grad_title"]),
                                       labels["title"], labels["layer"]))
     return plain(traces, layout)
