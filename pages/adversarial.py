@@ -12,6 +12,7 @@ from dlcore import classifiers as clf
 from dlcore.data import digits
 from dlcore.device import pick
 from ui import lesson
+from ui.experiments import adversarial as experiment
 from ui.figures import adversarial as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import t
@@ -19,13 +20,7 @@ from ui.runtime import heavy_slot, offload, safely
 from ui.state import Param, bind, device_preference, global_seed, sync_url
 
 S = "adversarial"
-N_TEST = 360
-FLOATS = {"eps": (0.0, adv.MAX_EPS["linf"], 0.1), "eps_l2": (0.0, adv.MAX_EPS["l2"], 1.0),
-          "alpha": (0.001, 0.25, 0.01), "alpha_l2": (0.01, 2.0, 0.1), "geo_x": (0.0, 1.0, 0.62),
-          "geo_y": (0.15, 0.85, 0.5), "geo_eps": (0.01, 0.3, 0.08), "geo_alpha": (0.005, 0.3, 0.04)}
-INTS = {"steps": (1, adv.MAX_STEPS, 20), "index": (0, N_TEST - 1, 33), "geo_steps": (1, 40, 10)}
-CHOICES = {"model": ("standard", "robust"), "method": ("pgd", "bim", "fgsm"), "norm": adv.NORMS,
-           "geo_norm": adv.NORMS, "source": ("test", "upload")}   # first option = default
+FLOATS, INTS, CHOICES, N_TEST = experiment.FLOATS, experiment.INTS, experiment.CHOICES, experiment.N_TEST
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
 
@@ -51,8 +46,8 @@ clamp_url()
 bound = bind(S, [Param.float(n, d, lo=lo, hi=hi) for n, (lo, hi, d) in FLOATS.items()]
              + [Param.int(n, d, lo=lo, hi=hi) for n, (lo, hi, d) in INTS.items()]
              + [Param.choice(n, opts[0], opts) for n, opts in CHOICES.items()]
-             + [Param.bool("random_start", True), Param.bool("targeted", False), Param.int("target", 3, lo=0, hi=9),
-                Param.bool("geo_random", False)])
+             + [Param.bool(n, d) for n, d in experiment.BOOLS.items()]
+             + [Param.int("target", experiment.DEFAULTS["target"], lo=0, hi=9)])
 v = bound.values()
 device = str(pick(device_preference()))
 
@@ -76,14 +71,12 @@ def decode(data: bytes) -> tuple[np.ndarray | None, str]:
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def attack_view(image: np.ndarray, label: int | None, robust: bool, method: str, norm: str, eps: float,
-                alpha: float, steps: int, random_start: bool, target: int | None, seed: int, device: str,
+def attack_view(image: np.ndarray, label: int | None, robust: bool, cfg: adv.AttackConfig, device: str,
                 words: tuple[str, ...]):
-    cfg = adv.AttackConfig(method, norm, eps, alpha, steps, random_start, target, seed)
     r = adv.attack_digit(digits_cnn(robust, device), torch.from_numpy(image), label, cfg, device)
     titles = (words[0].format(k=r.pred, p=r.probs[r.pred]), words[1],
               words[2].format(k=r.pred_adv, p=r.probs_adv[r.pred_adv]), words[3])
-    return r, freeze(figs.attack_figure(r.path_images, r.path_probs, label=r.label, target=target, titles=titles,
+    return r, freeze(figs.attack_figure(r.path_images, r.path_probs, label=r.label, target=cfg.target, titles=titles,
                                         title=words[4], prob_axis=words[5], class_axis=words[6], before=words[7],
                                         after=words[8], play=words[9], pause=words[10], step=words[11]))
 
@@ -100,9 +93,9 @@ def geometry_view(px: float, py: float, eps: float, alpha: float, steps: int, no
                   seed: int, device: str, words: tuple[str, ...]):
     model = moons_mlp(device)
     grid = adv.decision_grid(model, 81, device)
-    with torch.inference_mode():
-        label = int(model(torch.tensor([[px, py]], device=device)).argmax(1))
-    path = adv.pgd_path_2d(model, (px, py), label, eps, alpha, steps, norm, random_start, seed, device)
+    label, path = experiment.geometry(model, {"geo_x": px, "geo_y": py, "geo_eps": eps, "geo_alpha": alpha,
+                                              "geo_steps": steps, "geo_norm": norm, "geo_random": random_start},
+                                      seed, device)
     pts, lab = clf.moons_unit(240, noise=0.1, seed=0)
     names = dict(zip(("class0", "class1", "boundary", "linf", "l2", "start", "step", "projection", "iterate"), words))
     balls = {n: adv.ball_outline((px, py), eps, n) for n in adv.NORMS}
@@ -157,8 +150,8 @@ if tabs[0].open:
         words = tuple(t(f"adversarial.fig.{w}") for w in ("original", "perturbation", "adversarial", "probs", "title",
                       "prob_axis", "class_axis", "before", "after", "play", "pause", "iteration"))
         with right, safely():
-            r, spec = attack_view(image, label, v["model"] == "robust", v["method"], v["norm"], eps, alpha, v["steps"],
-                                  v["random_start"], target, global_seed(), device, words)
+            r, spec = attack_view(image, label, v["model"] == "robust", experiment.attack_config(v, global_seed()),
+                                  device, words)
             m = st.columns(4)
             m[0].metric(t("adversarial.metric.prediction"), f"{r.pred} → {r.pred_adv}")
             m[1].metric("‖δ‖∞", f"{r.linf:.3f}", help=t("adversarial.help.linf"))
@@ -205,19 +198,8 @@ if tabs[2].open:
                              r=c.accuracy["robust/pgd"][i], f=c.accuracy["standard/fgsm"][i]))
 
 st.markdown(t("adversarial.notice.overall"))
-A = {"source": "test", "index": 33, "model": "standard", "method": "pgd", "norm": "linf", "eps": 0.1, "alpha": 0.01,
-     "steps": 20, "random_start": True, "targeted": False}
-ON_ATTACK = {"adversarial.tab": t("adversarial.tabs.attack")}
-lesson.presets(bound, [
-    lesson.Preset("small_eps", {**A, "index": 56, "method": "fgsm", "eps": 0.05}, ON_ATTACK),
-    lesson.Preset("fgsm_vs_pgd", {**A, "method": "fgsm"}, ON_ATTACK),
-    lesson.Preset("make_it_3", {**A, "eps": 0.15, "targeted": True, "target": 3}, ON_ATTACK),
-    lesson.Preset("robust", {**A, "model": "robust"}, ON_ATTACK),
-    lesson.Preset("l2_ball", {**A, "norm": "l2", "eps_l2": 1.0, "alpha_l2": 0.1}, ON_ATTACK),
-    lesson.Preset("projection", {"geo_norm": "l2", "geo_eps": 0.1, "geo_alpha": 0.08, "geo_steps": 10,
-                                 "geo_x": 0.62, "geo_y": 0.5, "geo_random": False},
-                  extra={"adversarial.tab": t("adversarial.tabs.geometry")}),
-])
+tab_of = {n: t("adversarial.tabs." + ("geometry" if n in experiment.GEOMETRY_PRESETS else "attack")) for n in experiment.PRESETS}
+lesson.presets(bound, [lesson.Preset(n, values, {"adversarial.tab": tab_of[n]}) for n, values in experiment.PRESETS.items()])
 lesson.code_that_ran(adv.attack_loss, adv.fgsm, adv.pgd_iterates, adv.ascent_step, adv.project, adv.to_box,
                      adv.attack_digit, adv.robustness_curves, clf.load_digits_cnn, clf.image_to_digit)
 sync_url(bound)

@@ -7,6 +7,7 @@ import streamlit as st
 from dlcore import gan, jobs
 from dlcore.device import pick
 from ui import lesson
+from ui.experiments import gan as experiment
 from ui.figures import gan as figs
 from ui.i18n import t
 from ui.runtime import heavy_slot, offload, safely
@@ -76,11 +77,7 @@ if v["target"] == "custom":
     except ValueError as err:
         st.error(t("gan.bad_points", why=t(f"gan.point_errors.{err}", n=gan.MAX_POINTS, lim=gan.POINT_LIMIT)))
         v["points"] = D.points
-config = gan.GANConfig(target=v["target"], points=v["points"], loss=v["loss"], spectral_norm=v["sn"],
-                       g_layers=v["g_layers"], g_width=v["g_width"], d_layers=v["d_layers"], d_width=v["d_width"],
-                       activation=v["activation"], latent=v["latent"], noise=v["noise"], opt_g=v["opt_g"],
-                       opt_d=v["opt_d"], lr_g=v["lr_g"], lr_d=v["lr_d"], d_steps=v["d_steps"], batch=v["batch"],
-                       steps=v["steps"], seed=global_seed())
+config = experiment.config(v, global_seed())
 d_fn, g_fn = gan.LOSS_FUNCTIONS[config.loss]
 st.latex(t(f"gan.formulas.{config.loss}"))
 device = pick(device_preference())
@@ -182,16 +179,8 @@ if tabs[1].open:
             st.caption(t("gan.notice.replay", n=len(figs.pick_frames(snaps)), last=snaps[-1].step))
 
 st.markdown({1: t("gan.notice.live_1d"), 64: t("gan.notice.live_digits")}.get(config.dim, t("gan.notice.live")))
-base = {p.name: p.default for p in bound.params if p.name != "points"}
-presets = {
-    "paper1d": {"target": "mixture1d", "latent": 1, "noise": "uniform"},
-    "saturating": {"target": "mixture1d", "latent": 1, "noise": "uniform", "loss": "minimax", "opt_g": "sgd",
-                   "lr_g": 3e-2, "lr_d": 3e-3, "d_steps": 5, "d_width": 128},
-    "collapse": {"lr_d": 1e-2, "lr_g": 1e-4},
-    "wgan_gp": {"loss": "wgan_gp", "d_steps": 5, "steps": 1500},
-    "digits": {"target": "digits", "latent": 8, "g_width": 128, "d_width": 128, "batch": 64},
-}
-lesson.presets(bound, [lesson.Preset(k, {**base, **p}, extra={PLAYING: True}) for k, p in presets.items()])
+base = {p.name: p.default for p in bound.params if p.name != "points"}   # a preset keeps the learner's points
+lesson.presets(bound, [lesson.Preset(k, {**base, **p}, extra={PLAYING: True}) for k, p in experiment.PRESETS.items()])
 lesson.code_that_ran(gan.train_step, d_fn, g_fn, *([gan.gradient_penalty] if config.loss == "wgan_gp" else []),
                      gan.advance, gan.mode_coverage, gan.energy_distance, gan.GANConfig)
 sync_url(bound)

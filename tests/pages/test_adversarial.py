@@ -92,7 +92,7 @@ def test_geometry_tab_and_projection_preset_in_chinese():
     its = np.column_stack([fig["data"][9]["x"], fig["data"][9]["y"]])
     assert np.linalg.norm(its - [0.62, 0.5], axis=1).max() <= 0.1 + 1e-6     # inside the L2 disc
     assert fig["data"][5]["line"]["dash"] == "solid"
-    assert "红色虚线段" in all_text(at)
+    assert "橙色虚线段" in all_text(at)
 
 
 def test_curves_tab_starts_at_clean_accuracy_and_pgd_never_beats_fgsm():

@@ -112,6 +112,16 @@ def test_collapse_preset_sets_learning_rates_far_apart_and_starts_playing():
     assert at.query_params.get("gan.lr_d") == "0.01"
 
 
+def test_saturating_preset_places_one_blob_far_away_and_shows_the_points_box():
+    at = open_page(PAGE, "en")
+    at.button(key="gan.preset_btn.saturating").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["gan.target"] == "custom" and at.session_state["gan.points"] == "1,1"
+    assert _run(at).config.loss == "minimax" and _run(at).config.opt_g == "sgd" and _run(at).config.steps == 500
+    assert at.text_area(key="gan.points").value == "1,1"
+    assert at.session_state["gan._playing"]
+
+
 def test_mode_collapse_warning_appears_when_the_metric_flags_it():
     at = open_page(PAGE, "en")
     state = _run(at)
