@@ -94,6 +94,19 @@ def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
         st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
 
 
+def cached(max_entries: int = 32, *, ttl: int | None = 3600):
+    """The one caching idiom for "a dlcore call and its figure": ``st.cache_data`` keyed on plain settings and
+    the language (pass ``lang()`` as an argument when labels are inside), shared by the class, no spinner.
+
+        @lesson.cached(16)
+        def slide(config: conv.SlideConfig, language: str) -> dict:   # a frozen figure spec
+            return freeze(figs.sliding_window(conv.slide(config), labels("convolution.fig", KEYS)))
+
+    ``ttl=None`` keeps an entry until it is evicted (one computation that serves every class).
+    """
+    return st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False)
+
+
 def _csv(spec: dict[str, Any]) -> bytes:
     import pandas as pd
 
