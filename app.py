@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import catalog
-from ui.frame import presenter_toggle, share_link, sidebar_device, sidebar_top
+from ui.frame import navigation, presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
 from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
 from ui.runtime import guard_clear_cache, prune_widget_metadata
@@ -15,8 +15,6 @@ def main() -> None:
     st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide",
                        initial_sidebar_state="collapsed" if is_presenting() else "auto")
 
-    sidebar_top()
-
     home = st.Page("pages/home.py", title=t("home.title"), icon=":material/map:", default=True)
     sections: dict[str, list[st.Page]] = {t("home.nav"): [home]}
     by_url_path = {"": home}
@@ -25,7 +23,9 @@ def main() -> None:
         sections.setdefault(t(f"home.groups.{lesson.group}"), []).append(page)
         by_url_path[lesson.slug] = page
 
-    pg = st.navigation(sections)
+    pg = st.navigation(sections, position="hidden")   # drawn by ui.frame.navigation instead (no flash)
+    navigation(sections)
+    sidebar_top()
     handle_join(by_url_path)
     if is_presenting():
         presenter_styles()

@@ -30,6 +30,15 @@ def configure_torch() -> int:
     return n
 
 
+def navigation(sections: dict[str, list[st.Page]]) -> None:
+    """The lessons in the sidebar, by syllabus group (Streamlit's own list is off: ``showSidebarNavigation``)."""
+    with st.sidebar.container(key="lesson_nav"):
+        for title, pages in sections.items():
+            st.caption(title)
+            for page in pages:
+                st.page_link(page, label=page.title, icon=page.icon, width="stretch")
+
+
 def _seed_from_url() -> None:
     if "app.seed" in st.session_state:
         return
