@@ -192,6 +192,40 @@ def guard_clear_cache() -> bool:
     return True
 
 
+UPLOAD_FILES, UPLOAD_BYTES = 4, 6 * 2**20   # per session: a lesson needs one small image at a time
+
+
+@process_wide
+def guard_uploads() -> bool:
+    """Hold at most ``UPLOAD_FILES`` files / ``UPLOAD_BYTES`` per session in Streamlit's upload store; returns
+    whether the quota is in place.
+
+    Streamlit accepts ``PUT /_stcore/upload_file/<session>/<id>`` for any id of the sender's session, with no
+    uploader on the page and no count limit: 300 uploads of 2 MB took a server from 266 to 868 MB. Past the
+    quota the session's oldest files are dropped (a lesson reads the newest). If Streamlit's internals change,
+    nothing is patched and this returns False (``tests/unit/test_runtime.py`` notices).
+    """
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    original = getattr(MemoryUploadedFileManager, "add_file", None)
+    if not callable(original) or getattr(original, "_dl_lab_quota", False):
+        return callable(original)
+
+    def add_file_within_quota(self: MemoryUploadedFileManager, session_id: str, file: Any) -> None:
+        original(self, session_id, file)
+        with self._lock:
+            files = self.file_storage.get(session_id, {})
+            while len(files) > 1 and (len(files) > UPLOAD_FILES
+                                      or sum(len(f.data) for f in files.values()) > UPLOAD_BYTES):
+                oldest = next(iter(files))
+                self._total_bytes -= len(files.pop(oldest).data)
+                self._file_count -= 1
+
+    add_file_within_quota._dl_lab_quota = True
+    MemoryUploadedFileManager.add_file = add_file_within_quota
+    return True
+
+
 def prune_widget_metadata() -> int:
     """Forget Streamlit's metadata of widgets that no longer have a value; returns how many were dropped.
 

@@ -182,3 +182,20 @@ def test_a_clients_clear_cache_request_clears_only_its_own_session(monkeypatch):
     original(hostile)                                 # without the guard, Streamlit clears them for everyone
     shared(3)
     assert calls == [3, "model", 3]
+
+
+def test_a_session_holds_a_bounded_number_of_uploaded_bytes():
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    assert runtime.guard_uploads() is True
+    store = MemoryUploadedFileManager("/_stcore/upload_file")
+    two_mb = b"x" * (2 * 2**20)
+    for i in range(300):   # the flood of issue 30: 300 uploads of 2 MB from one session
+        store.add_file("hostile", UploadedFileRec(f"f{i}", "a.png", "image/png", two_mb))
+    store.add_file("student", UploadedFileRec("digit", "d.png", "image/png", b"png"))
+    held = store.file_storage["hostile"]
+    assert len(held) <= runtime.UPLOAD_FILES and sum(len(f.data) for f in held.values()) <= runtime.UPLOAD_BYTES
+    assert "f299" in held                                                 # the newest is what a page reads
+    assert store.get_files("student", ["digit"])[0].data == b"png"        # another session is untouched
+    assert store._total_bytes == sum(len(f.data) for s in store.file_storage.values() for f in s.values())
