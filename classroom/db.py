@@ -70,6 +70,7 @@ def _sqlite_transactions(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={TIMEOUT_S * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")   # a poll and its votes go with their join code
         cur.close()
 
     @event.listens_for(engine, "begin")

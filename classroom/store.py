@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import secrets
 import threading
@@ -42,6 +43,12 @@ MAX_QUERY_CHARS = 4000      # a code's stored experiment, as JSON
 MAX_PARAMS = 64
 RETRY_AFTER_S = 5.0         # after a failed connection, fail fast this long before trying again
 _PATH = re.compile(r"[a-z0-9_]{0,40}")
+_EXERCISE = re.compile(r"[a-z0-9_.]{1,64}")
+_LEARNER = re.compile(r"[A-Za-z0-9_-]{8,64}")
+MAX_OPTIONS, MAX_ANSWER_CHARS, MAX_NICKNAME = 12, 32, 24
+MAX_NUMBER = 1e12
+VOTE_INTERVAL_S = 0.5       # one learner's votes on one poll: at most two a second
+MAX_VOTERS = 500            # learners per poll
 _KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 metadata = sa.MetaData()
@@ -55,11 +62,31 @@ join_codes = sa.Table(   # as created by migrations/versions/0001_join_codes.py
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+polls = sa.Table(   # migrations/versions/0002_polls.py
+    "polls", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(6), sa.ForeignKey("join_codes.code", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_id", sa.String(64), nullable=False),
+    sa.Column("options", sa.Text, nullable=True),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("answer", sa.String(32), nullable=True),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("revealed_at", sa.Float, nullable=True),
+)
+votes = sa.Table(
+    "votes", metadata,
+    sa.Column("poll_id", sa.Integer, sa.ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("learner", sa.String(64), primary_key=True),
+    sa.Column("answer", sa.String(32), nullable=False),
+    sa.Column("nickname", sa.String(24), nullable=True),
+    sa.Column("voted_at", sa.Float, nullable=False),
+)
 
 
 class Refused(ValueError):
     """A request the store will not carry out; ``reason`` is one of the REASONS (an i18n key's last part)."""
-    REASONS = ("bad_path", "bad_query", "too_large", "bad_key", "rate_limited", "full")
+    REASONS = ("bad_path", "bad_query", "too_large", "bad_key", "rate_limited", "full", "bad_answer",
+               "bad_nickname", "bad_learner", "bad_exercise", "not_open", "unknown_poll", "unknown_code")
 
     def __init__(self, reason: str, detail: str = "") -> None:
         assert reason in self.REASONS, reason
@@ -69,6 +96,38 @@ class Refused(ValueError):
 
 class StoreUnavailable(RuntimeError):
     """The database cannot be reached (or refuses); class features are off until it returns."""
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What a joined learner's page needs to know about the class's current question (no counts)."""
+    id: int
+    exercise_id: str
+    options: tuple[str, ...] | None   # the choices; None: the answer is a number
+    state: str                        # "open" (voting), "revealed" (answer shown) or "closed"
+    answer: str | None                # the correct answer once revealed, else None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One poll as the presenter's results list shows it."""
+    id: int
+    exercise_id: str
+    state: str
+    answer: str | None
+    counts: dict[str, int]
+    opened_at: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def share_correct(self) -> float | None:
+        """Share of the votes equal to the revealed answer (None before the reveal or without votes)."""
+        if self.answer is None or not self.total:
+            return None
+        return self.counts.get(self.answer, 0) / self.total
 
 
 @dataclass(frozen=True)
@@ -183,10 +242,169 @@ class Store:
                 join_codes.c.code == code, join_codes.c.expires_at > self.clock())).first()
         return None if row is None else JoinTarget(row.url_path, json.loads(row.query))
 
+    # -- class polls ---------------------------------------------------------------------------------------
+    def _teacher_of(self, conn: Connection, code: str, teacher_key: object) -> None:
+        """PermissionError unless ``teacher_key`` is the key of the presenter who made ``code``."""
+        row = conn.execute(sa.select(join_codes.c.teacher).where(
+            join_codes.c.code == code, join_codes.c.expires_at > self.clock())).first()
+        if row is None:
+            raise Refused("unknown_code")
+        if not isinstance(teacher_key, str) or not secrets.compare_digest(row.teacher, _digest(teacher_key)):
+            raise PermissionError("only the presenter of this class can do that")
+
+    def _poll_code(self, conn: Connection, poll_id: object) -> str:
+        if not isinstance(poll_id, int) or isinstance(poll_id, bool):
+            raise Refused("unknown_poll")
+        code = conn.execute(sa.select(polls.c.code).where(polls.c.id == poll_id)).scalar()
+        if code is None:
+            raise Refused("unknown_poll")
+        return code
+
+    def open_poll(self, join_code: str, exercise_id: str, teacher_key: str, *,
+                  options: tuple[str, ...] | list[str] | None = None) -> int:
+        """Ask the class ``exercise_id`` (choices ``options``, or None for a number); returns the poll's id.
+
+        Only the presenter who made ``join_code`` may (``PermissionError`` otherwise). Opening a poll closes the
+        class's earlier open ones: a class answers one question at a time.
+        """
+        code = codes.normalize(join_code)
+        if code is None:
+            raise Refused("unknown_code")
+        if not isinstance(exercise_id, str) or not _EXERCISE.fullmatch(exercise_id):
+            raise Refused("bad_exercise")
+        if options is not None:
+            options = tuple(options)
+            if not 2 <= len(options) <= MAX_OPTIONS or len(set(options)) != len(options) or not all(
+                    isinstance(o, str) and 0 < len(o) <= MAX_ANSWER_CHARS for o in options):
+                raise Refused("bad_exercise", "options: 2 to 12 distinct short texts")
+        with self._connection(write=True) as conn:
+            self._teacher_of(conn, code, teacher_key)
+            conn.execute(polls.update().where(polls.c.code == code, polls.c.state == "open").values(state="closed"))
+            return int(conn.execute(polls.insert().values(
+                code=code, exercise_id=exercise_id, options=None if options is None else json.dumps(options),
+                state="open", opened_at=self.clock())).inserted_primary_key[0])
+
+    def current_poll(self, join_code: str) -> Poll | None:
+        """The class's latest poll that is open or revealed (what a joined learner's page shows), or None.
+
+        One small indexed read: cheap enough for every waiting student to ask every few seconds."""
+        code = codes.normalize(join_code)
+        if code is None:
+            return None
+        with self._connection(write=False) as conn:
+            row = conn.execute(sa.select(polls).where(polls.c.code == code, polls.c.state != "closed")
+                               .order_by(polls.c.opened_at.desc(), polls.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return Poll(row.id, row.exercise_id, None if row.options is None else tuple(json.loads(row.options)),
+                    row.state, row.answer if row.state == "revealed" else None)
+
+    def vote(self, poll_id: int, learner_id: str, answer: object, *, nickname: object = None) -> str:
+        """Record a learner's answer (a re-vote replaces the earlier one); returns the answer as stored.
+
+        Refused (``ValueError``): an answer outside the options or not a number, a bad nickname, a poll that is
+        not open, votes faster than ``VOTE_INTERVAL_S``, more than ``MAX_VOTERS`` learners."""
+        if not isinstance(learner_id, str) or not _LEARNER.fullmatch(learner_id):
+            raise Refused("bad_learner")
+        nick = _nickname(nickname)
+        now = self.clock()
+        with self._connection(write=True) as conn:
+            self._poll_code(conn, poll_id)
+            poll = conn.execute(sa.select(polls.c.state, polls.c.options).where(polls.c.id == poll_id)).one()
+            if poll.state != "open":
+                raise Refused("not_open")
+            text = _answer(answer, None if poll.options is None else tuple(json.loads(poll.options)))
+            mine = sa.and_(votes.c.poll_id == poll_id, votes.c.learner == learner_id)
+            last = conn.execute(sa.select(votes.c.voted_at).where(mine)).scalar()
+            if last is None:
+                count = conn.execute(sa.select(sa.func.count()).select_from(votes)
+                                     .where(votes.c.poll_id == poll_id)).scalar_one()
+                if count >= MAX_VOTERS:
+                    raise Refused("full", f"{count} votes")
+                conn.execute(votes.insert().values(poll_id=poll_id, learner=learner_id, answer=text,
+                                                   nickname=nick, voted_at=now))
+            elif now - last < VOTE_INTERVAL_S:
+                raise Refused("rate_limited", "one vote every half second")
+            else:
+                conn.execute(votes.update().where(mine).values(answer=text, nickname=nick, voted_at=now))
+            return text
+
+    def tally(self, poll_id: int) -> dict[str, int]:
+        """Votes per answer (each learner counted once, with their latest vote)."""
+        with self._connection(write=False) as conn:
+            self._poll_code(conn, poll_id)
+            rows = conn.execute(sa.select(votes.c.answer, sa.func.count()).where(votes.c.poll_id == poll_id)
+                                .group_by(votes.c.answer)).all()
+        return {answer: int(n) for answer, n in rows}
+
+    def reveal(self, poll_id: int, teacher_key: str, answer: object = None) -> None:
+        """End the voting and show the result; ``answer`` (computed by dlcore) grades the votes."""
+        with self._connection(write=True) as conn:
+            code = self._poll_code(conn, poll_id)
+            self._teacher_of(conn, code, teacher_key)
+            opts = conn.execute(sa.select(polls.c.options).where(polls.c.id == poll_id)).scalar()
+            text = None if answer is None else _answer(answer, None if opts is None else tuple(json.loads(opts)))
+            conn.execute(polls.update().where(polls.c.id == poll_id).values(
+                state="revealed", answer=text, revealed_at=self.clock()))
+
+    def close(self, poll_id: int, teacher_key: str) -> None:
+        """Take the poll off the students' screens (its results stay in the list)."""
+        with self._connection(write=True) as conn:
+            code = self._poll_code(conn, poll_id)
+            self._teacher_of(conn, code, teacher_key)
+            conn.execute(polls.update().where(polls.c.id == poll_id).values(state="closed"))
+
+    def results(self, join_code: str, teacher_key: str) -> list[PollResult]:
+        """Every poll of the class with its counts, oldest first (only for its presenter)."""
+        code = codes.normalize(join_code)
+        if code is None:
+            raise Refused("unknown_code")
+        with self._connection(write=False) as conn:
+            self._teacher_of(conn, code, teacher_key)
+            rows = conn.execute(sa.select(polls).where(polls.c.code == code)
+                                .order_by(polls.c.opened_at, polls.c.id)).all()
+            counts = conn.execute(sa.select(votes.c.poll_id, votes.c.answer, sa.func.count())
+                                  .join(polls, polls.c.id == votes.c.poll_id).where(polls.c.code == code)
+                                  .group_by(votes.c.poll_id, votes.c.answer)).all()
+        by_poll: dict[int, dict[str, int]] = {}
+        for pid, ans, n in counts:
+            by_poll.setdefault(pid, {})[ans] = int(n)
+        return [PollResult(r.id, r.exercise_id, r.state, r.answer, by_poll.get(r.id, {}), r.opened_at) for r in rows]
+
     def purge_expired(self) -> int:
         """Delete expired codes; returns how many."""
         with self._connection(write=True) as conn:
             return conn.execute(join_codes.delete().where(join_codes.c.expires_at <= self.clock())).rowcount
+
+
+def new_learner_id() -> str:
+    """A learner's anonymous id for one browser session (no account, nothing personal)."""
+    return secrets.token_urlsafe(12)
+
+
+def _answer(raw: object, options: tuple[str, ...] | None) -> str:
+    """A vote's canonical text: one of the options, or a finite number written with 6 significant digits."""
+    if options is not None:
+        if not isinstance(raw, str) or raw not in options:
+            raise Refused("bad_answer", f"{str(raw)[:40]!r} is not one of the options")
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)) or len(str(raw)) > MAX_ANSWER_CHARS:
+        raise Refused("bad_answer", "not a number")
+    try:
+        value = float(str(raw).strip().replace(",", "."))
+    except ValueError as err:
+        raise Refused("bad_answer", f"{str(raw)[:40]!r} is not a number") from err
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise Refused("bad_answer", f"{value} is not a usable number")
+    return format(value, ".6g")
+
+
+def _nickname(raw: object) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_NICKNAME or not raw.isprintable():
+        raise Refused("bad_nickname", "a nickname is up to 24 printable characters")
+    return raw.strip()
 
 
 def _is_data_error(err: DBAPIError) -> bool:
