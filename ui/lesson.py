@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,24 +14,12 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ui.i18n import lang, t
-from ui.state import Bound
+from ui.state import Bound, Preset, apply_preset  # noqa: F401  (Preset: re-exported for pages)
 
 if TYPE_CHECKING:   # plotly loads with the first lesson, not with the course map
     import plotly.graph_objects as go
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "lessons"
-
-
-@dataclass(frozen=True)
-class Preset:
-    """One "try this" experiment: widget values by short name, and its i18n keys.
-
-    Label: ``<lesson>.presets.<name>.label``; what to notice: ``<lesson>.presets.<name>.note``.
-    ``extra`` sets session-state keys that are not URL-bound (full keys).
-    """
-    name: str
-    values: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
@@ -69,14 +56,6 @@ def concept(slug: str, *, expanded: bool = True) -> None:
         st.markdown(lesson_text(slug, lang()))
 
 
-def _apply(bound: Bound, preset: Preset) -> None:
-    for name, value in preset.values.items():
-        st.session_state[bound.key(name)] = value
-    for key, value in preset.extra.items():
-        st.session_state[key] = value
-    st.session_state[f"{bound.lesson}._preset"] = preset.name
-
-
 def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
     """The "try this" buttons; the chosen one's note stays visible until another is picked."""
     st.subheader(t("app.lesson.try_this"))
@@ -85,13 +64,21 @@ def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
         cols[i % columns].button(
             t(f"{bound.lesson}.presets.{preset.name}.label"),
             key=f"{bound.lesson}.preset_btn.{preset.name}",
-            on_click=_apply,
+            on_click=apply_preset,
             args=(bound, preset),
             width="stretch",
         )
     active = st.session_state.get(f"{bound.lesson}._preset")
     if active in {p.name for p in items}:
         st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
+
+
+def predict(bound: Bound, items: Sequence[Preset]) -> None:
+    """Predict, then observe (ui.predict): exercises whose results stay hidden until the learner commits, and the
+    class's polls in presenter mode. ``items`` are the lesson's presets: an exercise runs one of them."""
+    from ui.predict import predict as _predict
+
+    _predict(bound, items)
 
 
 def cached(max_entries: int = 32, *, ttl: int | None = 3600):

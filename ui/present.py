@@ -20,7 +20,7 @@ from classroom.store import Store as ClassStore
 from ui.i18n import t
 
 CODE_LEN = codes.CODE_LEN
-TEACHER_KEY = "app.teacher_key"
+TEACHER_KEY, PRESENT_CODE, CLASS_CODE = "app.teacher_key", "app.present_code", "app.class_code"
 NOT_SHARED = ("present", "join", "lang")   # query parameters that are the viewer's own, not the experiment's
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def handle_join(page_by_url_path: dict[str, st.Page]) -> None:
     # seeds them from the experiment's query instead.
     for key in hit.query:
         st.session_state.pop({"seed": "app.seed", "device": "app.device"}.get(key, key), None)
+    st.session_state[CLASS_CODE] = codes.normalize(raw)   # this learner is in the presenter's class now
     st.switch_page(page, query_params=hit.query)
 
 
@@ -93,6 +94,7 @@ def join_panel(url_path: str) -> None:
     except StoreUnavailable:
         st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
         return
+    st.session_state[PRESENT_CODE] = code
     base = (st.context.url or "").split("?", 1)[0].rstrip("/")
     root = base.rsplit("/", 1)[0] if url_path and base.endswith("/" + url_path) else base
     link = f"{root}/?{urlencode({'join': code})}"

@@ -17,7 +17,7 @@ differ from the defaults back to the URL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -103,6 +103,27 @@ def reset_lesson(bound: Bound) -> None:
     """Put every bound widget back to its default (a button callback)."""
     for p in bound.params:
         st.session_state[bound.key(p.name)] = p.default
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One "try this" experiment: widget values by short name, and its i18n keys.
+
+    Label: ``<lesson>.presets.<name>.label``; what to notice: ``<lesson>.presets.<name>.note``.
+    ``extra`` sets session-state keys that are not URL-bound (full keys).
+    """
+    name: str
+    values: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def apply_preset(bound: Bound, preset: Preset) -> None:
+    """Set the lesson's settings to ``preset`` (a preset button, an exercise's experiment)."""
+    for name, value in preset.values.items():
+        st.session_state[bound.key(name)] = value
+    for key, value in preset.extra.items():
+        st.session_state[key] = value
+    st.session_state[f"{bound.lesson}._preset"] = preset.name
 
 
 def global_seed() -> int:

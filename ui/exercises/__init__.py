@@ -47,14 +47,17 @@ class Exercise:
         return _answer(self, seed)
 
     def grade(self, guess: object, seed: int = 0) -> Grade:
-        """Whether ``guess`` is right; ``ValueError`` if it is not an option / not a number."""
-        right = self.answer(seed)
+        """Whether ``guess`` is right for the global seed ``seed``; ``ValueError`` if it is not an option / not a
+        number."""
+        return self.check(guess, self.answer(seed))
+
+    def check(self, guess: object, right: str) -> Grade:
+        """Grade ``guess`` against an answer already computed (a class poll's, revealed by the presenter)."""
         if self.options is not None:
             if guess not in self.options:
                 raise ValueError(f"Invalid answer: {str(guess)[:40]!r} (choose one of {self.options})")
             return Grade(guess == right, right)
-        value = number(guess)
-        target = float(right)
+        value, target = number(guess), float(right)
         return Grade(abs(value - target) <= self.tolerance * max(1.0, abs(target)) + 1e-12, right, value - target)
 
 

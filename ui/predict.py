@@ -1,0 +1,261 @@
+"""Predict, then observe, on a lesson page: the learner's guided path, a joined student's class poll, and the
+presenter's "ask the class" / live count / reveal / results.
+
+The result of an exercise stays hidden until the learner commits a prediction: only then does the lab switch
+to the exercise's experiment (the preset it names), and the answer, computed by dlcore, grades the prediction.
+In a class (a student who joined through the presenter's code), the presenter's question appears on its own
+(a fragment reads one small row every few seconds), the student votes, and the reveal runs the experiment.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import streamlit as st
+
+from classroom.store import Refused, StoreUnavailable, new_learner_id
+from ui.exercises import Exercise, Grade, by_id, for_lesson
+from ui.i18n import option_names, t
+from ui.present import CLASS_CODE, PRESENT_CODE, TEACHER_KEY, is_presenting
+from ui.state import Bound, apply_preset, global_seed
+
+LEARNER = "app.learner_id"
+STUDENT_POLL_S, TEACHER_POLL_S = 4, 2   # how often a waiting student / the projector asks the store
+
+
+def _done(lesson: str) -> dict[str, Grade]:
+    return st.session_state.setdefault(f"{lesson}._done", {})
+
+
+def progress(lesson: str) -> tuple[int, int]:
+    """(exercises done, exercises) of a lesson for this learner's session: the course map shows it."""
+    return len(_done(lesson)), len(for_lesson(lesson))
+
+
+def _settings(ex: Exercise) -> dict[str, object]:
+    import importlib
+
+    experiment = importlib.import_module(f"ui.experiments.{ex.lesson}")
+    return {**experiment.DEFAULTS, **experiment.PRESETS[ex.preset]}
+
+
+def question(ex: Exercise) -> str:
+    return t(f"exercises.{ex.id}.question", **_settings(ex))
+
+
+def _option_names(ex: Exercise) -> dict[object, str]:
+    return option_names(f"exercises.{ex.id}.options", ex.options or ())
+
+
+def _ask(ex: Exercise, key: str) -> object:
+    """The prediction widget: the options, or a number typed as text (so a wrong entry gets a message)."""
+    if ex.options is not None:
+        names = _option_names(ex)
+        return st.radio(t("app.predict.your_answer"), ex.options, index=None, key=key, format_func=names.get,
+                        horizontal=True)
+    return st.text_input(t("app.predict.your_number"), key=key, max_chars=32, placeholder="0")
+
+
+def _show_grade(ex: Exercise, grade: Grade) -> None:
+    shown = _option_names(ex).get(grade.answer, grade.answer)
+    if grade.correct:
+        st.success(t("app.predict.right", answer=shown), icon=":material/check_circle:")
+    elif grade.off_by is not None:
+        st.warning(t("app.predict.off_by", answer=shown, off=f"{grade.off_by:+.3g}"), icon=":material/straighten:")
+    else:
+        st.warning(t("app.predict.wrong", answer=shown), icon=":material/cancel:")
+    st.markdown(t(f"exercises.{ex.id}.explain", **_settings(ex)))
+
+
+def _run_experiment(bound: Bound, presets: Sequence, ex: Exercise) -> None:
+    """Switch the lab to the exercise's experiment, as its preset button would."""
+    preset = next((p for p in presets if p.name == ex.preset), None)
+    if preset is not None:
+        apply_preset(bound, preset)
+
+
+def _commit(bound: Bound, presets: Sequence, ex: Exercise, key: str) -> None:
+    guess = st.session_state.get(key)
+    try:
+        grade = ex.grade(guess, seed=global_seed())
+    except ValueError:
+        st.session_state[f"{bound.lesson}._predict_error"] = ex.id
+        return
+    _done(bound.lesson)[ex.id] = grade
+    _run_experiment(bound, presets, ex)
+
+
+def guided_path(bound: Bound, presets: Sequence) -> None:
+    """The lesson's exercises in order: question, prediction, commit; then the result and why."""
+    exercises = for_lesson(bound.lesson)
+    if not exercises:
+        return
+    done = _done(bound.lesson)
+    with st.expander(t("app.predict.title", done=len(done), n=len(exercises)), icon=":material/psychology:",
+                     expanded=len(done) < len(exercises)):
+        st.progress(len(done) / len(exercises))
+        ids = [ex.id for ex in exercises]
+        first_open = next((i for i in ids if i not in done), ids[-1])
+        picked = st.segmented_control(t("app.predict.pick"), ids, key=f"{bound.lesson}._exercise",
+                                      default=first_open, required=True,
+                                      format_func=lambda i: f"{ids.index(i) + 1}" + (" ✓" if i in done else ""))
+        ex = by_id(picked or first_open) or exercises[0]
+        st.markdown(f"**{question(ex)}**")
+        if ex.id in done:
+            _show_grade(ex, done[ex.id])
+            st.caption(t("app.predict.lab_runs_it"))
+            return
+        key = f"{bound.lesson}._guess.{ex.name}"
+        _ask(ex, key)
+        if st.session_state.pop(f"{bound.lesson}._predict_error", None) == ex.id:
+            st.error(t("app.predict.invalid"), icon=":material/error:")
+        st.button(t("app.predict.commit"), key=f"{bound.lesson}._commit.{ex.name}", type="primary",
+                  icon=":material/lock:", on_click=_commit, args=(bound, presets, ex, key))
+        st.caption(t("app.predict.hidden"))
+
+
+# -- in a class -------------------------------------------------------------------------------------------------
+def _store():
+    from ui.present import class_store
+
+    return class_store()
+
+
+def predict(bound: Bound, presets: Sequence) -> None:
+    """The lesson's Predict part: the presenter's class poll controls (presenter mode), the class's current
+    question (a joined student), and this learner's guided path."""
+    if is_presenting():
+        presenter_panel(bound)
+    else:
+        class_poll(bound, presets)
+    guided_path(bound, presets)
+
+
+def class_poll(bound: Bound, presets: Sequence) -> None:
+    """A joined student's view of the presenter's current question (appears within a few seconds)."""
+    code = st.session_state.get(CLASS_CODE)
+    if not code:
+        return
+
+    @st.fragment(run_every=STUDENT_POLL_S)
+    def poll_view() -> None:
+        store = _store()
+        if store is None:
+            return
+        try:
+            poll = store.current_poll(code)
+        except StoreUnavailable:
+            return
+        ex = by_id(poll.exercise_id) if poll else None
+        if poll is None or ex is None or ex.lesson != bound.lesson:
+            return
+        learner = st.session_state.setdefault(LEARNER, new_learner_id())
+        voted = st.session_state.setdefault("app._voted", {})
+        with st.container(border=True, key=f"class_poll_{poll.id}"):
+            st.markdown(f"**{t('app.predict.class_question')}** {question(ex)}")
+            if poll.state == "revealed":
+                if st.session_state.get("app._shown_poll") != poll.id:   # run the experiment once, on the reveal
+                    st.session_state["app._shown_poll"] = poll.id
+                    _run_experiment(bound, presets, ex)
+                    st.rerun()
+                if poll.id in voted and poll.answer is not None:
+                    _show_grade(ex, ex.check(voted[poll.id], poll.answer))
+                else:
+                    st.info(t("app.predict.revealed", answer=_option_names(ex).get(poll.answer, poll.answer)))
+                return
+            key = f"app._vote.{poll.id}"
+            _ask(ex, key)
+            if st.button(t("app.predict.vote"), key=f"app._vote_btn.{poll.id}", type="primary",
+                         icon=":material/how_to_vote:"):
+                try:
+                    store.vote(poll.id, learner, st.session_state.get(key))
+                    voted[poll.id] = st.session_state.get(key)
+                except (Refused, ValueError):
+                    st.error(t("app.predict.invalid"), icon=":material/error:")
+                except StoreUnavailable:
+                    st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+            if poll.id in voted:
+                st.caption(t("app.predict.voted"))
+
+    poll_view()
+
+
+def presenter_panel(bound: Bound) -> None:
+    """The presenter's controls: ask the class an exercise, watch the answers come in, reveal, download results."""
+    exercises = for_lesson(bound.lesson)
+    key, code = st.session_state.get(TEACHER_KEY), st.session_state.get(PRESENT_CODE)
+    if not exercises or not code or not key:
+        return
+    store = _store()
+    if store is None:
+        return
+    with st.container(border=True, key="presenter_poll"):
+        c = st.columns([3, 1])
+        ids = [ex.id for ex in exercises]
+        picked = c[0].selectbox(t("app.predict.ask_which"), ids, key="app._ask_which",
+                                format_func=lambda i: f"{ids.index(i) + 1}. {question(by_id(i))}")
+        if c[1].button(t("app.predict.ask"), key="app._ask", type="primary", icon=":material/campaign:",
+                       width="stretch"):
+            ex = by_id(picked)
+            try:
+                store.open_poll(code, ex.id, key, options=ex.options)
+            except (Refused, PermissionError, StoreUnavailable):
+                st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+
+        @st.fragment(run_every=TEACHER_POLL_S)
+        def live() -> None:
+            try:
+                poll = store.current_poll(code)
+                counts = store.tally(poll.id) if poll else {}
+            except (StoreUnavailable, Refused):
+                return
+            ex = by_id(poll.exercise_id) if poll else None
+            if poll is None or ex is None:
+                return
+            total = sum(counts.values())
+            st.metric(t("app.predict.answers_in"), total)
+            if poll.state == "open":
+                show = st.toggle(t("app.predict.show_histogram"), key="app._show_hist")
+                if show and counts:
+                    _histogram(ex, counts, None)
+                if st.button(t("app.predict.reveal"), key=f"app._reveal.{poll.id}", icon=":material/visibility:"):
+                    store.reveal(poll.id, key, ex.answer(global_seed()))
+                    st.rerun(scope="fragment")
+            else:
+                _histogram(ex, counts, poll.answer)
+                right = counts.get(poll.answer or "", 0)
+                st.caption(t("app.predict.share_right", share=f"{right / total:.0%}" if total else "–"))
+        live()
+        results = store.results(code, key)
+        if results:
+            st.download_button(t("app.predict.results_csv"), data=lambda: _results_csv(results),
+                               file_name=f"class-{code}-polls.csv", mime="text/csv", key="app._results_csv",
+                               icon=":material/download:", on_click="ignore")
+
+
+def _histogram(ex: Exercise, counts: dict[str, int], answer: str | None) -> None:
+    import plotly.graph_objects as go
+
+    from ui.figures.common import color
+
+    names = _option_names(ex)
+    keys = list(ex.options) if ex.options else sorted(counts, key=float)
+    fig = go.Figure(go.Bar(x=[names.get(k, k) for k in keys], y=[counts.get(k, 0) for k in keys],
+                           marker_color=[color(2) if k == answer else color(7) for k in keys],
+                           text=[counts.get(k, 0) for k in keys], textposition="outside"))
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, font={"size": 16},
+                      yaxis={"title": t("app.predict.votes")})
+    st.plotly_chart(fig, key="app._histogram")
+
+
+def _results_csv(results) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["poll", "exercise", "state", "correct answer", "answer", "votes", "share correct"])
+    for r in results:
+        for answer, n in sorted(r.counts.items()) or [("", 0)]:
+            w.writerow([r.id, r.exercise_id, r.state, r.answer or "", answer, n,
+                        "" if r.share_correct is None else f"{r.share_correct:.3f}"])
+    return out.getvalue().encode("utf-8-sig")
