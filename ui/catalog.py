@@ -25,6 +25,11 @@ class Lesson:
     def path(self) -> str:
         return f"pages/{self.slug}.py"
 
+    @property
+    def preview(self) -> Path:
+        """A small picture of the lesson's main figure for the course map (scripts/make_previews.py draws it)."""
+        return ROOT / "assets" / "previews" / f"{self.slug}.png"
+
 
 # Syllabus order of the course notes (shared/seeds/README.md).
 GROUPS = ("optimization", "networks", "cnn", "normalization", "sequences", "generative", "robustness")

@@ -23,7 +23,8 @@ def test_importing_every_dlcore_module_loads_neither_streamlit_nor_plotly():
 
 
 def test_frame_modules_do_not_import_torch():
-    r = _run("import sys; import ui.i18n, ui.state, ui.catalog, ui.lesson, ui.frame, ui.present, ui.runtime; "
+    r = _run("import sys; import ui.i18n, ui.state, ui.catalog, ui.lesson, ui.frame, ui.present, ui.runtime, "
+             "ui.predict; from ui import catalog, predict; [predict.progress(x.slug) for x in catalog.LESSONS]; "
              "assert 'torch' not in sys.modules, 'torch imported by the frame'")
     assert r.returncode == 0, r.stderr
 

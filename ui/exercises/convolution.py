@@ -1,18 +1,23 @@
-"""Exercises of the convolution lesson: each answer is computed by dlcore.conv on the preset it names."""
+"""Exercises of the convolution lesson: each answer is computed by dlcore.conv on the preset it names.
+
+dlcore is imported inside the solvers: the course map counts exercises before torch has loaded."""
 
 from __future__ import annotations
 
-from dlcore import conv
 from ui.exercises import Exercise
 from ui.experiments import convolution as experiment
 
 
 def _output_side(preset: str) -> int:
+    from dlcore import conv
+
     v = experiment.settings(preset)
     return conv.conv_output_size(v["size"], v["k"], v["stride"], v["padding"], v["dilation"])
 
 
 def _transposed_side(preset: str) -> int:
+    from dlcore import conv
+
     v = experiment.settings(preset)
     return conv.conv_transpose_output_size(v["size"], v["k"], v["stride"], v["padding"], v["dilation"],
                                            v["output_padding"])
@@ -20,6 +25,8 @@ def _transposed_side(preset: str) -> int:
 
 def _even_kernel() -> str:
     """Which of the two presets' kernels writes every output cell equally often (no checkerboard)."""
+    from dlcore import conv
+
     for preset in ("checker", "no_checker"):
         v = experiment.settings(preset)
         counts = conv.overlap_counts(8, 8, v["k"], v["stride"])
