@@ -44,14 +44,12 @@ def run() -> list[Row]:
     rows.append(Row("adversarial", "attack one digit, PGD-20 (default)", best_of(lambda: one(20)), "ms"))
     rows.append(Row("adversarial", f"attack one digit, PGD-{adv.MAX_STEPS} (cap)", best_of(lambda: one(adv.MAX_STEPS),
                                                                                           repeat=3), "ms"))
-    words = ("o {k} {p:.0%}", "d", "a {k} {p:.0%}", "p", "t", "P", "C", "before", "after", "Play", "Pause", "It")
+    attack_labels = {k: k for k in figs.ATTACK_LABELS}
     for steps in (20, adv.MAX_STEPS):
         r = one(steps)
 
         def build(r=r):
-            return figs.attack_figure(r.path_images, r.path_probs, label=1, target=None, titles=words[:4],
-                                      title=words[4], prob_axis=words[5], class_axis=words[6], before=words[7],
-                                      after=words[8], play=words[9], pause=words[10], step=words[11])
+            return figs.attack_figure(r.path_images, r.path_probs, label=1, target=None, labels=attack_labels)
         rows.append(Row("adversarial", f"attack figure, {steps + 1} frames: build", best_of(build, repeat=3), "ms"))
         rows.append(Row("adversarial", f"attack figure, {steps + 1} frames: JSON", len(json.dumps(build().to_dict()))
                         / 2**20, "MB", "target <= 1 MB"))
@@ -59,15 +57,14 @@ def run() -> list[Row]:
     # 3) the 2D geometry view (grid + path + figure), default and cap
     moons = clf.load_moons_mlp()
     pts, lab = clf.moons_unit(240, noise=0.1, seed=0)
-    names = {k: k for k in ("class0", "class1", "boundary", "linf", "l2", "start", "step", "projection", "iterate")}
+    geometry_labels = {k: k for k in (*figs.GEOMETRY_LABELS, *figs.PLAYER_LABELS)}
     for steps in (10, 40):
         def geometry(steps=steps):
             grid = adv.decision_grid(moons, 81)
             path = adv.pgd_path_2d(moons, (0.62, 0.5), 0, 0.08, 0.04, steps, "linf")
             balls = {n: adv.ball_outline((0.62, 0.5), 0.08, n) for n in adv.NORMS}
             return figs.geometry_figure(grid.xs, grid.prob, pts.numpy(), lab.numpy(), (0.62, 0.5), 0.08, "linf",
-                                        path.start, path.stepped, path.projected, balls, names=names, title="t",
-                                        x="x", y="y", play="Play", pause="Pause", step="It")
+                                        path.start, path.stepped, path.projected, balls, labels=geometry_labels)
         rows.append(Row("adversarial", f"geometry view, {steps} PGD steps: compute + build", best_of(geometry, repeat=3),
                         "ms"))
         rows.append(Row("adversarial", f"geometry view, {steps} steps: JSON", len(json.dumps(geometry().to_dict()))

@@ -37,11 +37,27 @@ CURVE_EPS = {"linf": (0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3)
 CURVE_STEPS = 20                     # PGD-20 with alpha = 2.5 eps / steps (Madry et al.)
 
 
+def _check_budget(eps: float, norm: str) -> None:
+    if norm not in NORMS:
+        raise ValueError(f"Invalid norm: {norm!r} (allowed {', '.join(NORMS)})")
+    if not 0.0 <= eps <= MAX_EPS[norm]:
+        raise ValueError(f"Invalid eps: {eps} (allowed 0 <= eps <= {MAX_EPS[norm]} for {norm})")
+
+
 def _check(x: Tensor, eps: float, norm: str) -> None:
-    assert norm in NORMS, f"norm must be one of {NORMS}, got {norm!r}"
-    assert 0.0 <= eps <= MAX_EPS[norm], f"eps must be in [0, {MAX_EPS[norm]}] for {norm}, got {eps}"
-    assert len(x) <= MAX_BATCH, f"at most {MAX_BATCH} inputs per attack, got {len(x)}"
-    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0, "inputs must be pixels in [0, 1]"
+    """The attack's inputs: a budget inside the caps, at most MAX_BATCH images, pixels in [0, 1]."""
+    _check_budget(eps, norm)
+    if len(x) > MAX_BATCH:
+        raise ValueError(f"Invalid batch: {len(x)} inputs (allowed at most {MAX_BATCH} per attack)")
+    if not (float(x.min()) >= 0.0 and float(x.max()) <= 1.0):
+        raise ValueError(f"Invalid input: pixels from {float(x.min())} to {float(x.max())} (allowed [0, 1])")
+
+
+def _check_steps(alpha: float, steps: int, norm: str) -> None:
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"Invalid steps: {steps} (allowed 1 to {MAX_STEPS})")
+    if not 0.0 < alpha <= 2 * MAX_EPS[norm]:
+        raise ValueError(f"Invalid alpha: {alpha} (allowed 0 < alpha <= {2 * MAX_EPS[norm]} for {norm})")
 
 
 def _per_example_norm(v: Tensor, norm: str) -> Tensor:
@@ -52,7 +68,8 @@ def _per_example_norm(v: Tensor, norm: str) -> Tensor:
 
 
 def perturbation_norms(delta: Tensor) -> tuple[Tensor, Tensor]:
-    r"""$(\|\delta_i\|_\infty, \|\delta_i\|_2)$ per example: the largest pixel change and the root of the squared sum."""
+    r"""$(\|\delta_i\|_\infty, \|\delta_i\|_2)$ per example: the largest pixel change and the root of the squared
+    sum."""
     flat = delta.flatten(1)
     return flat.abs().amax(1), flat.norm(dim=1)
 
@@ -71,7 +88,8 @@ def attack_loss(logits: Tensor, y: Tensor, target: Tensor | None = None) -> Tens
 
 def input_gradient(model: nn.Module, x: Tensor, y: Tensor, target: Tensor | None = None) -> Tensor:
     r"""$\nabla_x L(x)$ of :func:`attack_loss`, shape of x. The model must be in eval mode."""
-    assert not model.training, "put the model in eval mode (model.eval()): dropout or BatchNorm would make the attack random"
+    assert not model.training, \
+        "put the model in eval mode (model.eval()): dropout or BatchNorm would make the attack random"
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         loss = attack_loss(model(x), y, target)
@@ -152,15 +170,15 @@ class PGDStep:
 def pgd_iterates(model: nn.Module, x: Tensor, y: Tensor, eps: float, alpha: float, steps: int,
                  norm: str = "linf", random_start: bool = True, target: Tensor | None = None,
                  seed: int | None = None) -> Iterator[PGDStep]:
-    r"""PGD one step at a time: $x^{t+1} = \Pi_{B_\varepsilon(x^0) \cap [0,1]^d}\big(x^t + \alpha\, s(\nabla_x L(x^t))\big)$.
+    r"""PGD one step at a time:
+    $x^{t+1} = \Pi_{B_\varepsilon(x^0) \cap [0,1]^d}\big(x^t + \alpha\, s(\nabla_x L(x^t))\big)$.
 
     $s$ is sign for $L_\infty$ and $g / \|g\|_2$ for $L_2$; $x^{(0)}$ is $x^0$ or a random point
     of the ball (``random_start``, drawn from a private generator seeded with ``seed``).
     Yields a :class:`PGDStep` per iteration; :func:`pgd` keeps the last one.
     """
     _check(x, eps, norm)
-    assert 1 <= steps <= MAX_STEPS, f"steps must be in [1, {MAX_STEPS}], got {steps}"
-    assert 0.0 < alpha <= 2 * MAX_EPS[norm], f"alpha must be in (0, {2 * MAX_EPS[norm]}], got {alpha}"
+    _check_steps(alpha, steps, norm)
     x0 = x.detach()
     xt = x0
     if random_start:
@@ -206,12 +224,12 @@ class AttackConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.method in METHODS, f"method must be one of {METHODS}, got {self.method!r}"
-        assert self.norm in NORMS, f"norm must be one of {NORMS}, got {self.norm!r}"
-        assert 0.0 <= self.eps <= MAX_EPS[self.norm], f"eps must be in [0, {MAX_EPS[self.norm]}], got {self.eps}"
-        assert 0.0 < self.alpha <= 2 * MAX_EPS[self.norm], f"alpha out of range: {self.alpha}"
-        assert 1 <= self.steps <= MAX_STEPS, f"steps must be in [1, {MAX_STEPS}], got {self.steps}"
-        assert self.target is None or 0 <= self.target < 10, f"target must be a class 0-9, got {self.target}"
+        if self.method not in METHODS:
+            raise ValueError(f"Invalid method: {self.method!r} (allowed {', '.join(METHODS)})")
+        _check_budget(self.eps, self.norm)
+        _check_steps(self.alpha, self.steps, self.norm)
+        if self.target is not None and not 0 <= self.target < 10:
+            raise ValueError(f"Invalid target: {self.target} (allowed a class 0 to 9, or None)")
 
 
 @dataclass(frozen=True)
@@ -266,7 +284,8 @@ def attack_digit(model: nn.Module, x: Tensor, label: int | None, config: AttackC
 
 def adversarial_accuracy(model: nn.Module, x: Tensor, y: Tensor, method: str, eps: float, norm: str = "linf",
                          steps: int = CURVE_STEPS, seed: int = 0) -> float:
-    r"""Accuracy on $x$ after the attack (FGSM, or PGD-``steps`` with $\alpha = 2.5\varepsilon/$steps and a random start)."""
+    r"""Accuracy on $x$ after the attack (FGSM, or PGD-``steps`` with $\alpha = 2.5\varepsilon/$steps and a random
+    start)."""
     assert method in ("fgsm", "pgd"), f"robustness is measured with fgsm or pgd, got {method!r}"
     if eps == 0:
         x_adv = x
@@ -330,7 +349,8 @@ def pgd_path_2d(model: nn.Module, point: tuple[float, float], label: int, eps: f
                 device: torch.device | str = "cpu") -> PGDPath:
     """Every PGD iterate for one 2D point, with the point before and after each projection."""
     x0 = torch.tensor([point], dtype=torch.float32, device=device)
-    assert float(x0.min()) >= 0 and float(x0.max()) <= 1, f"point must lie in the unit square, got {point}"
+    if not (float(x0.min()) >= 0 and float(x0.max()) <= 1):
+        raise ValueError(f"Invalid point: {point} (allowed the unit square [0, 1]^2)")
     y = torch.tensor([label], device=device)
     start = x0
     if random_start:

@@ -253,7 +253,8 @@ class ImageRejected(ValueError):
 def image_to_digit(data: bytes) -> Tensor:
     r"""Decode an uploaded image and make it look like the bundled digits: (1, 1, 8, 8) in [0, 1].
 
-    1) refuse anything over ``MAX_UPLOAD_BYTES`` or ``MAX_UPLOAD_PIXELS``, non-images, animations
+    1) refuse anything over ``MAX_UPLOAD_BYTES``, formats other than ``UPLOAD_FORMATS``, more than
+       ``MAX_UPLOAD_PIXELS`` by the size the header claims (read before any pixel is decoded), animations
        and modes without a plain 8-bit grey value (CMYK, 16-bit, float);
     2) grey $= 0.299 R + 0.587 G + 0.114 B$ (Pillow's "L"), transparent pixels count as background;
     3) dark ink on light paper is inverted, because the digits are light ink (16) on black (0);
@@ -268,12 +269,12 @@ def image_to_digit(data: bytes) -> Tensor:
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageRejected("too_large", f"{len(data)} bytes")
     try:
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS)   # reads the header only: format and size
+    except Image.DecompressionBombError as e:   # Pillow's own check: a header claiming > 2 x MAX_IMAGE_PIXELS
+        raise ImageRejected("too_many_pixels", str(e)) from e
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ImageRejected("not_image") from e
     with img:
-        if img.format not in UPLOAD_FORMATS:
-            raise ImageRejected("not_image", str(img.format))
         w, h = img.size
         if w * h > MAX_UPLOAD_PIXELS or w < 1 or h < 1:
             raise ImageRejected("too_many_pixels", f"{w}x{h}")

@@ -38,6 +38,13 @@ MAX_STEPS_PER_TICK = 200  # steps one call of advance() may take
 MAX_POINTS = 64           # points a learner may place
 POINT_LIMIT = 1.4         # placed points lie in [-POINT_LIMIT, POINT_LIMIT]^2
 MAX_SNAPSHOTS = 250
+# The budget of one complete run (train): the class server computes it in a training worker while a class waits,
+# so no run may take more than about half a minute. Work is counted in multiply-adds (see run_work).
+UPDATE_WORK = 15_000_000  # the fixed cost of one optimizer update (~0.5 ms of Python and kernel calls) in multiply-adds
+SN_WORK = 3_000_000       # spectral norm's power iteration on one layer of D, per forward pass (~0.1 ms)
+WORK_PER_SECOND = 2.5e10  # multiply-adds per second of one CPU thread of the class server, measured with train
+MAX_RUN_SECONDS = 30
+MAX_RUN_WORK = MAX_RUN_SECONDS * WORK_PER_SECOND
 
 TARGETS = ("ring", "grid", "moons", "spiral", "gaussian", "custom", "mixture1d", "digits")
 LOSSES = ("minimax", "nonsat", "lsgan", "hinge", "wgan", "wgan_gp")
@@ -80,24 +87,23 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.target in TARGETS, f"unknown target {self.target!r}; choose from {TARGETS}"
-        assert self.loss in LOSSES, f"unknown loss {self.loss!r}; choose from {LOSSES}"
-        assert self.activation in ACTIVATIONS, f"unknown activation {self.activation!r}"
-        assert self.noise in NOISES, f"unknown noise {self.noise!r}"
-        assert self.opt_g in OPTIMIZERS and self.opt_d in OPTIMIZERS, f"optimizers must be in {OPTIMIZERS}"
-        for name in ("g_layers", "d_layers"):
-            assert 1 <= getattr(self, name) <= MAX_LAYERS, f"{name} must be 1..{MAX_LAYERS}"
-        for name in ("g_width", "d_width"):
-            assert MIN_WIDTH <= getattr(self, name) <= MAX_WIDTH, f"{name} must be {MIN_WIDTH}..{MAX_WIDTH}"
-        assert 1 <= self.latent <= MAX_LATENT, f"latent size must be 1..{MAX_LATENT}, got {self.latent}"
-        assert 1 <= self.batch <= MAX_BATCH, f"batch size must be 1..{MAX_BATCH}, got {self.batch}"
-        assert 1 <= self.d_steps <= MAX_D_STEPS, f"d_steps must be 1..{MAX_D_STEPS}, got {self.d_steps}"
-        assert 1 <= self.steps <= MAX_STEPS, f"steps must be 1..{MAX_STEPS}, got {self.steps}"
-        assert 0 < self.lr_g <= 1 and 0 < self.lr_d <= 1, "learning rates must be in (0, 1]"
-        assert 0 < self.clip <= 1 and 0 <= self.gp_weight <= 100, "clip in (0, 1], gp_weight in [0, 100]"
-        assert self.snapshot_every >= 1, f"snapshot_every must be >= 1, got {self.snapshot_every}"
-        assert self.steps // self.snapshot_every <= MAX_SNAPSHOTS, "too many snapshots: raise snapshot_every"
-        assert 16 <= self.n_show <= 2048, "n_show must be 16..2048"
+        for name, options in (("target", TARGETS), ("loss", LOSSES), ("activation", ACTIVATIONS), ("noise", NOISES),
+                              ("opt_g", OPTIMIZERS), ("opt_d", OPTIMIZERS)):
+            if getattr(self, name) not in options:
+                raise ValueError(f"Invalid {name}: {getattr(self, name)!r} (allowed {', '.join(options)})")
+        for name, lo, hi in (("g_layers", 1, MAX_LAYERS), ("d_layers", 1, MAX_LAYERS),
+                             ("g_width", MIN_WIDTH, MAX_WIDTH), ("d_width", MIN_WIDTH, MAX_WIDTH),
+                             ("latent", 1, MAX_LATENT), ("batch", 1, MAX_BATCH), ("d_steps", 1, MAX_D_STEPS),
+                             ("steps", 1, MAX_STEPS), ("snapshot_every", 1, MAX_STEPS), ("n_show", 16, 2048),
+                             ("gp_weight", 0, 100)):
+            if not lo <= getattr(self, name) <= hi:
+                raise ValueError(f"Invalid {name}: {getattr(self, name)} (allowed {lo} to {hi})")
+        for name in ("lr_g", "lr_d", "clip"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"Invalid {name}: {getattr(self, name)} (allowed 0 < {name} <= 1)")
+        if self.steps // self.snapshot_every > MAX_SNAPSHOTS:
+            raise ValueError(f"Invalid snapshot_every: {self.snapshot_every} for {self.steps} steps "
+                             f"(allowed at most {MAX_SNAPSHOTS} snapshots per run)")
         if self.target == "custom":
             parse_points(self.points)  # raises ValueError with a reason
 
@@ -250,12 +256,14 @@ def sample_noise(n: int, latent: int, kind: str, gen: torch.Generator, device: t
 # For minimax / non-saturating, D(x) = sigmoid(r) and log sigmoid(r) = -softplus(-r) (numerically safe).
 
 def minimax_d_loss(r: Tensor, f: Tensor) -> Tensor:
-    r"""D's loss in the original game: $-\mathbb{E}[\log D(x)] - \mathbb{E}[\log(1 - D(G(z)))]$ (binary cross-entropy)."""
+    r"""D's loss in the original game: $-\mathbb{E}[\log D(x)] - \mathbb{E}[\log(1 - D(G(z)))]$
+    (binary cross-entropy)."""
     return F.softplus(-r).mean() + F.softplus(f).mean()
 
 
 def minimax_g_loss(f: Tensor) -> Tensor:
-    r"""G's loss in the original game: $\mathbb{E}[\log(1 - D(G(z)))]$; it saturates when D rejects fakes ($D \to 0$)."""
+    r"""G's loss in the original game: $\mathbb{E}[\log(1 - D(G(z)))]$; it saturates when D rejects fakes
+    ($D \to 0$)."""
     return -F.softplus(f).mean()
 
 
@@ -265,7 +273,8 @@ def nonsat_g_loss(f: Tensor) -> Tensor:
 
 
 def lsgan_d_loss(r: Tensor, f: Tensor) -> Tensor:
-    r"""Least squares (Mao et al. 2017, a=0, b=c=1): $\tfrac12\mathbb{E}[(D(x)-1)^2] + \tfrac12\mathbb{E}[D(G(z))^2]$."""
+    r"""Least squares (Mao et al. 2017, a=0, b=c=1):
+    $\tfrac12\mathbb{E}[(D(x)-1)^2] + \tfrac12\mathbb{E}[D(G(z))^2]$."""
     return 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean()
 
 
@@ -280,7 +289,8 @@ def hinge_d_loss(r: Tensor, f: Tensor) -> Tensor:
 
 
 def wasserstein_d_loss(r: Tensor, f: Tensor) -> Tensor:
-    r"""The critic's loss $\mathbb{E}[D(G(z))] - \mathbb{E}[D(x)]$: minus the Wasserstein-1 estimate (Arjovsky et al. 2017)."""
+    r"""The critic's loss $\mathbb{E}[D(G(z))] - \mathbb{E}[D(x)]$: minus the Wasserstein-1 estimate
+    (Arjovsky et al. 2017)."""
     return f.mean() - r.mean()
 
 
@@ -290,7 +300,8 @@ def wasserstein_g_loss(f: Tensor) -> Tensor:
 
 
 def gradient_penalty(D: nn.Module, x: Tensor, x_fake: Tensor, eps: Tensor) -> Tensor:
-    r"""WGAN-GP's penalty $\mathbb{E}_{\hat x}[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2]$ (Gulrajani et al. 2017).
+    r"""WGAN-GP's penalty $\mathbb{E}_{\hat x}[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2]$
+    (Gulrajani et al. 2017).
 
     $\hat x = \epsilon x + (1 - \epsilon)\tilde x$ with $\epsilon \sim U[0, 1]$ per sample.
     x: real (B, dim); x_fake: generated $\tilde x$ (B, dim); eps: (B, 1). The graph is kept
@@ -340,8 +351,9 @@ def near_fraction(samples: Tensor, reference: Tensor, radius: float) -> float:
 
 
 def energy_distance(x: Tensor, y: Tensor, yy: float | None = None) -> float:
-    r"""The squared energy distance $2\mathbb{E}\lVert X-Y\rVert - \mathbb{E}\lVert X-X'\rVert - \mathbb{E}\lVert Y-Y'\rVert$
-    between the empirical distributions of x (n, dim) and y (m, dim) (Székely & Rizzo).
+    r"""The squared energy distance
+    $2\mathbb{E}\lVert X-Y\rVert - \mathbb{E}\lVert X-X'\rVert - \mathbb{E}\lVert Y-Y'\rVert$ between
+    the empirical distributions of x (n, dim) and y (m, dim) (Székely & Rizzo).
 
     Zero exactly when the two distributions are equal; for 1D data its square root is
     ``scipy.stats.energy_distance``. ``yy``: $\mathbb{E}\lVert Y-Y'\rVert$ if already known (a fixed y).
@@ -353,7 +365,8 @@ def energy_distance(x: Tensor, y: Tensor, yy: float | None = None) -> float:
 
 
 def gaussian_kde(samples: Tensor, grid: Tensor) -> Tensor:
-    r"""Density estimate $\hat p(x) = \frac{1}{nh}\sum_i \phi\big(\frac{x - x_i}{h}\big)$ of 1D ``samples`` (n,) on ``grid`` (m,).
+    r"""Density estimate $\hat p(x) = \frac{1}{nh}\sum_i \phi\big(\frac{x - x_i}{h}\big)$ of 1D ``samples`` (n,)
+    on ``grid`` (m,).
 
     Bandwidth by Silverman's rule $h = 0.9\,\min(\hat\sigma, \mathrm{IQR}/1.34)\, n^{-1/5}$ (floored at 1e-3).
     """
@@ -411,6 +424,11 @@ class GANState:
     history: list[Snapshot] = field(default_factory=list)
     diverged_at: int | None = None     # step whose loss was not finite; the run stops there
     latest: Snapshot | None = None     # the snapshot at ``step`` (see current_snapshot)
+
+    @property
+    def done(self) -> bool:
+        """The run has reached its step count or stopped at a non-finite loss."""
+        return self.step >= self.config.steps or self.diverged_at is not None
 
 
 CURVES = ("d_loss", "g_loss", "d_grad", "g_grad")
@@ -635,15 +653,60 @@ def retune(state: GANState, config: GANConfig) -> bool:
     return True
 
 
+def resume(state: GANState | None, config: GANConfig, device: torch.device | str) -> GANState:
+    """``state`` retuned to ``config`` (see :func:`retune`) if it runs on ``device``; otherwise a fresh run."""
+    if state is not None and state.z_show.device.type == torch.device(device).type and retune(state, config):
+        return state
+    return init_state(config, device)
+
+
+def mlp_work(n_in: int, n_out: int, layers: int, width: int) -> int:
+    """Multiply-adds of one row through ``mlp(n_in, n_out, layers, width)``."""
+    return n_in * width + (layers - 1) * width * width + width * n_out
+
+
+def run_work(config: GANConfig) -> float:
+    r"""The work of a complete run of ``config`` (:func:`train`), in multiply-adds: what the run budget counts.
+
+    One :func:`train_step` with batch $B$, $k$ = ``d_steps`` and per-row costs $g$ (G) and $d$ (D) does
+    $k\,(B g + 3 \cdot 2B\,d\,[+\,5 B d]) + 3 B (g + d)$ multiply-adds: a backward pass costs about two forward
+    passes, D sees a real and a generated batch, and WGAN-GP's penalty (in brackets) differentiates D twice.
+    Each optimizer update adds UPDATE_WORK (the penalty's second backward counts as one more), and with spectral
+    norm each pass through D adds SN_WORK per layer: fixed costs that are most of the cost of small networks.
+    Snapshots are small next to this and not counted.
+    """
+    B, k = config.batch, config.d_steps
+    g = mlp_work(config.latent, config.dim, config.g_layers, config.g_width)
+    d = mlp_work(config.dim, 1, config.d_layers, config.d_width)
+    fixed = UPDATE_WORK + (SN_WORK * (config.d_layers + 1) if config.spectral_norm else 0)   # per pass through D
+    d_update = B * g + 6 * B * d + fixed + (5 * B * d + fixed if config.loss == "wgan_gp" else 0)
+    g_update = 3 * B * (g + d) + fixed
+    return float(config.steps * (k * d_update + g_update))
+
+
+def check_run(config: GANConfig) -> None:
+    """Raise ValueError if a complete run of ``config`` is over the budget (MAX_RUN_WORK: about MAX_RUN_SECONDS)."""
+    work = run_work(config)
+    if work > MAX_RUN_WORK:
+        raise ValueError(f"Invalid run: {work:.3g} multiply-adds, about {work / WORK_PER_SECOND:.0f} s "
+                         f"(allowed at most {MAX_RUN_WORK:.3g}, {MAX_RUN_SECONDS} s): fewer steps or D steps, "
+                         "a smaller batch or smaller networks")
+
+
 def train(config: GANConfig, device: torch.device | str = "cpu") -> Iterator[Snapshot]:
     """Run ``config`` from scratch: yields the step-0 snapshot, one every ``snapshot_every`` steps, and the last.
 
-    Stops early (after the last good snapshot) if a loss becomes non-finite.
+    Refuses (ValueError, before any work) a run over the budget (:func:`check_run`). Stops early (after the last
+    good snapshot) if a loss becomes non-finite.
     """
-    state = init_state(config, device)
+    check_run(config)
+    return _snapshots(init_state(config, device))
+
+
+def _snapshots(state: GANState) -> Iterator[Snapshot]:
     yield state.history[0]
     seen = 1
-    while state.step < config.steps and state.diverged_at is None:
+    while not state.done:
         advance(state, MAX_STEPS_PER_TICK)
         yield from state.history[seen:]
         seen = len(state.history)

@@ -212,9 +212,8 @@ def test_probability_caption_names_the_colours_the_figure_draws():
     """fig.probs: "Class probabilities (blue band: true class, green band: target)"; presets.make_it_3.note: "watch the
     orange bar of class 3, in the green band, grow"."""
     r = _attack("make_it_3", 0)
-    spec = figs.attack_figure(r.path_images, r.path_probs, label=r.label, target=3, titles=("a", "b", "c", "d"),
-                              title="t", prob_axis="p", class_axis="k", before="before", after="after", play="play",
-                              pause="pause", step="step").to_dict()
+    spec = figs.attack_figure(r.path_images, r.path_probs, label=r.label, target=3,
+                              labels={k: k for k in figs.ATTACK_LABELS}).to_dict()
     bands = {round((s["x0"] + s["x1"]) / 2): _hue_name(s["fillcolor"]) for s in spec["layout"]["shapes"]}
     assert bands == {r.label: "blue", 3: "green"}
     bars = {tr["name"]: _hue_name(tr["marker"]["color"]) for tr in spec["data"] if tr["type"] == "bar"}
@@ -228,10 +227,10 @@ def test_projection_segments_are_orange_and_the_moons_sit_as_named():
     _, path = experiment.geometry(model, experiment.PRESETS["projection"], 0)
     grid = adv.decision_grid(model, 11)
     pts, lab = clf.moons_unit(240, noise=0.1, seed=0)
-    names = {k: k for k in ("class0", "class1", "boundary", "linf", "l2", "start", "step", "projection", "iterate")}
+    names = {k: k for k in (*figs.GEOMETRY_LABELS, *figs.PLAYER_LABELS)}
+    balls = {n: adv.ball_outline((0.62, 0.5), 0.1, n) for n in adv.NORMS}
     spec = figs.geometry_figure(grid.xs, grid.prob, pts.numpy(), lab.numpy(), (0.62, 0.5), 0.1, "l2", path.start,
-                                path.stepped, path.projected, {n: adv.ball_outline((0.62, 0.5), 0.1, n) for n in adv.NORMS},
-                                names=names, title="t", x="x", y="y", play="p", pause="q", step="s").to_dict()
+                                path.stepped, path.projected, balls, labels=names).to_dict()
     proj = next(tr for tr in spec["data"] if tr.get("name") == "projection")
     assert proj["line"]["dash"] == "dash" and _hue_name(proj["line"]["color"]) == "orange"
     assert float(pts[lab == 0, 1].mean()) > float(pts[lab == 1, 1].mean())
@@ -298,8 +297,8 @@ def test_robust_model_loses_more_and_more_digits_as_eps_grows_towards_0_2():
 def test_l2_budget_concentrates_the_change_and_fools_the_robust_model_too(seed):
     """presets.l2_ball.note: "An L2 budget of 1.5 can change two pixels completely or all 64 pixels by about 0.19
     each. Compare ‖δ‖∞ with the L∞ attack's 0.1: here the largest pixel change is five times that or more, and half
-    of the change (in squared length) sits on at most eight pixels, most of them on or beside the stroke. Switch to the adversarially
-    trained model: trained against L∞ attacks, it is fooled by this L2 attack too." """
+    of the change (in squared length) sits on at most eight pixels, most of them on or beside the stroke. Switch to
+    the adversarially trained model: trained against L∞ attacks, it is fooled by this L2 attack too." """
     eps = experiment.PRESETS["l2_ball"]["eps_l2"]
     assert math.sqrt(2) <= eps < math.sqrt(3) and round(eps / 8, 2) == 0.19
     r, linf_attack = _attack("l2_ball", seed), _attack(None, seed)

@@ -1,6 +1,8 @@
 """AppTest of the adversarial lesson: figure values, widgets, presets, tabs, uploads, URL state, both languages."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -132,17 +134,57 @@ def test_uploaded_digit_is_attacked_and_bad_files_get_translated_messages():
     assert _attack_fig(at)                                                # the test digit is attacked instead
 
 
-def test_url_reopens_the_experiment_clamps_numbers_and_reports_bad_values():
+def test_url_reopens_the_experiment_and_bad_values_fall_back_to_defaults_with_one_note():
     at = open_page(PAGE, "en", query={"adversarial.method": "bim", "adversarial.eps": "0.2", "adversarial.index": "56"})
     assert not at.exception and not at.warning
     assert at.session_state["adversarial.method"] == "bim" and at.session_state["adversarial.eps"] == 0.2
     np.testing.assert_allclose(_attack_fig(at)["data"][0]["z"], digits("test")[0][56, 0].numpy())
-    at = open_page(PAGE, "en", query={"adversarial.eps": "5", "adversarial.steps": "1000", "adversarial.alpha": "abc",
-                                       "adversarial.method": "cw", "adversarial.index": "-3"})
+    # the policy of every lesson (ui.state.bind): a value out of range is dropped, not clamped, and named in one note
+    bad = {"adversarial.eps": "5", "adversarial.steps": "1000", "adversarial.alpha": "abc", "adversarial.method": "cw",
+           "adversarial.index": "-3", "adversarial.target": "12"}
+    at = open_page(PAGE, "en", query=bad)
     assert not at.exception and not at.error
-    assert at.session_state["adversarial.eps"] == 0.5 and at.session_state["adversarial.steps"] == 100
-    assert at.session_state["adversarial.index"] == 0
-    assert at.session_state["adversarial.alpha"] == 0.01 and at.session_state["adversarial.method"] == "pgd"
-    text = " ".join(w.value for w in at.warning)
-    assert "clamped to 0.5" in text and "clamped to 100" in text
-    assert "adversarial.alpha" in text and "adversarial.method" in text
+    assert {k: at.session_state[k] for k in bad} == {"adversarial.eps": 0.1, "adversarial.steps": 20,
+                                                     "adversarial.alpha": 0.01, "adversarial.method": "pgd",
+                                                     "adversarial.index": 33, "adversarial.target": 3}
+    assert len(at.warning) == 1
+    note = at.warning[0].value
+    assert note.startswith(strings("en")["app.url.note"]) and "clamped" not in note
+    assert all(k in note for k in bad)
+    assert note.count(strings("en")["app.url.out_of_range"]) == 3    # eps, steps, index
+    assert "adversarial.eps" not in at.query_params                  # the link no longer carries the bad value
+
+
+def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
+    from ui.experiments import adversarial as experiment
+    from ui.params import by_name
+
+    declared = by_name(experiment.SETTINGS)
+    at = open_page(PAGE, "en")
+    assert [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")] == ["adversarial.attack_fig.csv"]
+    eps = at.slider(key="adversarial.eps")
+    assert (eps.min, eps.max, eps.step) == (declared["eps"].lo, declared["eps"].hi, declared["eps"].step)
+    assert at.slider(key="adversarial.steps").max == declared["steps"].hi == adv.MAX_STEPS
+    assert at.number_input(key="adversarial.index").max == declared["index"].hi == experiment.N_TEST - 1
+    at.segmented_control(key="adversarial.norm").set_value("l2").run()
+    assert at.slider(key="adversarial.eps_l2").max == declared["eps_l2"].hi == adv.MAX_EPS["l2"]
+    at = _tab(at, "geometry")
+    assert [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")] == ["adversarial.geometry_fig.csv"]
+    assert at.slider(key="adversarial.geo_steps").max == declared["geo_steps"].hi
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A ~100-byte PNG whose header claims width x height (8-bit grey): a decompression bomb's shape."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_upload_claiming_20000_by_20000_pixels_gets_a_translated_message(lang):
+    at = open_page(PAGE, lang, query={"adversarial.source": "upload"})
+    at.file_uploader(key="adversarial.upload").set_value(("bomb.png", _png_claiming(20_000, 20_000), "image/png")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [strings(lang)["adversarial.bad_upload.too_many_pixels"]]
+    assert _attack_fig(at)                                                # the test digit is attacked instead

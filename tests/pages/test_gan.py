@@ -1,4 +1,5 @@
-"""AppTest of the GAN lesson: live training controls, figure values, presets, replay, URL state, bad input, both languages."""
+"""AppTest of the GAN lesson: live training controls, figure values, presets, replay, URL state, bad input,
+both languages."""
 
 import numpy as np
 import pytest
@@ -214,3 +215,33 @@ def test_placed_points_become_the_modes():
     torch.testing.assert_close(_run(at).target.centres, torch.tensor([[-1.0, -1.0], [1.0, 1.0]]))
     real = np.asarray(_trace(_fig(at, "gan.fig.game_title", step=0), "real samples")["x"])
     assert (np.abs(np.abs(real) - 1) < 0.3).all()
+
+
+def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
+    from ui.experiments import gan as experiment
+    from ui.figures.common import figure_table
+    from ui.params import by_name
+
+    at = open_page(PAGE, "en")
+    csv = sorted(b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button"))
+    assert csv == ["gan.curves_fig.csv", "gan.game_fig.csv"]
+    real = [r for r in figure_table(_fig(at, "gan.fig.game_title", step=0)) if r["trace"] == "real samples"]
+    assert len(real) == gan.GANConfig().n_show
+    declared = by_name(experiment.SETTINGS)
+    assert (at.slider(key="gan.d_steps").min, at.slider(key="gan.d_steps").max) == (1, declared["d_steps"].hi)
+    assert at.select_slider(key="gan.lr_d").options == [f"{v:g}" for v in declared["lr_d"].options]
+    assert at.selectbox(key="gan.loss").options == [strings("en")[f"gan.losses.{o}"] for o in gan.LOSSES]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_complete_run_over_the_budget_is_refused_with_a_translated_message(lang):
+    query = {"gan.loss": "wgan_gp", "gan.d_steps": "5", "gan.steps": "5000"}   # ~40 s of one CPU thread
+    at = open_page(PAGE, lang, query=query)
+    at.session_state["gan.tab"] = strings(lang)["gan.tabs.replay"]
+    at.run()
+    at.segmented_control(key="gan.replay").set_value("full").run()
+    assert not at.exception and not at.error
+    seconds = gan.run_work(_run(at).config) / gan.WORK_PER_SECOND
+    expected = strings(lang)["gan.run_too_long"].format(seconds=seconds, cap=gan.MAX_RUN_SECONDS)
+    assert [w.value for w in at.warning] == [expected]
+    assert strings(lang)["gan.replay_empty"] in [i.value for i in at.info]   # nothing trained: my run is empty

@@ -36,7 +36,8 @@ def _interior(n, shape, seed, dtype=torch.float64):
 
 
 @pytest.fixture(scope="module")
-def test_set():
+def digits_test():
+    """The 360 test digits and their labels (named so pytest does not collect it as a test)."""
     return digits("test")
 
 
@@ -178,8 +179,8 @@ def test_every_attack_respects_the_ball_and_the_box(eps, norm, method, targeted,
     assert float((linf if norm == "linf" else l2).max()) <= eps * (1 + 1e-5) + 1e-6
 
 
-def test_every_pgd_iterate_is_feasible_and_the_stepped_point_is_what_was_projected(cnn, test_set):
-    x, y = test_set[0][:20], test_set[1][:20]
+def test_every_pgd_iterate_is_feasible_and_the_stepped_point_is_what_was_projected(cnn, digits_test):
+    x, y = digits_test[0][:20], digits_test[1][:20]
     its = list(adv.pgd_iterates(cnn, x, y, 0.3, 0.2, 6, "l2", random_start=True, seed=3))
     assert len(its) == 6
     for s in its:
@@ -193,16 +194,16 @@ def test_every_pgd_iterate_is_feasible_and_the_stepped_point_is_what_was_project
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("norm", adv.NORMS)
-def test_eps_zero_returns_the_input_and_reproduces_clean_accuracy(norm, cnn, test_set):
-    x, y = test_set
+def test_eps_zero_returns_the_input_and_reproduces_clean_accuracy(norm, cnn, digits_test):
+    x, y = digits_test
     for x_adv in (adv.fgsm(cnn, x, y, 0.0, norm=norm), adv.pgd(cnn, x, y, 0.0, 0.01, 3, norm, random_start=True)):
         torch.testing.assert_close(x_adv, x, rtol=0, atol=0)
     clean = clf.accuracy(cnn, x, y)
     assert adv.adversarial_accuracy(cnn, x, y, "pgd", 0.0, norm) == pytest.approx(clean)
 
 
-def test_pgd_is_at_least_as_strong_as_fgsm_on_the_test_set(cnn, test_set):
-    x, y = test_set
+def test_pgd_is_at_least_as_strong_as_fgsm_on_the_test_set(cnn, digits_test):
+    x, y = digits_test
     for eps in (0.05, 0.1, 0.2):
         fgsm_acc = adv.adversarial_accuracy(cnn, x, y, "fgsm", eps)
         pgd_acc = adv.adversarial_accuracy(cnn, x, y, "pgd", eps)
@@ -210,8 +211,8 @@ def test_pgd_is_at_least_as_strong_as_fgsm_on_the_test_set(cnn, test_set):
     assert adv.adversarial_accuracy(cnn, x, y, "pgd", 0.2) < 0.2     # the standard model falls at eps = 0.2
 
 
-def test_targeted_attacks_raise_the_target_probability(cnn, test_set):
-    x, y = test_set[0][:60], test_set[1][:60]
+def test_targeted_attacks_raise_the_target_probability(cnn, digits_test):
+    x, y = digits_test[0][:60], digits_test[1][:60]
     target = (y + 3) % 10
     with torch.inference_mode():
         before = cnn(x).softmax(1).gather(1, target[:, None])
@@ -229,8 +230,8 @@ def test_targeted_attacks_raise_the_target_probability(cnn, test_set):
     assert float((z.argmax(1) == target).float().mean()) >= 0.6
 
 
-def test_attacks_leave_a_shared_model_untouched_and_refuse_train_mode(cnn, test_set):
-    x, y = test_set[0][:8], test_set[1][:8]
+def test_attacks_leave_a_shared_model_untouched_and_refuse_train_mode(cnn, digits_test):
+    x, y = digits_test[0][:8], digits_test[1][:8]
     before = {k: v.clone() for k, v in cnn.state_dict().items()}
     adv.pgd(cnn, x, y, 0.1, 0.01, 3)
     assert all(p.grad is None for p in cnn.parameters())
@@ -240,33 +241,45 @@ def test_attacks_leave_a_shared_model_untouched_and_refuse_train_mode(cnn, test_
         adv.fgsm(model, x, y, 0.1)
 
 
-def test_pgd_is_reproducible_per_seed_and_bim_is_pgd_without_random_start(cnn, test_set):
-    x, y = test_set[0][:16], test_set[1][:16]
+def test_pgd_is_reproducible_per_seed_and_bim_is_pgd_without_random_start(cnn, digits_test):
+    x, y = digits_test[0][:16], digits_test[1][:16]
     a = adv.pgd(cnn, x, y, 0.1, 0.01, 5, seed=1)
     torch.testing.assert_close(a, adv.pgd(cnn, x, y, 0.1, 0.01, 5, seed=1), rtol=0, atol=0)
     assert not torch.equal(a, adv.pgd(cnn, x, y, 0.1, 0.01, 5, seed=2))
     torch.testing.assert_close(adv.bim(cnn, x, y, 0.1, 0.01, 5), adv.pgd(cnn, x, y, 0.1, 0.01, 5, random_start=False))
 
 
-def test_caps_are_enforced():
+def test_caps_are_enforced_with_value_errors_naming_the_value_and_the_range():
     x = torch.full((1, 1, 8, 8), 0.5)
     y = torch.tensor([0])
     model = clf.load_digits_cnn()
-    with pytest.raises(AssertionError, match="eps"):
+    with pytest.raises(ValueError, match=r"^Invalid eps: 0.6 \(allowed 0 <= eps <= 0.5 for linf\)"):
         adv.fgsm(model, x, y, 0.6)
-    with pytest.raises(AssertionError, match="steps"):
+    with pytest.raises(ValueError, match=r"^Invalid norm: 'l1'"):
+        adv.fgsm(model, x, y, 0.1, norm="l1")
+    with pytest.raises(ValueError, match=rf"^Invalid steps: {adv.MAX_STEPS + 1} \(allowed 1 to {adv.MAX_STEPS}\)"):
         adv.pgd(model, x, y, 0.1, 0.01, adv.MAX_STEPS + 1)
-    with pytest.raises(AssertionError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"^Invalid alpha: 0.0"):
+        adv.pgd(model, x, y, 0.1, 0.0, 10)
+    with pytest.raises(ValueError, match=r"\(allowed \[0, 1\]\)"):
         adv.fgsm(model, x * 3, y, 0.1)
-    with pytest.raises(AssertionError, match="at most"):
+    with pytest.raises(ValueError, match="allowed at most"):
         adv.fgsm(model, torch.zeros(adv.MAX_BATCH + 1, 1, 8, 8), torch.zeros(adv.MAX_BATCH + 1, dtype=torch.long), 0.1)
-    for bad in ({"eps": 5.0}, {"steps": 0}, {"method": "cw"}, {"target": 10}, {"alpha": 0.0}):
-        with pytest.raises(AssertionError):
-            adv.AttackConfig(**bad)
+    with pytest.raises(ValueError, match="Invalid point"):
+        adv.pgd_path_2d(clf.load_moons_mlp(), (1.2, 0.5), 0, 0.1, 0.01, 5)
 
 
-def test_attack_digit_reports_norms_success_and_the_iterates(cnn, test_set):
-    x, y = test_set
+@pytest.mark.parametrize("field, value", [("method", "cw"), ("norm", "l1"), ("eps", 5.0), ("eps", -0.1),
+                                          ("eps", float("nan")), ("alpha", 0.0), ("alpha", 2.0), ("steps", 0),
+                                          ("steps", adv.MAX_STEPS + 1), ("target", 10), ("target", -1)])
+def test_every_attack_config_cap_raises_value_error(field, value):
+    with pytest.raises(ValueError, match=rf"^Invalid {field}: .*\(allowed "):
+        adv.AttackConfig(**{field: value})
+    assert adv.AttackConfig(norm="l2", eps=4.0, alpha=8.0).eps == 4.0   # the L2 caps are the L2 ones
+
+
+def test_attack_digit_reports_norms_success_and_the_iterates(cnn, digits_test):
+    x, y = digits_test
     r = adv.attack_digit(cnn, x[33], int(y[33]), adv.AttackConfig())           # the lesson's default digit
     assert r.path_images.shape == (21, 8, 8) and r.path_probs.shape == (21, 10)
     np.testing.assert_allclose(r.path_probs.sum(1), 1, atol=1e-5)

@@ -3,6 +3,9 @@ training script; the models normalise inside; uploads become digits or are refus
 
 import io
 import json
+import struct
+import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +18,8 @@ from dlcore.data import digits
 
 
 @pytest.fixture(scope="module")
-def test_set():
+def digits_test():
+    """The 360 test digits and their labels (named so pytest does not collect it as a test)."""
     return digits("test")
 
 
@@ -29,15 +33,15 @@ def _png(a: np.ndarray, mode: str | None = None, fmt: str = "PNG", **kw) -> byte
 # Bundled weights
 # ---------------------------------------------------------------------------------------------
 
-def test_standard_cnn_reaches_97_percent_test_accuracy(test_set):
-    acc = clf.accuracy(clf.load_digits_cnn(robust=False), *test_set)
+def test_standard_cnn_reaches_97_percent_test_accuracy(digits_test):
+    acc = clf.accuracy(clf.load_digits_cnn(robust=False), *digits_test)
     assert acc >= 0.97
     report = json.loads((clf.MODELS_DIR / "training.json").read_text())
     assert acc == pytest.approx(report["standard"]["history"]["test_accuracy"][-1])
 
 
-def test_robust_twin_keeps_95_percent_clean_and_resists_pgd_far_better(test_set):
-    x, y = test_set
+def test_robust_twin_keeps_95_percent_clean_and_resists_pgd_far_better(digits_test):
+    x, y = digits_test
     std, rob = clf.load_digits_cnn(robust=False), clf.load_digits_cnn(robust=True)
     clean_rob = clf.accuracy(rob, x, y)
     assert 0.95 <= clean_rob <= clf.accuracy(std, x, y)          # robustness costs a little clean accuracy
@@ -51,7 +55,7 @@ def test_bundled_weight_files_are_small():
         assert (clf.MODELS_DIR / name).stat().st_size < 1_000_000
 
 
-def test_loaded_model_is_eval_frozen_normalises_inside_and_returns_logits(test_set):
+def test_loaded_model_is_eval_frozen_normalises_inside_and_returns_logits(digits_test):
     model = clf.load_digits_cnn()
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     norm = model.net[0]
@@ -59,7 +63,7 @@ def test_loaded_model_is_eval_frozen_normalises_inside_and_returns_logits(test_s
     x_tr, _ = digits("train")
     assert float(norm.mean) == pytest.approx(float(x_tr.mean()), rel=1e-5)
     assert float(norm.std) == pytest.approx(float(x_tr.std()), rel=1e-5)
-    x = test_set[0][:5]
+    x = digits_test[0][:5]
     with torch.inference_mode():
         logits = model(x)
         assert logits.shape == (5, 10)
@@ -127,8 +131,8 @@ def _paper(digit: np.ndarray, scale: int = 6) -> np.ndarray:
     return (255 * (1 - big)).astype(np.uint8)
 
 
-def test_upscaled_test_digits_on_paper_round_trip_to_the_same_class(test_set):
-    x, y = test_set
+def test_upscaled_test_digits_on_paper_round_trip_to_the_same_class(digits_test):
+    x, y = digits_test
     model = clf.load_digits_cnn()
     correct = 0
     for i in range(40):
@@ -139,8 +143,8 @@ def test_upscaled_test_digits_on_paper_round_trip_to_the_same_class(test_set):
     assert correct >= 36
 
 
-def test_light_ink_on_dark_rgba_and_jpeg_give_the_same_digit(test_set):
-    digit = test_set[0][0, 0].numpy()
+def test_light_ink_on_dark_rgba_and_jpeg_give_the_same_digit(digits_test):
+    digit = digits_test[0][0, 0].numpy()
     dark_on_light = clf.image_to_digit(_png(_paper(digit)))
     light_on_dark = clf.image_to_digit(_png(255 - _paper(digit)))
     torch.testing.assert_close(dark_on_light, light_on_dark)
@@ -180,3 +184,33 @@ def test_animated_odd_mode_huge_and_blank_images_are_refused():
         with pytest.raises(clf.ImageRejected) as e:
             clf.image_to_digit(data)
         assert e.value.reason == reason, reason
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that only claims a size: a valid header (8-bit grey) and a few bytes of image data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\0" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [20_000, 10_000, 5_000])
+def test_a_header_claiming_too_many_pixels_is_refused_before_decoding(side):
+    """20000 x 20000 is past Pillow's own decompression-bomb error, 10000 x 10000 past its warning, 5000 x 5000
+    past ours (MAX_UPLOAD_PIXELS): each file is ~100 bytes and every one is refused from its header."""
+    data = _png_header(side, side)
+    assert len(data) < 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with pytest.raises(clf.ImageRejected) as e:
+            clf.image_to_digit(data)
+    assert e.value.reason == "too_many_pixels"
+
+
+def test_formats_outside_the_list_are_refused_as_not_an_image():
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((16, 16), dtype=np.uint8)).save(buf, format="TIFF")
+    with pytest.raises(clf.ImageRejected) as e:
+        clf.image_to_digit(buf.getvalue())
+    assert e.value.reason == "not_image"

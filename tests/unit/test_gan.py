@@ -151,7 +151,8 @@ def test_energy_distance_matches_scipy_in_1d_and_the_gaussian_closed_form():
     ref = scipy_stats.energy_distance(x[:, 0].numpy(), y[:, 0].numpy()) ** 2
     assert gan.energy_distance(x.double(), y.double()) == pytest.approx(ref, rel=1e-9)
     assert gan.energy_distance(x, y) == pytest.approx(ref, rel=1e-5)  # float32, as in training
-    # N(0,1) vs N(mu,1): 2 E|N(mu, 2)| - 2 E|N(0, 2)|, with E|N(m, s^2)| = s sqrt(2/pi) e^{-m^2/2s^2} + m erf(m / s sqrt 2)
+    # N(0,1) vs N(mu,1): 2 E|N(mu, 2)| - 2 E|N(0, 2)|,
+    # with E|N(m, s^2)| = s sqrt(2/pi) e^{-m^2/2s^2} + m erf(m / s sqrt 2)
     mu, s = 1.0, math.sqrt(2)
     e_xy = s * math.sqrt(2 / math.pi) * math.exp(-mu**2 / (2 * s**2)) + mu * math.erf(mu / (s * math.sqrt(2)))
     closed = 2 * e_xy - 2 * s * math.sqrt(2 / math.pi)
@@ -181,13 +182,87 @@ def test_mixture1d_density_integrates_to_one_and_pool_follows_it():
 
 # ----------------------------------------------------------------------------------------------- config, data, training
 
-def test_config_caps_are_checked_with_clear_messages():
-    for bad in (dict(g_width=512), dict(d_layers=5), dict(latent=9), dict(batch=1024), dict(d_steps=6),
-                dict(steps=gan.MAX_STEPS + 1), dict(loss="wgan_lp"), dict(target="cifar"), dict(lr_g=0.0)):
-        with pytest.raises(AssertionError):
-            gan.GANConfig(**bad)
+@pytest.mark.parametrize("field, value", [
+    ("target", "cifar"), ("loss", "wgan_lp"), ("activation", "gelu"), ("noise", "laplace"), ("opt_g", "lbfgs"),
+    ("opt_d", "adagrad"), ("g_layers", gan.MAX_LAYERS + 1), ("d_layers", 0), ("g_width", gan.MAX_WIDTH * 2),
+    ("d_width", gan.MIN_WIDTH - 1), ("latent", gan.MAX_LATENT + 1), ("batch", gan.MAX_BATCH * 2),
+    ("d_steps", gan.MAX_D_STEPS + 1), ("steps", gan.MAX_STEPS + 1), ("lr_g", 0.0), ("lr_d", 2.0),
+    ("lr_d", float("nan")), ("clip", 0.0), ("gp_weight", 101.0), ("snapshot_every", 0), ("n_show", 4096),
+])
+def test_every_config_cap_raises_value_error_naming_the_field_and_the_allowed_values(field, value):
+    with pytest.raises(ValueError, match=rf"^Invalid {field}: .*\(allowed "):
+        gan.GANConfig(**{field: value})
+
+
+def test_too_many_snapshots_and_bad_points_raise_value_error():
+    with pytest.raises(ValueError, match="Invalid snapshot_every: 1 for 5000 steps"):
+        gan.GANConfig(steps=5000, snapshot_every=1)
     with pytest.raises(ValueError, match="range"):
         gan.GANConfig(target="custom", points="0,0; 9,9")
+
+
+# ----------------------------------------------------------------------------------------------- the run budget
+
+BIGGEST = dict(target="digits", latent=gan.MAX_LATENT, g_layers=gan.MAX_LAYERS, d_layers=gan.MAX_LAYERS,
+               g_width=gan.MAX_WIDTH, d_width=gan.MAX_WIDTH, batch=gan.MAX_BATCH, d_steps=gan.MAX_D_STEPS,
+               steps=gan.MAX_STEPS, loss="wgan_gp", spectral_norm=True)
+
+
+def test_run_work_counts_the_multiply_adds_of_a_step_by_hand():
+    cfg = gan.GANConfig(latent=2, g_layers=1, g_width=8, d_layers=2, d_width=16, batch=4, d_steps=3, steps=10)
+    g = 2 * 8 + 8 * 2                 # z (2) -> 8 -> x (2)
+    d = 2 * 16 + 16 * 16 + 16 * 1     # x (2) -> 16 -> 16 -> score (1)
+    assert (gan.mlp_work(2, 2, 1, 8), gan.mlp_work(2, 1, 2, 16)) == (g, d)
+    d_update = 4 * g + 3 * 2 * 4 * d + gan.UPDATE_WORK   # G forward; D forward and backward on 2B rows
+    g_update = 3 * 4 * (g + d) + gan.UPDATE_WORK         # G and D forward and backward on B rows
+    assert gan.run_work(cfg) == 10 * (3 * d_update + g_update)
+    penalty = replace(cfg, loss="wgan_gp")
+    assert gan.run_work(penalty) == 10 * (3 * (d_update + 5 * 4 * d + gan.UPDATE_WORK) + g_update)
+    sn = gan.SN_WORK * 3   # three linear layers in D, every pass through D
+    assert gan.run_work(replace(cfg, spectral_norm=True)) == 10 * (3 * (d_update + sn) + g_update + sn)
+
+
+@pytest.mark.parametrize("change", [dict(steps=4000), dict(batch=256), dict(d_steps=4), dict(g_width=128),
+                                    dict(d_layers=3), dict(loss="wgan_gp"), dict(spectral_norm=True),
+                                    dict(target="digits")])
+def test_more_of_anything_is_more_work(change):
+    base = gan.GANConfig(steps=2000, batch=128, d_steps=2)
+    assert gan.run_work(replace(base, **change)) > gan.run_work(base)
+
+
+def test_a_run_over_the_budget_is_refused_before_any_work():
+    cfg = gan.GANConfig(**BIGGEST)
+    assert gan.run_work(cfg) > 20 * gan.MAX_RUN_WORK   # ~25 minutes of one CPU thread, measured
+    with pytest.raises(ValueError, match=r"^Invalid run: .* s \(allowed at most .*30 s\)"):
+        gan.train(cfg)   # raises at the call, not at the first snapshot: nothing was built
+    with pytest.raises(ValueError, match="Invalid run"):
+        gan.check_run(gan.GANConfig(loss="wgan_gp", d_steps=5, steps=5000))   # ~33 s measured, 40 s estimated
+
+
+def test_the_default_and_the_presets_fit_the_budget_at_their_own_length():
+    from ui.experiments import gan as experiment
+
+    for cfg in [experiment.config({}, 0), experiment.config({"steps": gan.MAX_STEPS}, 0),
+                *(experiment.preset(name, 0) for name in experiment.PRESETS)]:
+        gan.check_run(cfg)
+        assert gan.run_work(cfg) / gan.WORK_PER_SECOND < 15, cfg
+
+
+@pytest.mark.slow
+def test_the_work_estimate_is_not_far_below_the_time_a_run_takes():
+    """The budget stands for about MAX_RUN_SECONDS: a run's measured time per step stays within twice the estimate
+    (the spread over the setting space, measured with a busy second core, was 0.5-1.4x)."""
+    import time
+
+    for change in (dict(g_width=256, d_width=256, batch=512), dict(loss="wgan_gp", d_steps=5),
+                   dict(spectral_norm=True, d_layers=4, d_steps=3, batch=16)):
+        cfg = gan.GANConfig(**change, steps=gan.MAX_STEPS)
+        state = gan.init_state(cfg)
+        gan.advance(state, 5)   # warm up
+        t0 = time.perf_counter()
+        gan.advance(state, 40)
+        seconds = (time.perf_counter() - t0) * cfg.steps / 40
+        assert seconds < 2 * gan.run_work(cfg) / gan.WORK_PER_SECOND, change
 
 
 @pytest.mark.parametrize("text, reason", [("", "empty"), ("1;2", "format"), ("a,b", "format"), ("nan,0", "range"),
@@ -295,6 +370,19 @@ def test_retune_changes_learning_rates_in_place_but_refuses_other_changes():
     assert state.opt_g.param_groups[0]["lr"] == 1e-4 and state.config.d_steps == 3
     assert not gan.retune(state, replace(cfg, loss="hinge"))
     assert not gan.retune(state, replace(cfg, steps=2))  # shorter than the steps already taken
+
+
+def test_resume_keeps_a_retunable_run_and_starts_a_fresh_one_otherwise():
+    cfg = gan.GANConfig(steps=20)
+    assert gan.resume(None, cfg, "cpu").step == 0
+    state = gan.init_state(cfg)
+    gan.advance(state, 5)
+    assert gan.resume(state, replace(cfg, lr_d=1e-4), "cpu") is state and state.step == 5
+    fresh = gan.resume(state, replace(cfg, loss="lsgan"), torch.device("cpu"))
+    assert fresh is not state and fresh.step == 0 and fresh.config.loss == "lsgan"
+    assert not fresh.done
+    gan.advance(fresh, 20)
+    assert fresh.done and fresh.step == 20
 
 
 def test_one_dimensional_and_digit_snapshots_have_their_own_views():

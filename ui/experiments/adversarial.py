@@ -14,17 +14,35 @@ import torch
 from dlcore import adversarial as adv
 from dlcore import classifiers as clf
 from dlcore.data import digits
+from ui.params import Param, defaults
 
 N_TEST = 360   # the test digits
-FLOATS = {"eps": (0.0, adv.MAX_EPS["linf"], 0.1), "eps_l2": (0.0, adv.MAX_EPS["l2"], 1.0),
-          "alpha": (0.001, 0.25, 0.01), "alpha_l2": (0.01, 2.0, 0.1), "geo_x": (0.0, 1.0, 0.62),
-          "geo_y": (0.15, 0.85, 0.5), "geo_eps": (0.01, 0.3, 0.08), "geo_alpha": (0.005, 0.3, 0.04)}  # (lo, hi, default)
-INTS = {"steps": (1, adv.MAX_STEPS, 20), "index": (0, N_TEST - 1, 33), "geo_steps": (1, 40, 10)}
-CHOICES = {"model": ("standard", "robust"), "method": ("pgd", "bim", "fgsm"), "norm": adv.NORMS,
-           "geo_norm": adv.NORMS, "source": ("test", "upload")}   # first option = default
-BOOLS = {"random_start": True, "targeted": False, "geo_random": False}
-DEFAULTS: dict[str, object] = {**{n: d for n, (_, _, d) in {**FLOATS, **INTS}.items()},
-                               **{n: opts[0] for n, opts in CHOICES.items()}, **BOOLS, "target": 3}
+SETTINGS: tuple[Param, ...] = (
+    # the attack tab
+    Param.choice("model", "standard", ("standard", "robust"), widget="segmented", names="options.model", help=True),
+    Param.choice("method", "pgd", ("pgd", "bim", "fgsm"), widget="segmented", names="options.method", help=True),
+    Param.choice("norm", "linf", adv.NORMS, widget="segmented", names="options.norm", help=True),
+    Param.float("eps", 0.1, lo=0.0, hi=adv.MAX_EPS["linf"], step=0.005, help=True),
+    Param.float("eps_l2", 1.0, lo=0.0, hi=adv.MAX_EPS["l2"], step=0.05, help=True),
+    Param.float("alpha", 0.01, lo=0.001, hi=0.25, step=0.001, help=True),
+    Param.float("alpha_l2", 0.1, lo=0.01, hi=2.0, step=0.01, help=True),
+    Param.int("steps", 20, lo=1, hi=adv.MAX_STEPS),
+    Param.bool("random_start", True, help=True),
+    Param.bool("targeted", False, help=True),
+    Param.choice("target", 3, tuple(range(clf.N_CLASSES))),
+    Param.choice("source", "test", ("test", "upload"), widget="radio", names="options.source"),
+    Param.int("index", 33, lo=0, hi=N_TEST - 1, step=1, widget="number", help=True),
+    # the geometry tab
+    Param.choice("geo_norm", "linf", adv.NORMS, widget="segmented", names="options.geo_norm"),
+    Param.float("geo_x", 0.62, lo=0.0, hi=1.0, step=0.01),
+    Param.float("geo_y", 0.5, lo=0.15, hi=0.85, step=0.01),
+    Param.float("geo_eps", 0.08, lo=0.01, hi=0.3, step=0.01),
+    Param.float("geo_alpha", 0.04, lo=0.005, hi=0.3, step=0.005),
+    Param.int("geo_steps", 10, lo=1, hi=40),
+    Param.bool("geo_random", False),
+)
+DEFAULTS = defaults(SETTINGS)
+GEOMETRY = ("geo_x", "geo_y", "geo_eps", "geo_alpha", "geo_steps", "geo_norm", "geo_random")   # the 2D run's settings
 
 _ATTACK = {"source": "test", "index": 33, "model": "standard", "method": "pgd", "norm": "linf", "eps": 0.1,
            "alpha": 0.01, "steps": 20, "random_start": True, "targeted": False}
@@ -38,6 +56,11 @@ PRESETS: dict[str, dict[str, object]] = {
                    "geo_y": 0.5, "geo_random": False},
 }
 GEOMETRY_PRESETS = ("projection",)   # presets that open the geometry tab; the others open the attack tab
+
+
+def tab_of(preset: str) -> str:
+    """The tab a preset opens: "geometry" or "attack"."""
+    return "geometry" if preset in GEOMETRY_PRESETS else "attack"
 
 
 def attack_config(values: Mapping[str, object], seed: int) -> adv.AttackConfig:

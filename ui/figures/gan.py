@@ -21,6 +21,11 @@ D_SCALE = [[0.0, "rgb(118,42,131)"], [0.25, "rgb(194,165,207)"], [0.5, "rgb(247,
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0.0}
 MAX_FRAMES = 60
 MAX_CURVE_POINTS = 600
+# The keys of ``gan.fig`` the figures read (the page adds ``d``, D's axis name, and the titles)
+GAME_LABELS = ("real", "fake", "manifold", "arrows", "x1", "x2", "x", "density", "d_star", "p_data", "p_g", "samples",
+               "walk", "frame", "play", "pause", "step")
+CURVE_LABELS = ("step", "loss", "grad", "metric", "d_loss", "g_loss", "d_grad", "g_grad", "modes", "hq", "distance")
+STILL = ("real", "p_data")   # trace roles of the real data: the same in every replay frame
 
 
 def _layout(title: str, height: int, **extra) -> dict:
@@ -56,27 +61,28 @@ def _arrow_xy(start: np.ndarray, vec: np.ndarray, span: float) -> tuple[np.ndarr
 
 
 def _traces_2d(snap, real: np.ndarray, bounds: tuple[float, float], prob: bool, labels: dict,
-               coarse: bool = False) -> list[dict]:
-    """coarse (for replay frames): every other heatmap cell, smoothed, and half the samples."""
+               coarse: bool = False) -> dict[str, dict]:
+    """The traces by role, in drawing order. coarse (for replay frames): every other heatmap cell, smoothed, and
+    half the samples."""
     z = snap.d_grid[::2, ::2] if coarse else snap.d_grid
     fake = snap.fake[: len(snap.fake) // 2] if coarse else snap.fake
     c = np.linspace(bounds[0], bounds[1], snap.d_grid.shape[0], dtype=np.float32)[:: 2 if coarse else 1]
     mx, my = _manifold_xy(snap.manifold)
     ax, ay = _arrow_xy(snap.fake[: len(snap.arrows)], snap.arrows, bounds[1] - bounds[0])
-    return [
-        {"type": "heatmap", "x": c, "y": c, "z": z.astype(np.float32), "colorscale": D_SCALE,
-         "opacity": 0.75, "name": labels["d"], "colorbar": {"title": {"text": labels["d"]}, "len": 0.8},
-         "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>" + labels["d"] + "=%{z:.3f}<extra></extra>",
-         **({"zsmooth": "best"} if coarse else {}), **_heat_range(z, prob)},
-        {"type": "scatter", "mode": "markers", "x": real[:, 0], "y": real[:, 1], "name": labels["real"],
-         "marker": {"color": REAL, "size": 3, "opacity": 0.45}, "hoverinfo": "skip"},
-        {"type": "scatter", "mode": "lines", "x": mx, "y": my, "name": labels["manifold"],
-         "line": {"color": MANIFOLD, "width": 1}, "opacity": 0.55, "hoverinfo": "skip"},
-        {"type": "scatter", "mode": "markers", "x": fake[:, 0], "y": fake[:, 1], "name": labels["fake"],
-         "marker": {"color": FAKE, "size": 5, "line": {"color": "#333333", "width": 0.5}}, "hoverinfo": "skip"},
-        {"type": "scatter", "mode": "lines", "x": ax, "y": ay, "name": labels["arrows"],
-         "line": {"color": ARROW, "width": 1.5}, "hoverinfo": "skip"},
-    ]
+    return {
+        "d": {"type": "heatmap", "x": c, "y": c, "z": z.astype(np.float32), "colorscale": D_SCALE, "opacity": 0.75,
+              "name": labels["d"], "colorbar": {"title": {"text": labels["d"]}, "len": 0.8},
+              "hovertemplate": "x=%{x:.2f}, y=%{y:.2f}<br>" + labels["d"] + "=%{z:.3f}<extra></extra>",
+              **({"zsmooth": "best"} if coarse else {}), **_heat_range(z, prob)},
+        "real": {"type": "scatter", "mode": "markers", "x": real[:, 0], "y": real[:, 1], "name": labels["real"],
+                 "marker": {"color": REAL, "size": 3, "opacity": 0.45}, "hoverinfo": "skip"},
+        "manifold": {"type": "scatter", "mode": "lines", "x": mx, "y": my, "name": labels["manifold"],
+                     "line": {"color": MANIFOLD, "width": 1}, "opacity": 0.55, "hoverinfo": "skip"},
+        "fake": {"type": "scatter", "mode": "markers", "x": fake[:, 0], "y": fake[:, 1], "name": labels["fake"],
+                 "marker": {"color": FAKE, "size": 5, "line": {"color": "#333333", "width": 0.5}}, "hoverinfo": "skip"},
+        "arrows": {"type": "scatter", "mode": "lines", "x": ax, "y": ay, "name": labels["arrows"],
+                   "line": {"color": ARROW, "width": 1.5}, "hoverinfo": "skip"},
+    }
 
 
 def _square_axes(bounds: tuple[float, float], labels: dict) -> dict:
@@ -92,26 +98,28 @@ def game_2d(snap, real: np.ndarray, bounds: tuple[float, float], *, prob: bool, 
     snap: a ``dlcore.gan.Snapshot`` of a 2D run; real: (m, 2) real samples; prob: D is a probability.
     labels: title, d, real, fake, manifold, arrows, x1, x2.
     """
-    return plain(_traces_2d(snap, real, bounds, prob, labels),
+    return plain(list(_traces_2d(snap, real, bounds, prob, labels).values()),
                  _layout(labels["title"], 600, **_square_axes(bounds, labels), legend=LEGEND_BELOW,
                          margin={"l": 50, "r": 20, "t": 50, "b": 90}))
 
 
-def _traces_1d(snap, xs: np.ndarray, p_data: np.ndarray, labels: dict) -> list[dict]:
+def _traces_1d(snap, xs: np.ndarray, p_data: np.ndarray, labels: dict) -> dict[str, dict]:
+    """The traces by role, in drawing order."""
     pg = snap.pg_density
     total = p_data + pg
     d_star = np.where(total > 0.02, p_data / np.maximum(total, 1e-12), np.nan)  # 0/0 where neither has mass
     rug = snap.fake[:150, 0]
-    return [
-        {"type": "scatter", "x": xs, "y": p_data, "name": labels["p_data"], "line": {"color": REAL, "dash": "dash"}},
-        {"type": "scatter", "x": xs, "y": pg, "name": labels["p_g"], "line": {"color": PG, "width": 3}},
-        {"type": "scatter", "x": xs, "y": snap.d_grid, "name": labels["d"], "yaxis": "y2",
-         "line": {"color": D_LINE, "dash": "dot", "width": 3}},
-        {"type": "scatter", "x": xs, "y": d_star.astype(np.float32), "name": labels["d_star"], "yaxis": "y2",
-         "line": {"color": D_LINE, "width": 1}, "opacity": 0.5},
-        {"type": "scatter", "mode": "markers", "x": rug, "y": np.zeros_like(rug), "name": labels["samples"],
-         "marker": {"symbol": "line-ns-open", "size": 7, "color": PG}, "hoverinfo": "skip"},
-    ]
+    return {
+        "p_data": {"type": "scatter", "x": xs, "y": p_data, "name": labels["p_data"],
+                   "line": {"color": REAL, "dash": "dash"}},
+        "p_g": {"type": "scatter", "x": xs, "y": pg, "name": labels["p_g"], "line": {"color": PG, "width": 3}},
+        "d": {"type": "scatter", "x": xs, "y": snap.d_grid, "name": labels["d"], "yaxis": "y2",
+              "line": {"color": D_LINE, "dash": "dot", "width": 3}},
+        "d_star": {"type": "scatter", "x": xs, "y": d_star.astype(np.float32), "name": labels["d_star"], "yaxis": "y2",
+                   "line": {"color": D_LINE, "width": 1}, "opacity": 0.5},
+        "samples": {"type": "scatter", "mode": "markers", "x": rug, "y": np.zeros_like(rug), "name": labels["samples"],
+                    "marker": {"symbol": "line-ns-open", "size": 7, "color": PG}, "hoverinfo": "skip"},
+    }
 
 
 def _layout_1d(labels: dict, ymax: float, prob: bool) -> dict:
@@ -137,7 +145,7 @@ def game_1d(snap, xs: np.ndarray, p_data: np.ndarray, *, prob: bool, labels: dic
     labels: title, x, density, d, d_star, p_data, p_g, samples.
     """
     ymax = _density_top(p_data, [snap.pg_density])
-    return plain(_traces_1d(snap, xs, p_data, labels), _layout_1d(labels, ymax, prob))
+    return plain(list(_traces_1d(snap, xs, p_data, labels).values()), _layout_1d(labels, ymax, prob))
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
@@ -216,7 +224,8 @@ def curves(curves: dict[str, Sequence[float]], snaps: Sequence, *, labels: dict)
     data.append({"type": "scatter", "x": ms, "y": np.array([x.hq_fraction for x in s], np.float32),
                  "name": labels["hq"], "xaxis": "x3", "yaxis": "y3", "line": {"color": PALETTE[4]}})
     data.append({"type": "scatter", "x": ms, "y": np.array([x.distance for x in s], np.float32),
-                 "name": labels["distance"], "xaxis": "x3", "yaxis": "y4", "line": {"color": PALETTE[7], "dash": "dash"}})
+                 "name": labels["distance"], "xaxis": "x3", "yaxis": "y4",
+                 "line": {"color": PALETTE[7], "dash": "dash"}})
     x_common = {"matches": "x3", "showticklabels": False}
     layout = _layout(labels["title"], 600,
                      xaxis={**x_common, "anchor": "y"}, xaxis2={**x_common, "anchor": "y2"},
@@ -254,30 +263,28 @@ def replay(snaps: Sequence, *, kind: str, labels: dict, real: np.ndarray | None 
     shown = pick_frames(snaps)
     first = shown[0]
     if kind == "2d":
-        base = plain(_traces_2d(first, real, bounds, prob, labels, coarse=True),
+        base = plain(list(_traces_2d(first, real, bounds, prob, labels, coarse=True).values()),
                      _layout(labels["title"], 680, **_square_axes(bounds, labels),
                              legend={**LEGEND_BELOW, "y": -0.3}))
-        changing = [0, 2, 3, 4]
 
         def traces(s):
             return _traces_2d(s, real, bounds, prob, labels, coarse=True)
     elif kind == "1d":
         ymax = _density_top(p_data, [s.pg_density for s in shown[len(shown) // 2:]])
-        base = plain(_traces_1d(first, xs, p_data, labels), _layout_1d(labels, ymax, prob))
-        changing = [1, 2, 3, 4]
+        base = plain(list(_traces_1d(first, xs, p_data, labels).values()), _layout_1d(labels, ymax, prob))
 
         def traces(s):
             return _traces_1d(s, xs, p_data, labels)
     else:
         base = digits(first, None, labels=labels)
-        changing = [0]
 
         def traces(s):
-            return [_digit_heat(tile(s.fake[: len(s.d_grid)], 8))]
+            return {"samples": _digit_heat(tile(s.fake[: len(s.d_grid)], 8))}
+    changing = [i for i, role in enumerate(traces(first)) if role not in STILL]   # what the frames redraw
     names = [str(s.step) for s in shown]
     frames = []
     for s, name in zip(shown, names):
-        tr = traces(s)
+        tr = list(traces(s).values())
         # only what moves: coordinates, and the heatmap's values and colour range
         data = [{k: tr[i][k] for k in ("x", "y", "z", "zmin", "zmax", "zmid") if k in tr[i]
                  and not (tr[i]["type"] == "heatmap" and k in ("x", "y"))} for i in changing]
