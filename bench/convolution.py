@@ -18,10 +18,8 @@ def run() -> list[Row]:
 
         def build(x=x, w=w, p=p):
             tr = conv.conv2d_trace(x, w, stride=1, padding=p)
-            return figs.sliding_window(tr.padded.numpy(), w.numpy(), tr.output.numpy(), tr.rows.numpy(),
-                                       tr.cols.numpy(), tr.products.numpy(), p, titles=("in", "out"), title="t",
-                                       equation="y[{r},{c}] = {terms} = {y}", play="Play", pause="Pause",
-                                       step="Step")
+            return figs.sliding_window(tr, p, {**{k: k for k in figs.SLIDE_LABELS},
+                                               "equation": "y[{r},{c}] = {terms} = {y}"})
         ms = best_of(build, repeat=3)
         size = len(build().to_json()) / 2**20
         frames = conv.conv_output_size(n, k, 1, p) ** 2

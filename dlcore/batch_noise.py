@@ -31,6 +31,7 @@ from dlcore.device import generator
 MAX_SAMPLES = 256
 MAX_STEPS = 1000
 MAX_RUNS = 128
+MAX_TEST_SHIFT = 1.0   # how far the test data may be shifted (the lab's slider range)
 BATCH_SIZES = (1, 8, 32, 0)   # 0 = the full data set
 
 
@@ -60,11 +61,16 @@ class RegressionConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 2 <= self.n <= MAX_SAMPLES, f"n must be in [2, {MAX_SAMPLES}], got {self.n}"
-        assert 1 <= self.steps <= MAX_STEPS, f"steps must be in [1, {MAX_STEPS}], got {self.steps}"
-        assert 0 < self.lr <= 1.0, f"lr must be in (0, 1], got {self.lr}"
-        assert 0 <= self.noise <= 5, f"noise must be in [0, 5], got {self.noise}"
-        assert 1 <= len(self.batch_sizes) <= 6, "between 1 and 6 batch sizes"
+        if not 2 <= self.n <= MAX_SAMPLES:
+            raise ValueError(f"Invalid n: {self.n} (allowed 2 to {MAX_SAMPLES})")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1 to {MAX_STEPS})")
+        if not 0 < self.lr <= 1.0:
+            raise ValueError(f"Invalid learning rate: {self.lr} (allowed above 0, up to 1)")
+        if not 0 <= self.noise <= 5:
+            raise ValueError(f"Invalid noise: {self.noise} (allowed 0 to 5)")
+        if not 1 <= len(self.batch_sizes) <= 6:
+            raise ValueError(f"Invalid number of batch sizes: {len(self.batch_sizes)} (allowed 1 to 6)")
 
 
 @dataclass(frozen=True)
@@ -133,11 +139,18 @@ class SharpFlatConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 2 <= self.n <= MAX_SAMPLES, f"n must be in [2, {MAX_SAMPLES}], got {self.n}"
-        assert 1 <= self.runs <= MAX_RUNS, f"runs must be in [1, {MAX_RUNS}], got {self.runs}"
-        assert 1 <= self.steps <= MAX_STEPS, f"steps must be in [1, {MAX_STEPS}], got {self.steps}"
-        assert 0 < self.lr <= 0.5, f"lr must be in (0, 0.5], got {self.lr}"
-        assert 0 < self.sharp_width and 0 < self.flat_width, "well widths must be positive"
+        if not 2 <= self.n <= MAX_SAMPLES:
+            raise ValueError(f"Invalid n: {self.n} (allowed 2 to {MAX_SAMPLES})")
+        if not 1 <= self.runs <= MAX_RUNS:
+            raise ValueError(f"Invalid runs: {self.runs} (allowed 1 to {MAX_RUNS})")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1 to {MAX_STEPS})")
+        if not 0 < self.lr <= 0.5:
+            raise ValueError(f"Invalid learning rate: {self.lr} (allowed above 0, up to 0.5)")
+        if not 0 <= self.test_shift <= MAX_TEST_SHIFT:
+            raise ValueError(f"Invalid test_shift: {self.test_shift} (allowed 0 to {MAX_TEST_SHIFT:g})")
+        if not (0 < self.sharp_width and 0 < self.flat_width):
+            raise ValueError(f"Invalid well widths: {self.sharp_width}, {self.flat_width} (allowed above 0)")
 
 
 def landscape(w: Tensor, c: SharpFlatConfig) -> Tensor:
@@ -218,7 +231,8 @@ def curvature(w: float, config: SharpFlatConfig) -> float:
 def regression_surface(result: RegressionResult, w_range: tuple[float, float] = (-3.0, 5.0),
                        b_range: tuple[float, float] = (-4.0, 4.0), n: int = 81) -> tuple[np.ndarray, ...]:
     """w (n,), b (n,) and the full-data MSE z (n, n) with z[i, j] = loss(w[j], b[i]) for the contour."""
-    assert 2 <= n <= 201, f"grid size must be in [2, 201], got {n}"
+    if not 2 <= n <= 201:
+        raise ValueError(f"Invalid grid size: {n} (allowed 2 to 201)")
     w, b = np.linspace(*w_range, n), np.linspace(*b_range, n)
     x, y = torch.from_numpy(result.x), torch.from_numpy(result.y)
     bb, ww = torch.meshgrid(torch.from_numpy(b), torch.from_numpy(w), indexing="ij")

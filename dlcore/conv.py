@@ -13,6 +13,7 @@ depthwise and pointwise convolutions. Every value here is checked against
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -24,6 +25,8 @@ MAX_KERNEL = 7
 MAX_STRIDE = 4
 MAX_PADDING = 4
 MAX_DILATION = 4
+MAX_OUTPUT_PADDING = 3
+MAX_TYPED = 1000.0  # largest |value| a learner may type into the input grid
 
 
 # ---------------------------------------------------------------- output sizes
@@ -31,6 +34,11 @@ def _check_hyper(i: int, k: int, s: int, p: int, d: int) -> None:
     if i < 1 or k < 1 or s < 1 or d < 1 or p < 0:
         raise ValueError(f"need input >= 1, kernel >= 1, stride >= 1, dilation >= 1, padding >= 0; "
                          f"got i={i}, k={k}, s={s}, p={p}, d={d}")
+
+
+def _check_grids(x: Tensor, w: Tensor) -> None:
+    if not (x.dim() == 2 and w.dim() == 2 and w.shape[0] == w.shape[1]):
+        raise ValueError(f"Invalid shapes: x {tuple(x.shape)}, w {tuple(w.shape)} (allowed x (H, W), w (k, k))")
 
 
 def conv_output_size(i: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
@@ -79,6 +87,32 @@ def inputs_with_same_output(o: int, k: int, s: int = 1, p: int = 0, d: int = 1, 
     return out
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """What the two size formulas say about one convolution of an i x i input and its transpose."""
+    span: int                       # d(k - 1) + 1: the dilated kernel's extent
+    padded: int                     # i + 2p
+    output: int | None              # the convolution's output side; None where torch refuses (span > padded)
+    same_inputs: tuple[int, ...]    # every input side with that output (several when the floor drops a remainder)
+    transposed: int | None          # the transposed convolution's output side; None where torch refuses
+    transposed_error: str | None    # why torch refuses it
+
+
+def sizes(i: int, k: int, s: int = 1, p: int = 0, d: int = 1, output_padding: int = 0) -> Sizes:
+    """``conv_output_size`` and ``conv_transpose_output_size`` of one setting, with what each refusal says."""
+    span = d * (k - 1) + 1
+    output, same = None, ()
+    try:
+        output = conv_output_size(i, k, s, p, d)
+        same = tuple(inputs_with_same_output(output, k, s, p, d, limit=MAX_SIZE + 2 * MAX_PADDING + 8))
+    except ValueError:
+        pass
+    try:
+        return Sizes(span, i + 2 * p, output, same, conv_transpose_output_size(i, k, s, p, d, output_padding), None)
+    except ValueError as e:
+        return Sizes(span, i + 2 * p, output, same, None, str(e))
+
+
 # ---------------------------------------------------------------- sliding window
 @dataclass(frozen=True)
 class ConvTrace:
@@ -98,7 +132,7 @@ def conv2d_trace(x: Tensor, w: Tensor, *, stride: int = 1, padding: int = 0, dil
     w[i, j] times those values; ``products`` holds the terms, so
     ``products.sum((-1, -2))`` equals ``output``.
     """
-    assert x.dim() == 2 and w.dim() == 2 and w.shape[0] == w.shape[1], "x is (H, W), w is (k, k)"
+    _check_grids(x, w)
     k = w.shape[0]
     ho = conv_output_size(x.shape[0], k, stride, padding, dilation)
     wo = conv_output_size(x.shape[1], k, stride, padding, dilation)
@@ -136,7 +170,7 @@ def conv_transpose2d_views(x: Tensor, w: Tensor, *, stride: int = 1, padding: in
     flipped by 180 degrees and the same dilation d (``direct_output``); only for d = 1 is that an
     ordinary convolution (the notes' "two ends k - 1, middle s - 1" for p = 0, d = 1).
     """
-    assert x.dim() == 2 and w.dim() == 2 and w.shape[0] == w.shape[1], "x is (H, W), w is (k, k)"
+    _check_grids(x, w)
     h, wd = x.shape
     k = w.shape[0]
     s, p, d, op = stride, padding, dilation, output_padding
@@ -161,7 +195,7 @@ def conv_transpose2d_views(x: Tensor, w: Tensor, *, stride: int = 1, padding: in
     flipped = torch.flip(w, dims=(0, 1))
     output = F.conv_transpose2d(x[None, None], w[None, None], stride=s, padding=p, dilation=d,
                                 output_padding=op)[0, 0]
-    assert output.shape == (ho, wo), f"torch gave {tuple(output.shape)}, formula {ho, wo}"
+    assert output.shape == (ho, wo), f"torch gave {tuple(output.shape)}, formula {ho, wo}"   # the formula is right
     return TransposedViews(canvas, stamps, dilated, flipped, output)
 
 
@@ -206,6 +240,31 @@ def input_gradient(x: Tensor, w: Tensor, g: Tensor, *, stride: int = 1, padding:
     y = F.conv2d(x[None, None], w[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
     (grad,) = torch.autograd.grad((y * g).sum(), x)
     return grad
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    matrix: Tensor              # C (Ho Wo, h w) in float64
+    errors: tuple[float, ...]   # max |C vec(x) - conv(x)|, max |C^T vec(g) - conv_transpose(g)|, max |autograd - C^T g|
+
+
+def matrix_view(x: Tensor, w: Tensor, *, stride: int = 1, padding: int = 0, dilation: int = 1,
+                seed: int = 0) -> MatrixView:
+    r"""The convolution matrix C of an (h, w) input and the three facts the lesson reads from it, in float64:
+    C vec(x) is the convolution; C^T vec(g) is the transposed convolution of g; and C^T g is the gradient
+    \partial \langle g, conv(x) \rangle / \partial x that autograd computes (g a seeded random output gradient)."""
+    x, w = x.double(), w.double()
+    c = conv_matrix(*x.shape, w, stride=stride, padding=padding, dilation=dilation)
+    y = F.conv2d(x[None, None], w[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    grad = input_gradient(x, w, g, stride=stride, padding=padding, dilation=dilation)
+    extra = x.shape[0] - conv_transpose_output_size(y.shape[0], w.shape[0], stride, padding, dilation)  # floor's rows
+    ct = F.conv_transpose2d(g[None, None], w[None, None], stride=stride, padding=padding, dilation=dilation,
+                            output_padding=extra if extra < max(stride, dilation) else 0)[0, 0]
+    ct = F.pad(ct, (0, x.shape[1] - ct.shape[1], 0, x.shape[0] - ct.shape[0]))   # the rows it cannot reach are 0
+    cg = c.T @ g.flatten()
+    return MatrixView(c, (float((c @ x.flatten() - y.flatten()).abs().max()), float((cg - ct.flatten()).abs().max()),
+                          float((grad.flatten() - cg).abs().max())))
 
 
 # ---------------------------------------------------------------- checkerboard
@@ -306,6 +365,14 @@ def conv_cost(h: int, w: int, n: int, m: int, k: int, kind: str = "standard", gr
     return ConvCost(kind, params, params * h * w)
 
 
+def cost_rows(h: int, w: int, n: int, m: int, k: int, groups: int) -> list[ConvCost]:
+    """``conv_cost`` of every kind for one layer: standard, grouped (only where G divides N and M), depthwise,
+    pointwise and depthwise-separable."""
+    kinds = ["standard", *(["grouped"] if n % groups == 0 and m % groups == 0 else []), "depthwise", "pointwise",
+             "separable"]
+    return [conv_cost(h, w, n, m, k, kind, groups) for kind in kinds]
+
+
 # ---------------------------------------------------------------- lesson inputs
 INPUT_KINDS = ("random", "ones", "photo")
 KERNEL_KINDS = ("random", "ones", "edge", "sobel_x", "gaussian_blur")
@@ -339,8 +406,10 @@ def grey_photo(height: int = 96) -> Tensor:
 
 def make_input(kind: str, size: int, seed: int) -> Tensor:
     """A size x size lesson input: small random integers 0..9, all ones, or a photo patch scaled to 0..9."""
-    assert kind in INPUT_KINDS, f"unknown input kind {kind!r}"
-    assert 1 <= size <= MAX_SIZE, f"size must be 1..{MAX_SIZE}, got {size}"
+    if kind not in INPUT_KINDS:
+        raise ValueError(f"Invalid input kind: {kind!r} (allowed {', '.join(INPUT_KINDS)})")
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"Invalid input size: {size} (allowed 1 to {MAX_SIZE})")
     if kind == "random":
         from dlcore.device import generator
 
@@ -353,8 +422,10 @@ def make_input(kind: str, size: int, seed: int) -> Tensor:
 
 def make_kernel(kind: str, k: int, seed: int) -> Tensor:
     """A k x k lesson kernel: random integers in {-1, 0, 1}, ones, or a classic 3x3 filter (k = 3 only)."""
-    assert kind in KERNEL_KINDS, f"unknown kernel kind {kind!r}"
-    assert 1 <= k <= MAX_KERNEL, f"kernel must be 1..{MAX_KERNEL}, got {k}"
+    if kind not in KERNEL_KINDS:
+        raise ValueError(f"Invalid kernel kind: {kind!r} (allowed {', '.join(KERNEL_KINDS)})")
+    if not 1 <= k <= MAX_KERNEL:
+        raise ValueError(f"Invalid kernel size: {k} (allowed 1 to {MAX_KERNEL})")
     if kind == "random":
         from dlcore.device import generator
 
@@ -369,3 +440,45 @@ def smooth_image(size: int = 24) -> Tensor:
     patch = grey_photo(96)[30:30 + size, 70:70 + size]
     blur = classic_kernels()["gaussian_blur"][None, None]
     return F.conv2d(F.pad(patch[None, None], (1, 1, 1, 1), mode="replicate"), blur)[0, 0]
+
+
+@dataclass(frozen=True)
+class ConvConfig:
+    """One single-channel convolution of the lesson: its input, its kernel and its hyperparameters."""
+    size: int = 6             # input side
+    k: int = 3                # kernel side
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    output_padding: int = 0   # the transposed convolution's extra bottom rows / right columns
+    source: str = "random"    # one of INPUT_KINDS
+    kernel: str = "random"    # one of KERNEL_KINDS
+    seed: int = 0
+    typed: tuple[tuple[float, ...], ...] | None = None   # the learner's own size x size input (replaces source)
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("size", 1, MAX_SIZE), ("k", 1, MAX_KERNEL), ("stride", 1, MAX_STRIDE),
+                             ("padding", 0, MAX_PADDING), ("dilation", 1, MAX_DILATION),
+                             ("output_padding", 0, MAX_OUTPUT_PADDING)):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ValueError(f"Invalid {name}: {value} (allowed {lo} to {hi})")
+        if self.source not in INPUT_KINDS:
+            raise ValueError(f"Invalid source: {self.source!r} (allowed {', '.join(INPUT_KINDS)})")
+        if self.kernel not in KERNEL_KINDS:
+            raise ValueError(f"Invalid kernel: {self.kernel!r} (allowed {', '.join(KERNEL_KINDS)})")
+        if self.typed is not None:
+            if len(self.typed) != self.size or any(len(row) != self.size for row in self.typed):
+                raise ValueError(f"Invalid typed input: not {self.size} x {self.size}")
+            if not all(math.isfinite(v) and abs(v) <= MAX_TYPED for row in self.typed for v in row):
+                raise ValueError(f"Invalid typed input: a value is not a number in [-{MAX_TYPED:g}, {MAX_TYPED:g}]")
+
+    def input(self) -> Tensor:
+        """The (size, size) input: the typed values, else ``make_input(source, size, seed)``."""
+        if self.typed is not None:
+            return torch.tensor(self.typed, dtype=torch.float32)
+        return make_input(self.source, self.size, self.seed)
+
+    def weight(self) -> Tensor:
+        """The (k, k) kernel: ``make_kernel(kernel, k, seed)``."""
+        return make_kernel(self.kernel, self.k, self.seed)

@@ -96,7 +96,8 @@ def _grad(fn: Callable[[Tensor, Tensor], Tensor], theta: Tensor) -> Tensor:
 def mirror_path(rule: str, fn: Callable[[Tensor, Tensor], Tensor], start: Sequence[float], steps: int,
                 **hp: float) -> np.ndarray:
     """(steps + 1, 2) float64 iterates of the hand-written ``rule`` on f(x, y) from ``start``."""
-    assert rule in RULES, f"unknown rule {rule!r}; choose one of {RULES}"
+    if rule not in RULES:
+        raise ValueError(f"Invalid rule: {rule!r} (allowed {', '.join(RULES)})")
     theta = torch.tensor(list(start), dtype=torch.float64)
     state = [torch.zeros_like(theta), torch.zeros_like(theta)]
     out = [theta.numpy().copy()]
@@ -135,7 +136,8 @@ def torch_path(rule: str, fn: Callable[[Tensor, Tensor], Tensor], start: Sequenc
 def check_rule(rule: str, fn: Callable[[Tensor, Tensor], Tensor], start: Sequence[float], steps: int,
                **hp: float) -> RuleCheck:
     """Hand-written rule against torch.optim on the same surface and start."""
-    assert 1 <= steps <= 500, f"steps must be in [1, 500], got {steps}"
+    if not 1 <= steps <= 500:
+        raise ValueError(f"Invalid steps: {steps} (allowed 1 to 500)")
     a, b = mirror_path(rule, fn, start, steps, **hp), torch_path(rule, fn, start, steps, **hp)
     both = np.isfinite(a) & np.isfinite(b)
     err = float(np.abs(a - b)[both].max()) if both.any() else float("nan")

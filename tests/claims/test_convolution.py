@@ -324,10 +324,12 @@ def test_cost_formulas_match_the_weights_of_the_same_nn_conv2d(h, w, n, m, k, g)
     """convolution.md: "a standard convolution costs HWNK²M multiply-adds. Grouped convolution splits channels into G
     groups (÷G); a depthwise convolution filters each channel on its own (HWK²N); a pointwise 1×1 convolution only
     mixes channels (HWNM)." The cost table's labels (cost.standard, grouped, depthwise, pointwise)."""
-    layers = {"standard": torch.nn.Conv2d(n, m, k, bias=False), "grouped": torch.nn.Conv2d(n, m, k, groups=g, bias=False),
-              "depthwise": torch.nn.Conv2d(n, n, k, groups=n, bias=False), "pointwise": torch.nn.Conv2d(n, m, 1, bias=False)}
-    expected = {"standard": h * w * n * k * k * m, "grouped": h * w * n * k * k * m // g, "depthwise": h * w * k * k * n,
-                "pointwise": h * w * n * m}
+    layers = {"standard": torch.nn.Conv2d(n, m, k, bias=False),
+              "grouped": torch.nn.Conv2d(n, m, k, groups=g, bias=False),
+              "depthwise": torch.nn.Conv2d(n, n, k, groups=n, bias=False),
+              "pointwise": torch.nn.Conv2d(n, m, 1, bias=False)}
+    expected = {"standard": h * w * n * k * k * m, "grouped": h * w * n * k * k * m // g,
+                "depthwise": h * w * k * k * n, "pointwise": h * w * n * m}
     for kind, layer in layers.items():
         cost = conv.conv_cost(h, w, n, m, k, kind, g)
         assert cost.params == layer.weight.numel()
@@ -358,9 +360,9 @@ def test_the_animation_marks_the_taps_in_orange_and_writes_one_outlined_output_c
     _, k, s, p, d, _ = shape(preset)
     x, w = lesson_input(preset, 0)
     tr = conv.conv2d_trace(x, w, stride=s, padding=p, dilation=d)
-    fig = figs.sliding_window(tr.padded.numpy(), w.numpy(), tr.output.numpy(), tr.rows.numpy(), tr.cols.numpy(),
-                              tr.products.numpy(), p, titles=("a", "b"), title="t", equation="y[{r},{c}] = {y}",
-                              play="play", pause="pause", step="step")
+    fig = figs.sliding_window(tr, p, {"padded_input": "a", "output": "b", "slide_title": "t",
+                                      "equation": "y[{r},{c}] = {y}", "play": "play", "pause": "pause",
+                                      "position": "step"})
     spec = _decode(fig.to_dict())
     taps, cell = spec["data"][2], spec["data"][5]
     assert taps["marker"]["symbol"] == "square-open" and taps["marker"]["line"]["color"].upper() == "#E69F00"
@@ -378,7 +380,7 @@ def test_the_input_size_help_range_is_three_to_sixteen():
     """help.size: "Side of the square input grid (3-16; the animation shows every position)." """
     assert conv.MAX_SIZE == 16
     conv.make_input("random", 16, 0)
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError):
         conv.make_input("random", 17, 0)
 
 

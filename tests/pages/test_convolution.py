@@ -7,6 +7,8 @@ import torch.nn.functional as F
 
 from dlcore import conv
 from tests.support import all_text, figures, open_page
+from ui.experiments import convolution as experiment
+from ui.figures.common import figure_table
 from ui.i18n import strings
 
 PAGE = "pages/convolution.py"
@@ -142,3 +144,54 @@ def test_only_the_open_tab_is_computed():
     assert len(figures(at)) == 1          # the sliding window only
     _tab(at, "checker")
     assert len(figures(at)) == 2          # overlap counts + upsampling
+
+
+def _download_keys(at) -> list[str]:
+    return [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")]
+
+
+def test_every_figure_offers_its_data_as_a_csv_download():
+    at = open_page(PAGE, "en")
+    assert _download_keys(at) == ["convolution.slide_fig.csv"]
+    assert {b.proto.label for b in at.get("download_button")} == {strings("en")["app.lesson.download"]}
+    rows = figure_table(_slide(at))                            # what the download holds: the output cells too
+    x, w = conv.make_input("random", 6, 0), conv.make_kernel("random", 3, 0)
+    out = F.conv2d(x[None, None], w[None, None])[0, 0].numpy()
+    cells = {(int(r["x"]), int(r["y (y)"] if "y (y)" in r else r["y"])): float(r["z"]) for r in rows
+             if r["trace"] == "heatmap 4" and "frame" not in r}
+    assert cells and all(cells[(c, r)] == out[r, c] for r in range(4) for c in range(4))
+    for tab, keys in [("transposed", ["scatter_fig", "direct_fig"]), ("matrix", ["matrix_fig"]),
+                      ("checker", ["overlap_fig", "upsample_fig"]), ("channels", ["maps_fig"])]:
+        assert _download_keys(_tab(at, tab)) == [f"convolution.{k}.csv" for k in keys], tab
+
+
+def test_controls_drawn_by_name_have_their_declared_ranges():
+    at = _tab(open_page(PAGE, "en"), "channels")
+    declared = {p.name: p for p in experiment.SETTINGS}
+    for name in (*experiment.SHAPE, *experiment.COST):
+        box = at.number_input(key=f"convolution.{name}")
+        assert (box.min, box.max, box.step) == (declared[name].lo, declared[name].hi, 1), name
+    assert at.number_input(key="convolution.size").max == conv.MAX_SIZE
+    assert (at.slider(key="convolution.channels").min, at.slider(key="convolution.channels").max) == (1, 8)
+    assert at.number_input(key="convolution.cost_m").label == strings("en")["convolution.cost.m"]
+
+
+def test_the_cost_calculator_is_in_the_share_link():
+    at = _tab(open_page(PAGE, "en", query={"convolution.cost_m": "256"}), "channels")
+    assert at.number_input(key="convolution.cost_m").value == 256
+    assert float(at.dataframe[-1].value.iloc[-1, -1]) == pytest.approx(1 / 256 + 1 / 9)
+    at.number_input(key="convolution.cost_k").set_value(5).run()
+    assert at.query_params.get("convolution.cost_k") == "5"
+
+
+def test_the_declared_ranges_and_options_are_dlcores_caps_and_kinds():
+    """ui.experiments.convolution writes them out (the course map reads it before torch loads): keep them equal."""
+    declared = {p.name: p for p in experiment.SETTINGS}
+    caps = {"size": conv.MAX_SIZE, "k": conv.MAX_KERNEL, "stride": conv.MAX_STRIDE, "padding": conv.MAX_PADDING,
+            "dilation": conv.MAX_DILATION, "output_padding": conv.MAX_OUTPUT_PADDING}
+    assert {name: declared[name].hi for name in caps} == caps
+    assert declared["source"].options == (*conv.INPUT_KINDS, "typed")
+    assert declared["kernel"].options == conv.KERNEL_KINDS
+    assert declared["filter"].options == tuple(conv.classic_kernels())
+    for preset in (None, *experiment.PRESETS):                 # every experiment is a valid dlcore config
+        experiment.conv_config(experiment.settings(preset), seed=0)

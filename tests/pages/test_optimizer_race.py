@@ -3,10 +3,12 @@ change it, URL state round-trips, bad formulas and points give translated messag
 
 import numpy as np
 import pytest
+import torch
 
 from dlcore import optim as O
 from tests.support import all_text, figures, open_code, open_page
 from ui.experiments import optimizer_race as experiment
+from ui.figures.common import figure_table
 from ui.i18n import strings
 
 PAGE = "pages/optimizer_race.py"
@@ -178,3 +180,52 @@ def test_rules_and_batch_tabs_in_chinese():
     reg = next(f for f in figures(at) if f["layout"]["title"]["text"] == strings("zh")[f"{S}.fig.reg_title"])
     assert [d["name"] for d in reg["data"] if d.get("mode") == "lines" and "showlegend" not in d][:4] == \
         ["批量 1", "批量 8", "批量 32", "批量 64"]
+
+
+def test_every_figure_offers_its_data_as_a_csv_download():
+    at = _tab(open_page(PAGE, "en", query={f"{S}.view3d": "1"}), "inspect")
+    keys = [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")]
+    assert keys == [f"{S}.map.csv", f"{S}.fig3d.csv", f"{S}.inspect_fig.csv"]
+    assert {b.proto.label for b in at.get("download_button")} == {strings("en")["app.lesson.download"]}
+    rows = figure_table(figures(at)[0])                          # what the race map's download holds
+    sgd = [r for r in rows if r.get("trace") == "SGD" and "frame" not in r]
+    final = float(O.SURFACES["quadratic"].fn(*torch.tensor(O.run("quadratic", "sgd", (-2.6, 0.4), 300, lr=0.9)[-1])))
+    assert any(abs(float(r["y (y)"]) - final) <= 1e-6 * final for r in sgd)   # the loss curve's last point
+    at = _tab(at, "batch")
+    assert [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")][-2:] == [f"{S}.reg_fig.csv",
+                                                                                        f"{S}.sf_fig.csv"]
+
+
+def test_controls_drawn_by_name_have_their_declared_ranges():
+    at = open_page(PAGE, "en", query={f"{S}.schedule": "step"})
+    declared = {p.name: p for p in experiment.SETTINGS}
+    for name in ("steps", "angle", "step_size", "gamma"):
+        slider = at.slider(key=f"{S}.{name}")
+        assert (slider.min, slider.max) == (declared[name].lo, declared[name].hi), name
+    assert at.slider(key=f"{S}.steps").step == declared["steps"].step == 10
+    lr = at.number_input(key=f"{S}.adam.lr")
+    assert (lr.min, lr.max) == (O.RACERS["adam"].hypers[0].lo, O.RACERS["adam"].hypers[0].hi) == \
+        (declared["adam.lr"].lo, declared["adam.lr"].hi)
+    assert at.select_slider(key=f"{S}.kappa").options == [str(k) for k in experiment.KAPPAS]
+    assert at.selectbox(key=f"{S}.surface").options == [strings("en")[f"{S}.surfaces.{n}"]
+                                                        for n in experiment.SURFACE_NAMES]
+
+
+def test_the_lessons_widget_callbacks_write_what_an_event_changes():
+    """The callbacks live in ui.experiments and take the session state: here a plain dict."""
+    from types import SimpleNamespace
+
+    state = {f"{S}.surface": "rosenbrock", f"{S}.half_width": 3.0}
+    experiment.on_surface_change(state)
+    assert (state[f"{S}.x0"], state[f"{S}.y0"], state[f"{S}.px"]) == (-1.2, 1.0, 1.0)
+    assert state[f"{S}.sgd.lr"] == O.SURFACES["rosenbrock"].lr_sgd
+    state[f"{S}.map"] = SimpleNamespace(selection=SimpleNamespace(points=[{"x": 1.5, "y": -0.25}]))
+    experiment.on_map_click(state)
+    assert (state[f"{S}.x0"], state[f"{S}.y0"]) == (1.5, -0.25)
+    state[f"{S}.map"] = SimpleNamespace(selection=SimpleNamespace(points=[]))   # a click off the grid: no change
+    experiment.on_map_click(state)
+    assert state[f"{S}.x0"] == 1.5
+    state.update({f"{S}.px": 0.2, f"{S}.py": 1.1})
+    experiment.on_snap(state, O.SURFACES["beale"])                  # Beale's saddle (0, 1)
+    assert state[f"{S}._snap_failed"] is False
+    np.testing.assert_allclose([state[f"{S}.px"], state[f"{S}.py"]], [0.0, 1.0], atol=1e-8)

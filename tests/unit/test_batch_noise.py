@@ -76,8 +76,19 @@ def test_the_training_landscape_is_the_same_for_every_seed_and_the_test_one_is_i
     np.testing.assert_allclose(a.test[k:], a.train[:-k], atol=1e-12)
 
 
-def test_caps():
-    with pytest.raises(AssertionError, match="runs"):
-        B.SharpFlatConfig(runs=B.MAX_RUNS + 1)
-    with pytest.raises(AssertionError, match="steps"):
-        B.RegressionConfig(steps=B.MAX_STEPS + 1)
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda: B.SharpFlatConfig(runs=B.MAX_RUNS + 1), "Invalid runs"),
+    (lambda: B.SharpFlatConfig(steps=B.MAX_STEPS + 1), "Invalid steps"),
+    (lambda: B.SharpFlatConfig(lr=0.6), "Invalid learning rate"),
+    (lambda: B.SharpFlatConfig(lr=float("nan")), "Invalid learning rate"),
+    (lambda: B.SharpFlatConfig(test_shift=B.MAX_TEST_SHIFT + 0.5), "Invalid test_shift"),
+    (lambda: B.SharpFlatConfig(n=B.MAX_SAMPLES + 1), "Invalid n"),
+    (lambda: B.SharpFlatConfig(flat_width=0.0), "Invalid well widths"),
+    (lambda: B.RegressionConfig(steps=B.MAX_STEPS + 1), "Invalid steps"),
+    (lambda: B.RegressionConfig(lr=1.5), "Invalid learning rate"),
+    (lambda: B.RegressionConfig(noise=6.0), "Invalid noise"),
+    (lambda: B.RegressionConfig(batch_sizes=(1,) * 7), "Invalid number of batch sizes"),
+])
+def test_an_over_cap_value_raises_value_error_naming_it(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -177,7 +177,7 @@ def test_lesson_inputs_are_seeded_and_bounded():
     assert torch.equal(a, conv.make_input("random", 6, seed=3)) and 0 <= a.min() and a.max() <= 9
     assert conv.make_input("photo", 16, 0).shape == (16, 16)
     assert conv.make_kernel("edge", 3, 0).sum() == 0 and conv.make_kernel("edge", 5, 0).shape == (5, 5)
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match="Invalid input size"):
         conv.make_input("random", conv.MAX_SIZE + 1, 0)
     assert conv.smooth_image(24).shape == (24, 24)
 
@@ -187,3 +187,75 @@ def test_random_layer_is_seeded_like_nn_conv2d():
     assert a.shape == (4, 3, 3, 3) and torch.equal(a, b)
     bound = 1 / (3 * 9) ** 0.5  # kaiming_uniform(a=sqrt(5)) bound for fan_in 27
     assert float(a.abs().max()) <= bound + 1e-6
+
+
+# ---- the lesson's config, sizes, matrix view and cost rows ------------------------------------------------------
+
+@pytest.mark.parametrize(("field", "value", "match"), [
+    ("size", conv.MAX_SIZE + 1, "Invalid size"), ("size", 0, "Invalid size"), ("k", conv.MAX_KERNEL + 1, "Invalid k"),
+    ("stride", conv.MAX_STRIDE + 1, "Invalid stride"), ("padding", conv.MAX_PADDING + 1, "Invalid padding"),
+    ("padding", -1, "Invalid padding"), ("dilation", conv.MAX_DILATION + 1, "Invalid dilation"),
+    ("output_padding", conv.MAX_OUTPUT_PADDING + 1, "Invalid output_padding"),
+    ("source", "typed", "Invalid source"), ("kernel", "sobel_y", "Invalid kernel"),
+])
+def test_an_over_cap_config_value_raises_value_error_naming_it(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        conv.ConvConfig(**{field: value})
+
+
+def test_typed_input_must_be_a_size_by_size_grid_of_bounded_numbers():
+    grid = tuple(tuple(float(3 * r + c) for c in range(3)) for r in range(3))
+    torch.testing.assert_close(conv.ConvConfig(size=3, typed=grid).input(), torch.arange(9.0).view(3, 3))
+    for bad in (grid[:2], ((1.0, 2.0, float("nan")),) + grid[1:], ((1.0, 2.0, conv.MAX_TYPED * 2),) + grid[1:]):
+        with pytest.raises(ValueError, match="Invalid typed input"):
+            conv.ConvConfig(size=3, typed=bad)
+
+
+def test_config_input_and_weight_are_the_lesson_inputs():
+    cfg = conv.ConvConfig(size=7, k=3, source="photo", kernel="edge", seed=2)
+    assert torch.equal(cfg.input(), conv.make_input("photo", 7, 2))
+    assert torch.equal(cfg.weight(), conv.make_kernel("edge", 3, 2))
+
+
+def test_bad_kinds_and_shapes_raise_value_error():
+    for call in (lambda: conv.make_input("noise", 6, 0), lambda: conv.make_kernel("sobel_y", 3, 0),
+                 lambda: conv.make_kernel("random", conv.MAX_KERNEL + 1, 0),
+                 lambda: conv.conv2d_trace(torch.zeros(4, 4), torch.zeros(2, 3)),
+                 lambda: conv.conv_transpose2d_views(torch.zeros(4), torch.zeros(3, 3))):
+        with pytest.raises(ValueError, match="Invalid"):
+            call()
+
+
+@pytest.mark.parametrize("i,k,s,p,d,op", [c + (op,) for c in CASES[::5] for op in (0, 1)])
+def test_sizes_are_torchs_sizes_or_say_why_torch_refuses(i, k, s, p, d, op):
+    got = conv.sizes(i, k, s, p, d, op)
+    assert got.span == d * (k - 1) + 1 and got.padded == i + 2 * p
+    assert got.output == _torch_conv_size(i, k, s, p, d)
+    if got.output is not None:
+        assert i in got.same_inputs
+        assert all(_torch_conv_size(j, k, s, p, d) == got.output for j in got.same_inputs)
+    try:
+        expected = F.conv_transpose2d(torch.zeros(1, 1, i, i), torch.zeros(1, 1, k, k), stride=s, padding=p,
+                                      dilation=d, output_padding=op).shape[-1]
+    except RuntimeError:
+        expected = None
+    assert got.transposed == expected and (got.transposed_error is None) == (expected is not None)
+
+
+@pytest.mark.parametrize("n,k,s,p,d", [(6, 3, 1, 0, 1), (6, 3, 2, 1, 1), (5, 2, 1, 1, 2), (6, 3, 3, 1, 1)])
+def test_matrix_view_is_the_convolution_matrix_and_its_checks_hold(n, k, s, p, d):
+    g = torch.Generator().manual_seed(3)
+    x, w = torch.randn(n, n, generator=g), torch.randn(k, k, generator=g)
+    view = conv.matrix_view(x, w, stride=s, padding=p, dilation=d, seed=0)
+    y = F.conv2d(x.double()[None, None], w.double()[None, None], stride=s, padding=p, dilation=d)[0, 0]
+    torch.testing.assert_close(view.matrix @ x.double().flatten(), y.flatten())        # against torch, here
+    assert len(view.errors) == 3 and max(view.errors) < 1e-12
+
+
+def test_cost_rows_leave_out_the_grouped_layer_when_groups_do_not_divide_the_channels():
+    assert [r.kind for r in conv.cost_rows(56, 56, 64, 128, 3, 4)] == \
+        ["standard", "grouped", "depthwise", "pointwise", "separable"]
+    assert [r.kind for r in conv.cost_rows(56, 56, 64, 128, 3, 3)] == \
+        ["standard", "depthwise", "pointwise", "separable"]
+    std = torch.nn.Conv2d(64, 128, 3, groups=4, bias=False)
+    assert conv.cost_rows(56, 56, 64, 128, 3, 4)[1].params == std.weight.numel()

@@ -4,6 +4,7 @@ Plotly-built layout: Plotly must still accept every property, and the frames mus
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+import torch
 import torch.nn.functional as F
 from plotly.colors import get_colorscale
 
@@ -12,18 +13,19 @@ from tests.support import _decode
 from ui.figures import convolution as figs
 
 EQUATION = "y[{r},{c}] = {terms} = {y}"
+LABELS = {"padded_input": "input", "output": "output", "slide_title": "title", "equation": EQUATION, "play": "Play",
+          "pause": "Pause", "position": "Step"}
 
 
 def _figure(n: int, k: int, stride: int, padding: int, dilation: int = 1):
     x, w = conv.make_input("random", n, 0), conv.make_kernel("random", k, 0)
     tr = conv.conv2d_trace(x, w, stride=stride, padding=padding, dilation=dilation)
-    fig = figs.sliding_window(tr.padded.numpy(), w.numpy(), tr.output.numpy(), tr.rows.numpy(), tr.cols.numpy(),
-                              tr.products.numpy(), padding, titles=("input", "output"), title="title",
-                              equation=EQUATION, play="Play", pause="Pause", step="Step")
+    fig = figs.sliding_window(tr, padding, LABELS)
     return x, w, tr, _decode(fig.to_dict())
 
 
-@pytest.mark.parametrize(("n", "k", "stride", "padding", "dilation"), [(6, 3, 1, 0, 1), (7, 3, 2, 2, 1), (8, 3, 1, 2, 2)])
+@pytest.mark.parametrize(("n", "k", "stride", "padding", "dilation"),
+                         [(6, 3, 1, 0, 1), (7, 3, 2, 2, 1), (8, 3, 1, 2, 2)])
 def test_plotly_accepts_every_property_and_the_frames_follow_the_convolution(n, k, stride, padding, dilation):
     x, w, tr, spec = _figure(n, k, stride, padding, dilation)
     fig = go.Figure(spec)                          # raises ValueError on any invalid property or value
@@ -63,3 +65,35 @@ def test_a_cached_layout_is_never_shared_between_figures():
     *_, b = _figure(6, 3, 1, 0)
     assert b["layout"]["title"]["text"] == "title"
     np.testing.assert_array_equal(a["data"][3]["z"], b["data"][3]["z"])
+
+
+def test_each_builder_reads_only_its_declared_labels():
+    """The page passes ui.i18n.labels(prefix, <the builder's tuple>): a builder reading any other key would fail."""
+    def only(keys):
+        templates = {"channel": "channel {i}", "overlaps": "k={k} s={s}", "matrix_title": "C {r} x {c}"}
+        return {k: templates.get(k, k) for k in keys}
+
+    cfg = conv.ConvConfig(size=4, k=3, stride=2, padding=1, output_padding=1)
+    views = conv.conv_transpose2d_views(cfg.input(), cfg.weight(), stride=2, padding=1, output_padding=1)
+    figs.transposed_stamping(views, 1, only(figs.TRANSPOSED_LABELS))
+    figs.direct_view(views, conv.direct_output(views).numpy(), only(figs.TRANSPOSED_LABELS))
+    mv = conv.matrix_view(cfg.input(), cfg.weight(), stride=2, padding=1)
+    assert figs.matrix(mv.matrix.numpy(), only(figs.MATRIX_LABELS)).layout.title.text == "C 4 x 16"
+    figs.check_table(mv, only(figs.CHECK_LABELS))
+    overlap = figs.overlaps(conv.overlap_counts(6, 6, 3, 2).numpy(), 3, 2, only(figs.CHECKER_LABELS))
+    assert overlap.layout.annotations[0].text == "k=3 s=2"
+    figs.upsampling(conv.upsample_x2(torch.ones(8, 8)), only(figs.CHECKER_LABELS))
+    maps = figs.feature_maps(np.ones((5, 5)), np.zeros((5, 5)), "edge", [np.ones((5, 5))] * 2, only(figs.MAPS_LABELS))
+    assert [a.text for a in maps.layout.annotations] == ["grey", "edge", "channel 1", "channel 2"]
+    figs.cost_table(conv.cost_rows(8, 8, 4, 4, 3, 2), only(figs.COST_LABELS))
+
+
+def test_the_formula_line_fills_in_both_sizes_or_says_why_torch_refuses():
+    texts = {"formula_conv": "o={o}", "formula_same": "same {inputs}", "too_big": "big {span}>{padded}",
+             "formula_transposed": "t={o}", "bad_transposed": "no: {why}"}
+    halve = conv.ConvConfig(size=8, k=3, stride=2, padding=1)
+    assert figs.formula_text(conv.sizes(8, 3, 2, 1), halve, texts) == "o=4 same 7, 8\n\nt=15"
+    big = conv.ConvConfig(size=3, k=7)
+    assert figs.formula_text(conv.sizes(3, 7), big, texts).startswith("big 7>3\n\nt=9")
+    bad = conv.ConvConfig(size=6, output_padding=2)
+    assert figs.formula_text(conv.sizes(6, 3, 1, 0, 1, 2), bad, texts).startswith("o=4\n\nno: output_padding (2)")

@@ -252,19 +252,35 @@ def test_schedule_scales_every_racer_and_is_reported():
     assert res.paths[0, -1, 0, 0] == pytest.approx(x, rel=1e-12)
 
 
-def test_caps_are_enforced_with_clear_messages():
-    with pytest.raises(AssertionError, match="steps"):
-        O.RaceConfig(steps=O.MAX_STEPS + 1)
-    with pytest.raises(AssertionError, match="racers"):
-        O.RaceConfig(racers=(O.RacerSpec("sgd"),) * (O.MAX_RACERS + 1))
-    with pytest.raises(AssertionError, match="start"):
-        O.RaceConfig(starts=((0.0, 0.0),) * (O.MAX_STARTS + 1))
-    with pytest.raises(AssertionError, match="lr"):
-        O.torch_kwargs("adam", {"lr": 50.0})
-    with pytest.raises(AssertionError, match="condition number"):
-        O.make_surface("quadratic", kappa=1e6)
-    with pytest.raises(ValueError, match="unknown optimizer"):
-        O.run("saddle", "lbfgs", (0, 0), 3)
+@pytest.mark.parametrize(("make", "match"), [
+    (lambda: O.RaceConfig(steps=O.MAX_STEPS + 1), "Invalid steps"),
+    (lambda: O.RaceConfig(steps=0), "Invalid steps"),
+    (lambda: O.RaceConfig(racers=(O.RacerSpec("sgd"),) * (O.MAX_RACERS + 1)), "Invalid number of racers"),
+    (lambda: O.RaceConfig(racers=()), "Invalid number of racers"),
+    (lambda: O.RaceConfig(racers=(O.RacerSpec("lion"),)), "Invalid racer kind"),
+    (lambda: O.RaceConfig(starts=((0.0, 0.0),) * (O.MAX_STARTS + 1)), "Invalid number of start points"),
+    (lambda: O.RaceConfig(starts=((math.nan, 0.0),)), "Invalid start point"),
+    (lambda: O.RaceConfig(tol=2.0), "Invalid tol"),
+    (lambda: O.Schedule("cyclic"), "Invalid schedule"),
+    (lambda: O.Schedule("step", step_size=O.MAX_STEPS + 1), "Invalid step_size"),
+    (lambda: O.Schedule("step", gamma=1.5), "Invalid gamma"),
+    (lambda: O.Schedule("warmup", warmup=O.MAX_STEPS + 1), "Invalid warmup"),
+    (lambda: O.torch_kwargs("adam", {"lr": 50.0}), "Invalid adam.lr"),
+    (lambda: O.torch_kwargs("sgd", {"lr": math.inf}), "Invalid sgd.lr"),
+    (lambda: O.make_surface("quadratic", kappa=O.MAX_KAPPA * 2), "Invalid condition number"),
+    (lambda: O.make_surface("quadratic", angle=200.0), "Invalid angle"),
+    (lambda: O.make_surface("custom", half_width=O.MAX_HALF_WIDTH + 1), "Invalid half width"),
+    (lambda: O.make_surface("lake"), "unknown surface"),
+    (lambda: O.run("saddle", "sgd", (0, 0), O.MAX_STEPS + 1, lr=0.1), "Invalid steps"),
+    (lambda: O.run("saddle", "lbfgs", (0, 0), 3), "unknown optimizer"),
+    (lambda: O.inspect_point("saddle", (math.inf, 0.0)), "Invalid point"),
+    (lambda: O.escape_step("saddle", (0.0, 0.0), 11.0), "Invalid escape step size"),
+    (lambda: O.surface_grid(O.SURFACES["saddle"], 1000), "Invalid grid size"),
+])
+def test_an_over_cap_value_raises_value_error_naming_it(make, match):
+    """Caps a learner can reach through a config (or a URL value behind one) hold under ``python -O`` too."""
+    with pytest.raises(ValueError, match=match):
+        make()
 
 
 def test_custom_formula_surface_runs_and_bad_ones_are_refused():
@@ -304,3 +320,74 @@ def test_preset_stories_hold_warmup_tames_adam_and_momentum_wins_the_ravine():
     steps = [int(np.argmax(np.linalg.norm(O.run(ravine, "sgd", (-2.6, 0.4), 300, lr=0.9, **kw), axis=1) < 1e-2))
              for kw in ({"momentum": 0.9, "nesterov": True}, {"momentum": 0.9}, {})]
     assert 0 < steps[0] < steps[1] < steps[2]          # Nesterov < momentum < plain SGD
+
+
+# ---- the fast path: what the lab runs, equal to the readable race -----------------------------------------------
+
+def _specs(surface: O.Surface, kinds) -> tuple[O.RacerSpec, ...]:
+    return tuple(O.RacerSpec(k, tuple(O.suggested_hypers(k, surface).items())) for k in kinds)
+
+
+@pytest.mark.parametrize(("surface", "kinds", "starts", "schedule"), [
+    ("quadratic", tuple(O.RACERS), ((-2.6, 0.4),), O.Schedule()),                  # every racer, the default ravine
+    ("himmelblau", ("sgd", "nesterov", "adagrad", "rmsprop", "adam", "newton"), ((0.5, -1.5), (-1.0, 2.0), (4.0, 4.0)),
+     O.Schedule("warmup", warmup=20)),
+    ("rosenbrock", ("momentum", "adamw", "radam", "adadelta"), ((-1.2, 1.0),), O.Schedule("step", 15, 0.3)),
+    ("saddle", ("sgd", "adam", "newton"), ((-1.9, 1e-3), (1.0, -1.0)), O.Schedule("exponential", 30, 0.2)),
+    ("beale", ("adamax", "nadam", "newton"), ((1.0, 1.5),), O.Schedule("cosine")),
+])
+def test_race_fast_gives_the_readable_race_exactly(surface, kinds, starts, schedule):
+    """The lab runs race_fast (one shared backward, torch's update functions called directly, one schedule's
+    factors); learners read race (each racer's own optimizer and scheduler, opt.step()). Same numbers."""
+    config = O.RaceConfig(surface=surface, starts=starts, steps=120, schedule=schedule,
+                          racers=_specs(O.SURFACES[surface], kinds))
+    slow, fast = O.race(config), O.race_fast(config)
+    np.testing.assert_allclose(fast.paths, slow.paths, rtol=1e-12, atol=1e-14)    # NaN where both diverged
+    np.testing.assert_allclose(fast.losses, slow.losses, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fast.lr_factor, slow.lr_factor, rtol=1e-12)
+    for field in ("diverged_at", "reached_at", "nearest", "outside"):
+        np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field))
+
+
+def test_race_fast_equals_the_readable_race_when_racers_diverge_or_stop():
+    config = O.RaceConfig(surface="quadratic", kappa=10.0, angle=0.0, starts=((0.0, 1.0), (2.0, 0.5)), steps=200,
+                          racers=(O.RacerSpec("sgd", (("lr", 2.5),)), O.RacerSpec("newton")))   # all stop early
+    slow, fast = O.race(config), O.race_fast(config)
+    np.testing.assert_allclose(fast.paths, slow.paths, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(fast.diverged_at, slow.diverged_at)
+
+
+def test_race_fast_without_the_private_step_shortcut_still_equals_the_readable_race(monkeypatch):
+    """_step_fast reaches torch's private ``__wrapped__``; if torch stops exposing it, the fast path falls back to
+    the public opt.step() and gives the same numbers."""
+    config = O.RaceConfig(surface="himmelblau", starts=((0.5, -1.5),), steps=60,
+                          racers=_specs(O.SURFACES["himmelblau"], ("momentum", "rmsprop", "adam", "newton")))
+    monkeypatch.setattr(O, "_step_fast", lambda opt: opt.step)
+    np.testing.assert_allclose(O.race_fast(config).paths, O.race(config).paths, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls", [torch.optim.SGD, torch.optim.Adam, torch.optim.RMSprop, torch.optim.NAdam])
+def test_the_step_shortcut_does_exactly_what_opt_step_does(cls):
+    g = torch.Generator().manual_seed(0)
+    grads = [torch.randn(3, generator=g, dtype=torch.float64) for _ in range(5)]
+    params = [torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    opts = [cls([p], lr=0.1, foreach=False) for p in params]
+    shortcut = O._step_fast(opts[0])
+    for grad in grads:
+        for p in params:
+            p.grad = grad.clone()
+        with torch.no_grad():
+            shortcut()
+        opts[1].step()
+        torch.testing.assert_close(params[0].detach(), params[1].detach(), rtol=0, atol=0)
+
+
+def test_the_ravine_is_half_u_squared_over_kappa_plus_v_squared_in_the_rotated_axes():
+    """The ravine is written as 1/2 theta^T A theta (A its Hessian); it is the surface's LaTeX, term by term."""
+    kappa, angle = 40.0, 30.0
+    s = O.make_surface("quadratic", kappa=kappa, angle=angle)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(50, generator=g, dtype=torch.float64), torch.randn(50, generator=g, dtype=torch.float64)
+    c, si = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    u, v = c * x + si * y, -si * x + c * y
+    torch.testing.assert_close(s(x, y), 0.5 * (u * u / kappa + v * v), rtol=1e-13, atol=1e-15)

@@ -3,24 +3,32 @@ and the traces, axes and frames must carry the race's numbers."""
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
 from dlcore import optim as O
 from tests.support import _decode
 from ui.figures import optimizer_race as figs
 
-LABELS = figs.RaceLabels("title", "x", "y", "loss", "f - f*", "lr", "factor", "step", "play", "pause", "start",
-                         "minimum", "f")
+LABELS = {"title": "title", "x": "x", "y": "y", "loss_title": "loss", "loss_axis": "f - f*", "loss_raw": "f",
+          "lr_title": "lr", "lr_axis": "factor", "step": "step", "play": "play", "pause": "pause", "start": "start",
+          "minimum": "minimum", "colorbar": "f"}
+NAMES = {k: k for k in O.RACERS}
 
 
-def _spec(surface="quadratic", kinds=("sgd", "adam", "newton"), starts=None, steps=60, schedule=O.Schedule()):
+def _spec(surface="quadratic", kinds=("sgd", "adam", "newton"), starts=None, steps=60, schedule=O.Schedule(),
+          labels=LABELS):
     s = O.SURFACES[surface]
     cfg = O.RaceConfig(surface=surface, starts=starts or (s.start,), steps=steps, schedule=schedule,
                        racers=tuple(O.RacerSpec(k, tuple(O.suggested_hypers(k, s).items())) for k in kinds))
-    res = O.race(cfg)
-    x, y, z = O.surface_grid(s)
-    fig = figs.race(x, y, z, s.f_min, s.bounds, res.paths, res.losses, res.lr_factor, list(kinds),
-                    ["#000", "#111", "#222"][: len(kinds)], s.minima, LABELS)
+    res = O.race_fast(cfg)
+    fig = figs.race(res, s, O.surface_grid(s), NAMES, labels)
     return res, fig.to_dict()
+
+
+def test_the_builder_reads_exactly_its_declared_labels():
+    assert set(LABELS) == set(figs.RACE_LABELS)
+    with pytest.raises(KeyError):
+        _spec(labels={k: v for k, v in LABELS.items() if k != "minimum"})
 
 
 def test_plotly_accepts_every_property_of_the_spec_and_its_frames():
@@ -51,6 +59,12 @@ def test_traces_sit_on_their_subplots_and_carry_the_iterates():
 def test_layout_is_built_once_per_labels_and_not_shared_between_figures():
     figs._race_layout.cache_clear()
     _, a = _spec()
-    _, b = _spec("rosenbrock")
-    assert figs._race_layout.cache_info().hits >= 1 or figs._race_layout.cache_info().currsize == 2
+    _, b = _spec("rosenbrock")                       # other data, the same labels and a log loss axis: a hit
+    info = figs._race_layout.cache_info()
+    assert (info.misses, info.hits, info.currsize) == (1, 1, 1)
+    _spec("saddle")                                  # no known minimum: a linear loss axis, a layout of its own
+    _spec(labels={**LABELS, "title": "titre"})       # other labels: another layout
+    assert figs._race_layout.cache_info().misses == 3
     assert a["layout"]["xaxis"]["range"] == [-3, 3] and b["layout"]["xaxis"]["range"] == [-2, 2]
+    a["layout"]["title"]["text"] = "changed"         # each figure gets its own copy of the cached layout
+    assert _spec()[1]["layout"]["title"]["text"] == "title"

@@ -1,10 +1,13 @@
 """Figures of the convolution lesson: the sliding-window animation, transposed convolution
-two ways, the matrix view, checkerboard overlaps and feature maps. Data in, go.Figure out."""
+two ways, the matrix view, checkerboard overlaps and feature maps, and the lab's tables. Pure: plain data and
+translated labels in, figures (or tables) out; they never call t()."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,6 +15,24 @@ from plotly.subplots import make_subplots
 
 from ui.figures.common import DIVERGING, animation_controls, animation_layout, base_layout, plain, with_frames
 from ui.figures.common import colorscale as colorscale_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dlcore.conv import ConvConfig, ConvCost, ConvTrace, MatrixView, Sizes, TransposedViews, Upsampled
+
+# the labels each builder reads (the page passes ui.i18n.labels(<prefix>, these)); "equation", "matrix_title",
+# "overlaps" and "channel" are format strings the builders fill in
+SLIDE_LABELS = ("padded_input", "output", "slide_title", "equation", "play", "pause", "position")   # convolution.fig
+TRANSPOSED_LABELS = ("scatter_title", "play", "pause", "input_cell", "direct_title", "spread_input",
+                     "flipped_kernel", "direct_result", "torch_result")                           # convolution.fig
+MATRIX_LABELS = ("matrix_title", "matrix_x", "matrix_y")                                          # convolution.fig
+CHECKER_LABELS = ("overlap_title", "overlaps", "upsample_title", "up_k3", "up_k4", "up_resize")  # convolution.fig
+MAPS_LABELS = ("maps_title", "grey", "channel")                                                   # convolution.fig
+FORMULA_LABELS = ("formula_conv", "formula_same", "too_big", "formula_transposed", "bad_transposed")  # convolution
+CHECK_LABELS = ("what", "error", "c0", "c1", "c2")                                                # convolution.check
+COST_LABELS = ("kind", "params", "madds", "ratio", "standard", "grouped", "depthwise", "pointwise",
+               "separable")                                                                       # convolution.cost
 
 CURTAIN = [[0.0, "rgba(250,250,250,0.92)"], [1.0, "rgba(250,250,250,0.0)"]]
 
@@ -63,16 +84,18 @@ def _heatmap_spec(z: np.ndarray, axes: tuple[str, str], *, colorscale: str, zmid
     return spec
 
 
-def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, rows: np.ndarray,
-                   cols: np.ndarray, products: np.ndarray, pad: int, *, titles: tuple[str, str], title: str,
-                   equation: str, play: str, pause: str, step: str) -> go.Figure:
+def sliding_window(trace: ConvTrace, pad: int, labels: Mapping[str, str]) -> go.Figure:
     """Input (zero border shaded) with the kernel's taps, output being written cell by cell.
 
-    rows, cols, products: (Ho, Wo, k, k) from ``dlcore.conv.conv2d_trace``; one frame per
-    output cell, in reading order; ``equation`` is a format string with {r}, {c}, {terms}, {y}.
+    trace: ``dlcore.conv.conv2d_trace`` (padded input, output, and the (Ho, Wo, k, k) rows, cols and products of
+    every tap); one frame per output cell, in reading order. labels: ``SLIDE_LABELS``; "equation" is a format
+    string with {r}, {c}, {terms}, {y}.
     Written as plain JSON on a cached Plotly-built layout (rebuilt on every slider move; its test has
     Plotly validate every property).
     """
+    padded, output = trace.padded.numpy(), trace.output.numpy()
+    rows, cols, products = trace.rows.numpy(), trace.cols.numpy(), trace.products.numpy()
+    equation = labels["equation"]
     ho, wo, k, _ = rows.shape
     hp, wp = padded.shape
     left, right = ("x", "y"), ("x2", "y2")
@@ -113,8 +136,9 @@ def sliding_window(padded: np.ndarray, kernel: np.ndarray, output: np.ndarray, r
                          {"type": "heatmap", "z": revealed.copy()},
                          {"type": "scatter", "x": sx, "y": sy},
                          {"type": "scatter", "text": [text]}]})
-    layout = json.loads(_slide_layout(hp, wo, tuple(titles), title))
-    layout.update(animation_layout(names, play=play, pause=pause, step_label=step, duration_ms=350))
+    layout = json.loads(_slide_layout(hp, wo, (labels["padded_input"], labels["output"]), labels["slide_title"]))
+    layout.update(animation_layout(names, play=labels["play"], pause=labels["pause"], step_label=labels["position"],
+                                   duration_ms=350))
     return plain(data, layout, frames)
 
 
@@ -125,11 +149,11 @@ def _terms(products: np.ndarray, most: int = 12) -> str:
     return " + ".join(shown) + (" + …" if terms.size > most else "")
 
 
-def transposed_stamping(x: np.ndarray, stamps: np.ndarray, canvas: np.ndarray, pad: int, *, title: str,
-                        play: str, pause: str, step: str) -> go.Figure:
+def transposed_stamping(views: TransposedViews, pad: int, labels: Mapping[str, str]) -> go.Figure:
     """Scatter view: the canvas accumulating input cell (a, b)'s stamp x[a, b] * w, frame by frame;
-    the dashed box is what remains after cropping ``pad`` from each side."""
-    h, w = x.shape
+    the dashed box is what remains after cropping ``pad`` from each side. labels: ``TRANSPOSED_LABELS``."""
+    stamps, canvas = views.stamps.numpy(), views.canvas.numpy()
+    h, w = stamps.shape[:2]
     n_h, n_w = canvas.shape
     zmax = float(np.abs(canvas).max()) or 1.0
     fig = go.Figure(_heatmap(np.zeros_like(canvas)))
@@ -145,9 +169,18 @@ def transposed_stamping(x: np.ndarray, stamps: np.ndarray, canvas: np.ndarray, p
             frames.append({"name": names[-1], "traces": [0],
                            "data": [{"type": "heatmap", "z": acc.astype(np.float32), "text": _cell_text(acc)}]})
     _square_cells(fig, 1)
-    base_layout(fig, title, height=480)
-    fig = animation_controls(fig, names, play=play, pause=pause, step_label=step, duration_ms=500)
+    base_layout(fig, labels["scatter_title"], height=480)
+    fig = animation_controls(fig, names, play=labels["play"], pause=labels["pause"], step_label=labels["input_cell"],
+                             duration_ms=500)
     return with_frames(fig, frames)
+
+
+def direct_view(views: TransposedViews, direct: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
+    """Direct view of the transposed convolution: the spread input, the flipped kernel, their stride-1
+    convolution ``direct``, and PyTorch's answer, side by side. labels: ``TRANSPOSED_LABELS``."""
+    return grids([(labels["spread_input"], views.dilated.numpy()), (labels["flipped_kernel"], views.flipped.numpy()),
+                  (labels["direct_result"], direct), (labels["torch_result"], views.output.numpy())],
+                 title=labels["direct_title"])
 
 
 def grids(panels: list[tuple[str, np.ndarray]], *, title: str, text: bool = True, colorscale: str = DIVERGING,
@@ -160,8 +193,10 @@ def grids(panels: list[tuple[str, np.ndarray]], *, title: str, text: bool = True
     return base_layout(fig, title, height=height)
 
 
-def matrix(c: np.ndarray, *, title: str, x: str, y: str) -> go.Figure:
-    """The convolution matrix C (rows: output cells, columns: input cells); zeros left blank."""
+def matrix(c: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
+    """The convolution matrix C (rows: output cells, columns: input cells); zeros left blank.
+    labels: ``MATRIX_LABELS`` ("matrix_title" with {r}, {c}: C's shape)."""
+    title, x, y = labels["matrix_title"].format(r=c.shape[0], c=c.shape[1]), labels["matrix_x"], labels["matrix_y"]
     z = np.where(c == 0, np.nan, c).astype(np.float32)
     fig = go.Figure(go.Heatmap(z=z, colorscale=DIVERGING, zmid=0, xgap=0.5, ygap=0.5,
                                hovertemplate="out %{y}, in %{x}: %{z}<extra></extra>"))
@@ -186,6 +221,61 @@ def images(panels: list[tuple[str, np.ndarray]], *, title: str, cols: int = 4, h
     fig.update_yaxes(showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     return base_layout(fig, title, height=max(300, rows * height_per_row + 80))
+
+
+def overlaps(counts: np.ndarray, k: int, stride: int, labels: Mapping[str, str]) -> go.Figure:
+    """How many input cells write to each output cell of a transposed convolution (k, stride): uneven counts are
+    the checkerboard. labels: ``CHECKER_LABELS`` ("overlaps" with {k}, {s})."""
+    return grids([(labels["overlaps"].format(k=k, s=stride), counts)], title=labels["overlap_title"],
+                 colorscale="Blues", zmid=None)
+
+
+def upsampling(up: Upsampled, labels: Mapping[str, str]) -> go.Figure:
+    """A smooth image upsampled x2 three ways, side by side. labels: ``CHECKER_LABELS``."""
+    return images([(labels["up_k3"], up.transposed_k3.numpy()), (labels["up_k4"], up.transposed_k4.numpy()),
+                   (labels["up_resize"], up.resize_conv.numpy())], title=labels["upsample_title"], cols=3,
+                  height_per_row=320)
+
+
+def feature_maps(grey: np.ndarray, filtered: np.ndarray, filter_name: str, maps: Sequence[np.ndarray],
+                 labels: Mapping[str, str]) -> go.Figure:
+    """The grey photo, one hand-designed filter's response (named ``filter_name``) and a random layer's channels.
+    labels: ``MAPS_LABELS`` ("channel" with {i})."""
+    return images([(labels["grey"], grey), (filter_name, filtered)]
+                  + [(labels["channel"].format(i=i + 1), m) for i, m in enumerate(maps)], title=labels["maps_title"],
+                  cols=5)
+
+
+def formula_text(sizes: Sizes, config: ConvConfig, labels: Mapping[str, str]) -> str:
+    """The formula line: both output sizes filled in with this setting's numbers (``sizes`` of ``config``), or why
+    torch refuses one. labels: ``FORMULA_LABELS`` (Markdown format strings)."""
+    i, k, s, p, d, op = config.size, config.k, config.stride, config.padding, config.dilation, config.output_padding
+    if sizes.output is None:
+        text = labels["too_big"].format(span=sizes.span, padded=sizes.padded)
+    else:
+        text = labels["formula_conv"].format(i=i, k=k, s=s, p=p, d=d, span=sizes.span, o=sizes.output)
+        if len(sizes.same_inputs) > 1:
+            text += " " + labels["formula_same"].format(inputs=", ".join(map(str, sizes.same_inputs)), o=sizes.output)
+    if sizes.transposed is None:
+        return text + "\n\n" + labels["bad_transposed"].format(s=s, d=d, op=op, why=sizes.transposed_error)
+    return text + "\n\n" + labels["formula_transposed"].format(i=i, k=k, s=s, p=p, d=d, op=op, o=sizes.transposed)
+
+
+def check_table(view: MatrixView, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The matrix view's three checks and their largest differences. labels: ``CHECK_LABELS``."""
+    import pandas as pd
+
+    return pd.DataFrame({labels["what"]: [labels[f"c{i}"] for i in range(3)], labels["error"]: list(view.errors)})
+
+
+def cost_table(rows: Sequence[ConvCost], labels: Mapping[str, str]) -> pd.DataFrame:
+    """Weights and multiply-adds of each kind of layer, and their ratio to the standard one (the first row).
+    labels: ``COST_LABELS``."""
+    import pandas as pd
+
+    return pd.DataFrame({labels["kind"]: [labels[r.kind] for r in rows], labels["params"]: [r.params for r in rows],
+                         labels["madds"]: [r.mult_adds for r in rows],
+                         labels["ratio"]: [r.mult_adds / rows[0].mult_adds for r in rows]})
 
 
 def _square_cells(fig: go.Figure, n: int) -> None:
