@@ -178,8 +178,11 @@ def guard_clear_cache() -> bool:
 
     from streamlit.runtime.app_session import AppSession
 
-    if not callable(getattr(AppSession, "_handle_clear_cache_request", None)):
+    handler = getattr(AppSession, "_handle_clear_cache_request", None)
+    if not callable(handler):
         return False
+    if hasattr(handler, "__wrapped__"):   # already guarded (the tests clear this function's memo)
+        return True
     log = logging.getLogger("dl_lab.hostile")
 
     def own_session_only(self: AppSession) -> None:
@@ -188,6 +191,7 @@ def guard_clear_cache() -> bool:
             self._dl_lab_warned_clear_cache = True
         self._session_state.clear()
 
+    own_session_only.__wrapped__ = AppSession._handle_clear_cache_request   # Streamlit's own, for tests
     AppSession._handle_clear_cache_request = own_session_only
     return True
 

@@ -45,7 +45,7 @@ def test_geometry_tab_in_chinese_draws_the_ball_and_the_path(page, app_url):
     page.get_by_role("button", name="看投影（二维）").click()
     wait_idle(page)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot').data[5].line.dash === 'solid'")  # L2 disc
-    page.get_by_text("红色虚线段指向圆心").first.wait_for()
+    page.get_by_text("橙色虚线段指向圆心").first.wait_for()
     assert_no_streamlit_error(page)
     page.get_by_role("tab", name="二维几何").scroll_into_view_if_needed()
     screenshot(page, "adversarial-geometry-zh")

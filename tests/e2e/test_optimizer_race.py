@@ -58,7 +58,7 @@ def test_saddle_preset_and_inspector(page, app_url):
     page.get_by_role("button", name="Escaping a saddle point").click()
     wait_idle(page)
     page.wait_for_function("() => location.search.includes('optimizer_race.surface=saddle')", timeout=30_000)
-    page.get_by_text("SGD's step along y is proportional").first.wait_for()
+    page.get_by_text("SGD slides down to the saddle point").first.wait_for()
     page.get_by_role("tab", name="Inspect a critical point").click()
     wait_idle(page)
     page.get_by_text("A saddle point: the Hessian has a positive and a negative eigenvalue").first.wait_for()

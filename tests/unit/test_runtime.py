@@ -146,7 +146,8 @@ def test_a_clients_clear_cache_request_clears_only_its_own_session(monkeypatch):
     import streamlit as st
     from streamlit.runtime.app_session import AppSession
 
-    original = AppSession._handle_clear_cache_request
+    handler = AppSession._handle_clear_cache_request
+    original = getattr(handler, "__wrapped__", handler)   # Streamlit's own, even if an AppTest guarded it already
     monkeypatch.setattr(AppSession, "_handle_clear_cache_request", original)   # restored after the test
     runtime.guard_clear_cache.clear()
     calls = []
