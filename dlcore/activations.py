@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 if TYPE_CHECKING:     # pandas is imported where a table is made: a training worker imports this module
     import pandas as pd  # for its activations and initialisers only, and pandas would add ~65 MB to it
@@ -26,8 +26,8 @@ SATURATION = 0.05        # a unit is saturated where f'(z) < 5% of the activatio
 MAX_DEPTH = 50
 MAX_WIDTH = 512
 MAX_BATCH = 256
-MAX_UNITS = MAX_DEPTH * MAX_WIDTH * MAX_BATCH   # depth x width x batch, the cost of one experiment
 HIST_BINS = 60
+MAX_POINTS = 5001          # grid points of one drawn curve
 MAX_RIDGES = 10           # layers drawn in the distribution view
 
 
@@ -74,7 +74,8 @@ def relevant_slope(names: Iterable[str], slope: float, default: float = 0.01) ->
 
 def activate(name: str, x: Tensor, slope: float = 0.01) -> Tensor:
     """f(x) for the activation ``name`` of :data:`ACTIVATIONS`; ``slope`` is Leaky ReLU's / PReLU's α."""
-    assert name in ACTIVATIONS, f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
+    if name not in ACTIVATIONS:
+        raise ValueError(f"Invalid activation: {name!r} (allowed: {', '.join(ACTIVATIONS)})")
     return ACTIVATIONS[name].fn(x, slope)
 
 
@@ -100,7 +101,10 @@ class Curve:
 
 def curve(name: str, lo: float = -6.0, hi: float = 6.0, points: int = 601, slope: float = 0.01) -> Curve:
     """f and f' on an even grid of ``points`` values in [lo, hi], with the saturated points marked."""
-    assert lo < hi and 2 <= points <= 5001, f"bad grid [{lo}, {hi}] with {points} points"
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"Invalid grid: [{lo}, {hi}] (allowed: finite lo < hi)")
+    if not 2 <= points <= MAX_POINTS:
+        raise ValueError(f"Invalid number of points: {points} (allowed 2 to {MAX_POINTS})")
     x = torch.linspace(lo, hi, points, dtype=torch.float64)
     y = activate(name, x, slope)
     dy = derivative(name, x, slope)
@@ -185,10 +189,13 @@ def parse_init(init: str) -> tuple[str, float]:
         try:
             value = float(number)
         except ValueError as e:
-            raise ValueError(f"init {init!r}: {number!r} is not a number") from e
-        assert math.isfinite(value) and 0 <= value <= MAX_INIT_SCALE, f"init scale must be in [0, {MAX_INIT_SCALE}]"
+            raise ValueError(f"Invalid init: {init!r} ({number!r} is not a number)") from e
+        if not (math.isfinite(value) and 0 <= value <= MAX_INIT_SCALE):
+            raise ValueError(f"Invalid init scale: {value} in {init!r} (allowed 0 to {MAX_INIT_SCALE:g})")
         return kind, value
-    assert init in INITS and init not in SCALED_INITS, f"unknown init {init!r}; choose one of {INITS}"
+    if init not in INITS or init in SCALED_INITS:
+        raise ValueError(f"Invalid init: {init!r} (allowed: {', '.join(i for i in INITS if i not in SCALED_INITS)}, "
+                         f"or {', '.join(f'{i}_<number>' for i in SCALED_INITS)})")
     return init, math.nan
 
 
@@ -244,12 +251,16 @@ class SignalConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= self.depth <= MAX_DEPTH, f"depth must be in [1, {MAX_DEPTH}], got {self.depth}"
-        assert 1 <= self.width <= MAX_WIDTH, f"width must be in [1, {MAX_WIDTH}], got {self.width}"
-        assert 2 <= self.batch <= MAX_BATCH, f"batch must be in [2, {MAX_BATCH}], got {self.batch}"
-        assert self.depth * self.width * self.batch <= MAX_UNITS, "depth x width x batch is over the cap"
-        assert self.activation in ACTIVATIONS, f"unknown activation {self.activation!r}"
-        assert 0.0 <= self.slope <= 1.0, f"slope must be in [0, 1], got {self.slope}"
+        if not 1 <= self.depth <= MAX_DEPTH:
+            raise ValueError(f"Invalid depth: {self.depth} (allowed 1 to {MAX_DEPTH})")
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise ValueError(f"Invalid width: {self.width} (allowed 1 to {MAX_WIDTH})")
+        if not 2 <= self.batch <= MAX_BATCH:
+            raise ValueError(f"Invalid batch: {self.batch} (allowed 2 to {MAX_BATCH})")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"Invalid activation: {self.activation!r} (allowed: {', '.join(ACTIVATIONS)})")
+        if not 0.0 <= self.slope <= 1.0:
+            raise ValueError(f"Invalid slope: {self.slope} (allowed 0 to 1)")
         parse_init(self.init)
 
 
@@ -312,6 +323,69 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
     $f'(z_l)$ below 5% of $\max|f'|$), dead_frac (share of the $n$ units whose $f'$ is exactly 0 on every input
     of the batch), grad_norm ($\|\partial\mathcal{L}/\partial W_l\|_F$), pre_std (of $z_l$), delta_norm
     ($\|\delta_l\|_F$). Overflow stays visible as inf / NaN; it never raises.
+    The lab runs :func:`deep_signal_fast`, the same numbers with fewer passes (tested equal to this one).
+    """
+    c = config
+    g = torch.Generator(device=device).manual_seed(int(c.seed))
+    x = torch.randn(c.batch, c.width, generator=g, device=device)     # a_0, (B, n)
+    u = torch.randn(c.batch, c.width, generator=g, device=device)     # the loss directions u_b, (B, n)
+    linears = [nn.utils.skip_init(nn.Linear, c.width, c.width, bias=False, device=device) for _ in range(c.depth)]
+    for linear in linears:
+        init_weight_(linear.weight, c.init, g)
+    norm = nn.BatchNorm1d(c.width, affine=False, track_running_stats=False, device=device) if c.batchnorm \
+        else nn.Identity()                                              # batch statistics, gamma = 1, beta = 0
+    # 1) forward: z_l = a_{l-1} W_l^T (normalised), a_l = f(z_l)
+    a, zs, acts = x, [], []
+    for linear in linears:
+        z = norm(linear(a))                                             # (B, n)
+        z.retain_grad()                                                 # keep delta_l = dL/dz_l
+        a = activate(c.activation, z, c.slope)
+        zs.append(z)
+        acts.append(a.detach())
+    # 2) backward of L = (1/B) sum_b u_b . a_L: fills z_l.grad and W_l.grad
+    loss = (a * u).sum(dim=1).mean()
+    loss.backward()
+    # 3) per-layer statistics (float64: squares of 1e-30 or 1e30 stay representable)
+    peak = max_derivative(c.activation, c.slope)
+    rows = []
+    for i, (linear, z, act) in enumerate(zip(linears, zs, acts)):
+        d = derivative(c.activation, z, c.slope).abs()                 # |f'(z_l)|, (B, n)
+        rows.append({
+            "layer": i + 1, "act_mean": float(act.double().mean()), "act_std": float(act.double().std()),
+            "saturated_frac": float((d < SATURATION * peak).double().mean()),
+            "dead_frac": float((d == 0).all(dim=0).double().mean()),     # f' = 0 on every input of the batch
+            "grad_norm": float(linear.weight.grad.double().norm()),     # ||dL/dW_l||_F
+            "pre_std": float(z.detach().double().std()), "delta_norm": float(z.grad.double().norm()),
+        })
+    return _signal(c, rows, acts, peak)
+
+
+def _signal(c: SignalConfig, rows: list[dict], acts: list[Tensor], peak: float) -> Signal:
+    """The :class:`Signal` of the per-layer ``rows`` and activations ``acts``: the table (f' shares of layers that
+    overflowed set to NaN) and the histograms of the drawn layers on shared edges."""
+    import pandas as pd
+
+    stats = pd.DataFrame(rows)
+    overflowed = ~np.isfinite(stats["pre_std"].to_numpy())
+    stats.loc[overflowed, ["saturated_frac", "dead_frac"]] = np.nan   # f'(inf / NaN) says nothing
+    nonfinite = [row["layer"] for row in rows if not math.isfinite(row["act_std"])]  # std is inf / NaN iff some a is
+    edges = _edges(c.activation, acts, c.slope)
+    layers = ridge_layers(c.depth)
+    hist = torch.stack([histogram(acts[layer - 1], float(edges[0]), float(edges[-1]), HIST_BINS) for layer in layers])
+    outside = (1.0 - hist.sum(dim=1)).clamp_(0.0, 1.0)
+    return Signal(stats=stats, layers=np.array(layers), edges=edges.numpy(), hist=hist.cpu().numpy(),
+                  outside=outside.cpu().numpy(), max_derivative=peak,
+                  first_nonfinite=nonfinite[0] if nonfinite else None)
+
+
+def deep_signal_fast(config: SignalConfig, device: torch.device | str = "cpu") -> Signal:
+    """Fast path of :func:`deep_signal` for the lab: the same experiment and the same numbers
+    (``tests/unit/test_activations.py`` checks them equal), in fewer passes and less memory.
+
+    What it does differently: f'(z_l) comes from each layer's own activation node of the forward graph (no second
+    forward through f), reduced to its two shares at once so only one layer's f' is held at a time; autograd
+    returns dL/dz_l (and, under BatchNorm, dL/dm_l for m_l = a_{l-1} W_l^T) instead of the weight gradients,
+    which are formed one layer at a time, so the L of them are never all held at once.
     """
     c = config
     g = torch.Generator(device=device).manual_seed(int(c.seed))
@@ -329,8 +403,7 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
         ms.append(m)
         outs.append(a)
         acts.append(a.detach())
-    # 2) f'(z_l) by autograd through each layer's own activation node (it reuses what the forward saved:
-    #    no second tanh), reduced to its two shares at once: only one layer's f' is held at a time
+    # 2) f'(z_l) through each layer's own activation node, reduced to its two shares at once
     peak = max_derivative(c.activation, c.slope)
     ones = torch.ones_like(x)
     shares = []
@@ -339,8 +412,7 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
         shares.append((int(torch.count_nonzero(d < SATURATION * peak)) / d.numel(),
                        int(torch.count_nonzero(d.amax(dim=0) == 0)) / d.shape[1]))   # f' = 0 on every input
         del d
-    # 3) the backward of the fixed loss: dL/dz_l (and dL/dm_l); dL/dW_l = (dL/dm_l)^T a_{l-1} is formed one
-    #    layer at a time below, as autograd would form it, so the L weight gradients are never all held at once
+    # 3) the backward of the fixed loss: dL/dz_l (and dL/dm_l); dL/dW_l = (dL/dm_l)^T a_{l-1} below
     loss = (a * u).sum(dim=1).mean()
     grads = torch.autograd.grad(loss, zs + ms if c.batchnorm else zs)
     z_grads = grads[: c.depth]
@@ -350,8 +422,8 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
     rows = []
     for i, (z, act, gz, gm, (saturated, dead)) in enumerate(zip(zs, acts, z_grads, m_grads, shares)):
         z = z.detach()
-        v = act.double()                      # float64: squares of 1e-30 or 1e30 stay representable
-        mean, std = v.mean(), v.std()         # (and two plain passes beat torch.std_mean on the CPU)
+        v = act.double()
+        mean, std = v.mean(), v.std()         # two plain passes beat torch.std_mean on the CPU
         gw = (x if i == 0 else acts[i - 1]).T @ gm          # (dL/dW_l)^T, the product autograd computes
         rows.append({
             "layer": i + 1, "act_mean": float(mean), "act_std": float(std),
@@ -359,29 +431,17 @@ def deep_signal(config: SignalConfig, device: torch.device | str = "cpu") -> Sig
             "grad_norm": float(torch.linalg.vector_norm(gw, dtype=f64)),
             "pre_std": float(z.double().std()), "delta_norm": float(torch.linalg.vector_norm(gz, dtype=f64)),
         })
-    import pandas as pd
-
-    stats = pd.DataFrame(rows)
-    overflowed = ~np.isfinite(stats["pre_std"].to_numpy())
-    stats.loc[overflowed, ["saturated_frac", "dead_frac"]] = np.nan   # f'(inf / NaN) says nothing
-    nonfinite = [row["layer"] for row in rows if not math.isfinite(row["act_std"])]  # std is inf / NaN iff some a is
-    # 4) histograms of the drawn layers' activations on shared edges
-    edges = _edges(c.activation, acts, c.slope)
-    layers = ridge_layers(c.depth)
-    hist = torch.stack([histogram(acts[layer - 1], float(edges[0]), float(edges[-1]), HIST_BINS) for layer in layers])
-    outside = (1.0 - hist.sum(dim=1)).clamp_(0.0, 1.0)
-    return Signal(stats=stats, layers=np.array(layers), edges=edges.numpy(), hist=hist.cpu().numpy(),
-                  outside=outside.cpu().numpy(), max_derivative=peak,
-                  first_nonfinite=nonfinite[0] if nonfinite else None)
+    return _signal(c, rows, acts, peak)
 
 
 def deep_net_stats(depth: int, width: int, activation: str, init: str, batch: int, seed: int,
                    *, batchnorm: bool = False, slope: float = 0.01, device: torch.device | str = "cpu") -> pd.DataFrame:
-    """Per-layer statistics of :func:`deep_signal`: layer, act_mean, act_std, saturated_frac, dead_frac,
-    grad_norm (and pre_std, delta_norm), one row per hidden layer, first row = first hidden layer."""
+    """Per-layer statistics of :func:`deep_signal` (computed by its fast path): layer, act_mean, act_std,
+    saturated_frac, dead_frac, grad_norm (and pre_std, delta_norm), one row per hidden layer, first row = first
+    hidden layer."""
     config = SignalConfig(depth=depth, width=width, activation=activation, init=init, batch=batch,
                           batchnorm=batchnorm, slope=slope, seed=seed)
-    return deep_signal(config, device).stats
+    return deep_signal_fast(config, device).stats
 
 
 def ridge_layers(depth: int, most: int = MAX_RIDGES) -> list[int]:

@@ -47,14 +47,24 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= self.depth <= MAX_DEPTH, f"depth must be in [1, {MAX_DEPTH}], got {self.depth}"
-        assert 2 <= self.width <= MAX_WIDTH, f"width must be in [2, {MAX_WIDTH}], got {self.width}"
-        assert 0 < self.lr <= MAX_LR, f"learning rate must be in (0, {MAX_LR}], got {self.lr}"
-        assert 1 <= self.steps <= MAX_STEPS, f"steps must be in [1, {MAX_STEPS}], got {self.steps}"
-        assert 8 <= self.points <= MAX_POINTS, f"points must be in [8, {MAX_POINTS}], got {self.points}"
-        assert self.dataset in DATASETS, f"unknown dataset {self.dataset!r}; choose one of {DATASETS}"
-        assert self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {OPTIMIZERS}"
-        assert 1 <= self.record_every <= self.steps, "record_every must be in [1, steps]"
+        if not 1 <= self.depth <= MAX_DEPTH:
+            raise ValueError(f"Invalid depth: {self.depth} (allowed 1 to {MAX_DEPTH})")
+        if not 2 <= self.width <= MAX_WIDTH:
+            raise ValueError(f"Invalid width: {self.width} (allowed 2 to {MAX_WIDTH})")
+        if not 0 < self.lr <= MAX_LR:
+            raise ValueError(f"Invalid learning rate: {self.lr} (allowed above 0, at most {MAX_LR:g})")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1 to {MAX_STEPS})")
+        if not 8 <= self.points <= MAX_POINTS:
+            raise ValueError(f"Invalid points: {self.points} (allowed 8 to {MAX_POINTS})")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"Invalid dataset: {self.dataset!r} (allowed: {', '.join(DATASETS)})")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Invalid optimizer: {self.optimizer!r} (allowed: {', '.join(OPTIMIZERS)})")
+        if not 0.0 <= self.slope <= 1.0:
+            raise ValueError(f"Invalid slope: {self.slope} (allowed 0 to 1)")
+        if not 1 <= self.record_every <= self.steps:
+            raise ValueError(f"Invalid record_every: {self.record_every} (allowed 1 to steps = {self.steps})")
 
 
 class Act(nn.Module):
@@ -74,7 +84,8 @@ def build_mlp(config: TrainConfig, activation: str, init: str) -> nn.Sequential:
     The output layer uses the same ``init`` so a bad initialization is bad all the way.
     Built under ``config.seed``: two builds with the same arguments are identical.
     """
-    assert activation in ACTIVATIONS, f"unknown activation {activation!r}"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Invalid activation: {activation!r} (allowed: {', '.join(ACTIVATIONS)})")
     parse_init(init)
     g = torch.Generator().manual_seed(config.seed)
     layers: list[nn.Module] = []
@@ -170,9 +181,17 @@ def train(config: TrainConfig, activation: str, init: str, device: torch.device 
     return TrainHistory(activation, init, at, full(losses), full(accs), full(deads), full(grads))
 
 
+def diverged_at(history: TrainHistory) -> int | None:
+    """The step of the first NaN record of ``history`` (a run stops when its loss turns inf / NaN and the records
+    after that are NaN), or None for a run that never diverged."""
+    bad = np.isnan(history.loss)
+    return int(history.step[np.argmax(bad)]) if bad.any() else None
+
+
 def race(config: TrainConfig, racers: tuple[str, ...], device: torch.device | str = "cpu") -> list[TrainHistory]:
     """:func:`train` for each ``"<activation>|<init>"`` racer on the same data, same seed."""
-    assert 1 <= len(racers) <= MAX_RACERS, f"race 1 to {MAX_RACERS} configurations, got {len(racers)}"
+    if not 1 <= len(racers) <= MAX_RACERS:
+        raise ValueError(f"Invalid number of racers: {len(racers)} (allowed 1 to {MAX_RACERS})")
     out = []
     for racer in racers:
         activation, _, init = racer.partition("|")

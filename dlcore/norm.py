@@ -1,11 +1,12 @@
 r"""Batch, layer, instance and group normalization written out (seed 001 "BN" / "LN", in torch).
 
 All four compute $\hat x_i = (x_i - \mu_i) / \sqrt{\sigma_i^2 + \epsilon}$, $y_i = \gamma \hat x_i + \beta$ with
-$\mu_i = \frac{1}{m}\sum_{k \in \mathcal{S}_i} x_k$ and $\sigma_i^2 = \frac{1}{m}\sum_{k \in \mathcal{S}_i}(x_k - \mu_i)^2$;
-they differ only in the set $\mathcal{S}_i$ of $m$ elements that share statistics with element $i$ of an
-(N, C, H, W) tensor (Wu & He, "Group Normalization", 2018, eq. 1-3 and Fig. 2). The recipes follow the NumPy
-code of seed 001 ("BN", "LN"); BN's test-time running statistics follow ``nn.BatchNorm2d``. The experiments that
-use them live in :mod:`dlcore.norm_lab`, the side-by-side training in :mod:`dlcore.norm_training`.
+$\mu_i = \frac{1}{m}\sum_{k \in \mathcal{S}_i} x_k$ and
+$\sigma_i^2 = \frac{1}{m}\sum_{k \in \mathcal{S}_i}(x_k - \mu_i)^2$; they differ only in the set $\mathcal{S}_i$
+of $m$ elements that share statistics with element $i$ of an (N, C, H, W) tensor (Wu & He, "Group
+Normalization", 2018, eq. 1-3 and Fig. 2). The recipes follow the NumPy code of seed 001 ("BN", "LN"); BN's
+test-time running statistics follow ``nn.BatchNorm2d``. The experiments that use them live in
+:mod:`dlcore.norm_lab`, the side-by-side training in :mod:`dlcore.norm_training`.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def layer_norm(x: Tensor, normalized_shape: tuple[int, ...], gamma: Tensor | Non
     Same as ``F.layer_norm(x, normalized_shape, gamma, beta, eps)``.
     """
     k = len(normalized_shape)
-    assert tuple(x.shape[-k:]) == tuple(normalized_shape), \
-        f"the last {k} dimensions of x {tuple(x.shape)} must be normalized_shape {tuple(normalized_shape)}"
+    if tuple(x.shape[-k:]) != tuple(normalized_shape):
+        raise ValueError(f"Invalid normalized_shape: {tuple(normalized_shape)} (allowed: the last {k} dimensions "
+                         f"of x, {tuple(x.shape[-k:])})")
     dims = tuple(range(x.dim() - k, x.dim()))
     return _affine(_normalize(x, dims, eps), gamma, beta, tuple(normalized_shape))
 
@@ -123,10 +125,11 @@ def update_running_stats(x: Tensor, running_mean: Tensor, running_var: Tensor,
                          momentum: float = 0.1) -> tuple[Tensor, Tensor]:
     r"""The running statistics after one training batch, as ``nn.BatchNorm2d`` keeps them.
 
-    $\hat\mu \leftarrow (1-m)\hat\mu + m\,\mu_B$, $\hat\sigma^2 \leftarrow (1-m)\hat\sigma^2 + m\,\frac{M}{M-1}\sigma_B^2$
-    with $m$ = ``momentum`` and $M = NHW$ values per channel. Note: torch stores the *unbiased* batch variance
-    (divide by M - 1) in ``running_var`` while it normalizes the batch with the biased one; and torch's
-    momentum is the weight of the *new* batch (1 - the usual "momentum" of an exponential average).
+    $\hat\mu \leftarrow (1-m)\hat\mu + m\,\mu_B$,
+    $\hat\sigma^2 \leftarrow (1-m)\hat\sigma^2 + m\,\frac{M}{M-1}\sigma_B^2$ with $m$ = ``momentum`` and $M = NHW$
+    values per channel. Note: torch stores the *unbiased* batch variance (divide by M - 1) in ``running_var``
+    while it normalizes the batch with the biased one; and torch's momentum is the weight of the *new* batch
+    (1 - the usual "momentum" of an exponential average).
     Returns new tensors; the inputs are not changed.
     """
     dims = (0,) + tuple(range(2, x.dim()))
@@ -150,14 +153,33 @@ def batch_norm_eval(x: Tensor, running_mean: Tensor, running_var: Tensor, gamma:
 
 # ---------------------------------------------------------------- which elements share statistics
 
+def divisors(C: int) -> tuple[int, ...]:
+    """The group counts GroupNorm accepts for C channels: every G that divides C (1 = LayerNorm, C = InstanceNorm)."""
+    return tuple(G for G in range(1, C + 1) if C % G == 0)
+
+
+def check_groups(groups: int | None, C: int) -> None:
+    """Raise ``ValueError`` unless ``groups`` divides the C channels (GroupNorm's C/G channels per group)."""
+    if groups is None or not 1 <= groups <= C or C % groups:
+        raise ValueError(f"Invalid groups: {groups} (allowed: a divisor of C = {C}: {divisors(C)})")
+
+
+def fit_groups(groups: int, C: int) -> int:
+    """The largest divisor of C that is at most ``groups`` (at least 1): what a groups setting becomes when C
+    changes under it."""
+    return max(G for G in divisors(C) if G <= max(groups, 1))
+
+
 def norm_groups(kind: str, shape: tuple[int, ...], index: tuple[int, ...], groups: int | None = None) -> Tensor:
     """Boolean mask of ``shape`` (N, C, *spatial): the elements whose mean and variance ``index`` shares.
 
     batch: same channel (every sample, every position); layer: same sample; instance: same sample and
     channel; group: same sample and same group of C/G consecutive channels.
     """
-    assert len(index) == len(shape) >= 2, f"index {index} must give one coordinate per axis of {shape}"
-    assert all(0 <= i < s for i, s in zip(index, shape)), f"index {index} is outside {shape}"
+    if not len(index) == len(shape) >= 2:
+        raise ValueError(f"Invalid index: {index} (allowed: one coordinate per axis of {shape})")
+    if not all(0 <= i < s for i, s in zip(index, shape)):
+        raise ValueError(f"Invalid index: {index} (allowed: inside {shape})")
     n, c = index[0], index[1]
     mask = torch.zeros(shape, dtype=torch.bool)
     if kind == "batch":
@@ -168,7 +190,7 @@ def norm_groups(kind: str, shape: tuple[int, ...], index: tuple[int, ...], group
         mask[n, c] = True
     elif kind == "group":
         C = shape[1]
-        assert groups is not None and groups >= 1 and C % groups == 0, f"groups must divide C = {C}, got {groups}"
+        check_groups(groups, C)
         size = C // groups
         g = c // size
         mask[n, g * size:(g + 1) * size] = True
@@ -205,6 +227,7 @@ def moments(kind: str, x: Tensor, groups: int = 1, eps: float = EPS) -> Moments:
         G = {"layer": 1, "instance": C, "group": groups}.get(kind)
         if G is None:
             raise ValueError(f"unknown normalization {kind!r}; choose one of {KINDS}")
+        check_groups(G, C)
         xg = x.reshape(N, G, -1)                                                # (N, G, C/G * H*W)
         mean = xg.mean(dim=-1)                                                  # (N, G)
         var = ((xg - mean[..., None]) ** 2).mean(dim=-1)

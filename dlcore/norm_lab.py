@@ -29,6 +29,11 @@ CONV_CHANNELS = 8           # channels of the fixed conv layer whose activations
 LAYERS = ("conv", "fc")     # a conv layer has 8 x 8 positions per image and channel; a fully-connected one has 1
 
 
+def _check_channel(channel: int) -> None:
+    if not 0 <= channel < CONV_CHANNELS:
+        raise ValueError(f"Invalid channel: {channel} (allowed 0 to {CONV_CHANNELS - 1})")
+
+
 # ---------------------------------------------------------------- a real batch: conv activations of digits
 
 @lru_cache(maxsize=4)
@@ -43,7 +48,8 @@ def _activation_pool(split: str, seed: int) -> Tensor:
 
 @lru_cache(maxsize=4)
 def _fc_pool(split: str, seed: int) -> Tensor:
-    """Every digit of ``split`` through one fixed random fully-connected layer 64 -> 8: (N, 8), one value per feature."""
+    """Every digit of ``split`` through one fixed random fully-connected layer 64 -> 8: (N, 8), one value per
+    feature."""
     x, _ = data.digits(split)
     g = generator(seed + 1)
     w = torch.randn(64, CONV_CHANNELS, generator=g) / 4
@@ -52,7 +58,8 @@ def _fc_pool(split: str, seed: int) -> Tensor:
 
 def _pool(layer: str, split: str, seed: int) -> Tensor:
     """Activations of the fixed "conv" (N, 8, 8, 8) or "fc" (N, 8) layer on every digit of ``split``."""
-    assert layer in LAYERS, f"layer must be one of {LAYERS}, got {layer!r}"
+    if layer not in LAYERS:
+        raise ValueError(f"Invalid layer: {layer!r} (allowed: {', '.join(LAYERS)})")
     return _activation_pool(split, seed) if layer == "conv" else _fc_pool(split, seed)
 
 
@@ -63,7 +70,8 @@ def conv_activations(n: int, seed: int = 0, shift: float = 0.0, split: str = "tr
     ``shift`` adds a constant to every activation: a hard input with a large mean and a small spread.
     """
     pool = _activation_pool(split, seed)
-    assert 1 <= n <= min(MAX_BATCH, len(pool)), f"n must be in [1, {MAX_BATCH}], got {n}"
+    if not 1 <= n <= min(MAX_BATCH, len(pool)):
+        raise ValueError(f"Invalid batch size: {n} (allowed 1 to {min(MAX_BATCH, len(pool))})")
     idx = torch.randperm(len(pool), generator=generator(seed))[:n]
     return (pool[idx] + shift).to(device)
 
@@ -165,11 +173,15 @@ class NoiseConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= len(self.batch_sizes) <= 10, "give 1 to 10 batch sizes"
-        assert all(1 <= b <= MAX_BATCH for b in self.batch_sizes), f"batch sizes must be in [1, {MAX_BATCH}]"
-        assert 2 <= self.repeats <= MAX_REPEATS, f"repeats must be in [2, {MAX_REPEATS}], got {self.repeats}"
-        assert self.layer in LAYERS, f"layer must be one of {LAYERS}"
-        assert 0 <= self.channel < CONV_CHANNELS, f"channel must be in [0, {CONV_CHANNELS - 1}]"
+        if not 1 <= len(self.batch_sizes) <= 10:
+            raise ValueError(f"Invalid batch sizes: {self.batch_sizes} (allowed: 1 to 10 of them)")
+        if not all(1 <= b <= MAX_BATCH for b in self.batch_sizes):
+            raise ValueError(f"Invalid batch sizes: {self.batch_sizes} (allowed 1 to {MAX_BATCH} each)")
+        if not 2 <= self.repeats <= MAX_REPEATS:
+            raise ValueError(f"Invalid repeats: {self.repeats} (allowed 2 to {MAX_REPEATS})")
+        if self.layer not in LAYERS:
+            raise ValueError(f"Invalid layer: {self.layer!r} (allowed: {', '.join(LAYERS)})")
+        _check_channel(self.channel)
 
 
 @dataclass(frozen=True)
@@ -240,11 +252,15 @@ class DriftConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 0 < self.momentum <= 1, f"momentum must be in (0, 1], got {self.momentum}"
-        assert 2 <= self.batch <= MAX_BATCH, f"batch must be in [2, {MAX_BATCH}], got {self.batch}"
-        assert 1 <= self.steps <= MAX_DRIFT_STEPS, f"steps must be in [1, {MAX_DRIFT_STEPS}], got {self.steps}"
-        assert 0 <= self.drift_until <= MAX_DRIFT_STEPS, "drift_until must be in [0, steps cap]"
-        assert 0 <= self.channel < CONV_CHANNELS, f"channel must be in [0, {CONV_CHANNELS - 1}]"
+        if not 0 < self.momentum <= 1:
+            raise ValueError(f"Invalid momentum: {self.momentum} (allowed above 0, at most 1)")
+        if not 2 <= self.batch <= MAX_BATCH:
+            raise ValueError(f"Invalid batch: {self.batch} (allowed 2 to {MAX_BATCH})")
+        if not 1 <= self.steps <= MAX_DRIFT_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1 to {MAX_DRIFT_STEPS})")
+        if not 0 <= self.drift_until <= MAX_DRIFT_STEPS:
+            raise ValueError(f"Invalid drift_until: {self.drift_until} (allowed 0 to {MAX_DRIFT_STEPS})")
+        _check_channel(self.channel)
 
 
 @dataclass(frozen=True)
@@ -326,12 +342,18 @@ class SequenceConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= len(self.lengths) <= MAX_SEQS, f"give 1 to {MAX_SEQS} sequences"
-        assert all(1 <= n <= MAX_SEQ_LEN for n in self.lengths), f"lengths must be in [1, {MAX_SEQ_LEN}]"
-        assert sum(self.lengths) >= 2, "need at least two real tokens"
-        assert 2 <= self.features <= MAX_FEATURES, f"features must be in [2, {MAX_FEATURES}]"
-        assert 0 <= self.feature < self.features, "feature must be one of the features"
-        assert 0 <= self.extra_pad <= MAX_EXTRA_PAD, f"extra_pad must be in [0, {MAX_EXTRA_PAD}]"
+        if not 1 <= len(self.lengths) <= MAX_SEQS:
+            raise ValueError(f"Invalid lengths: {self.lengths} (allowed: 1 to {MAX_SEQS} sequences)")
+        if not all(1 <= n <= MAX_SEQ_LEN for n in self.lengths):
+            raise ValueError(f"Invalid lengths: {self.lengths} (allowed 1 to {MAX_SEQ_LEN} each)")
+        if sum(self.lengths) < 2:
+            raise ValueError(f"Invalid lengths: {self.lengths} (allowed: at least two real tokens)")
+        if not 2 <= self.features <= MAX_FEATURES:
+            raise ValueError(f"Invalid features: {self.features} (allowed 2 to {MAX_FEATURES})")
+        if not 0 <= self.feature < self.features:
+            raise ValueError(f"Invalid feature: {self.feature} (allowed 0 to features - 1 = {self.features - 1})")
+        if not 0 <= self.extra_pad <= MAX_EXTRA_PAD:
+            raise ValueError(f"Invalid extra_pad: {self.extra_pad} (allowed 0 to {MAX_EXTRA_PAD})")
 
 
 @dataclass(frozen=True)
@@ -398,8 +420,11 @@ class AffineView:
 
 def affine_view(gamma: float, beta: float, channel: int = 0, n: int = 64, seed: int = 0,
                 device: torch.device | str = "cpu") -> AffineView:
-    r"""One channel of a real batch before and after :func:`dlcore.norm.batch_norm` with $\gamma_c$ = gamma, $\beta_c$ = beta."""
-    assert 0 <= channel < CONV_CHANNELS, f"channel must be in [0, {CONV_CHANNELS - 1}]"
+    r"""One channel of a real batch before and after :func:`dlcore.norm.batch_norm` with $\gamma_c$ = gamma,
+    $\beta_c$ = beta."""
+    _check_channel(channel)
+    if not math.isfinite(gamma) or not math.isfinite(beta):
+        raise ValueError(f"Invalid gamma, beta: {gamma}, {beta} (allowed: finite numbers)")
     x = conv_activations(n, seed, device=device)
     gam = torch.ones(CONV_CHANNELS, device=device)
     bet = torch.zeros(CONV_CHANNELS, device=device)

@@ -22,6 +22,7 @@ METHODS = ("none", "batch", "layer", "group", "instance")
 MAX_TRAIN_STEPS = 500
 MAX_TRAIN_BATCH = 128
 MAX_LR = 3.0
+GROUPS = (1, 2, 4, 8)      # GroupNorm groups: each divides the 8, 16 and 32 channels of small_cnn
 
 
 # ---------------------------------------------------------------- training side by side on digits
@@ -37,12 +38,18 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.method in METHODS, f"unknown method {self.method!r}; choose one of {METHODS}"
-        assert 2 <= self.batch <= MAX_TRAIN_BATCH, f"batch must be in [2, {MAX_TRAIN_BATCH}] (BN refuses 1), got {self.batch}"
-        assert 0 < self.lr <= MAX_LR, f"learning rate must be in (0, {MAX_LR}], got {self.lr}"
-        assert 1 <= self.steps <= MAX_TRAIN_STEPS, f"steps must be in [1, {MAX_TRAIN_STEPS}], got {self.steps}"
-        assert self.groups in (1, 2, 4, 8), f"groups must divide 8 channels, got {self.groups}"
-        assert 1 <= self.record_every <= self.steps, "record_every must be in [1, steps]"
+        if self.method not in METHODS:
+            raise ValueError(f"Invalid method: {self.method!r} (allowed: {', '.join(METHODS)})")
+        if not 2 <= self.batch <= MAX_TRAIN_BATCH:
+            raise ValueError(f"Invalid batch: {self.batch} (allowed 2 to {MAX_TRAIN_BATCH}; BatchNorm refuses 1)")
+        if not 0 < self.lr <= MAX_LR:
+            raise ValueError(f"Invalid learning rate: {self.lr} (allowed above 0, at most {MAX_LR:g})")
+        if not 1 <= self.steps <= MAX_TRAIN_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1 to {MAX_TRAIN_STEPS})")
+        if self.groups not in GROUPS:
+            raise ValueError(f"Invalid groups: {self.groups} (allowed: {GROUPS}, the divisors of 8 channels)")
+        if not 1 <= self.record_every <= self.steps:
+            raise ValueError(f"Invalid record_every: {self.record_every} (allowed 1 to steps = {self.steps})")
 
 
 def make_norm(method: str, C: int, H: int, W: int, groups: int = 4) -> nn.Module:
@@ -74,7 +81,8 @@ def make_norm_1d(method: str, C: int, groups: int = 4) -> nn.Module:
 
 
 def small_cnn(method: str, groups: int = 4, seed: int = 0) -> nn.Sequential:
-    """8x8 digit -> [conv 3x3 -> norm -> ReLU] x 2 (8 channels, then 16 with stride 2) -> FC 32 -> norm -> ReLU -> 10."""
+    """8x8 digit -> [conv 3x3 -> norm -> ReLU] x 2 (8 channels, then 16 with stride 2) -> FC 32 -> norm -> ReLU
+    -> 10."""
     with seeded(seed):
         return nn.Sequential(
             nn.Conv2d(1, 8, 3, padding=1), make_norm(method, 8, 8, 8, groups), nn.ReLU(),

@@ -84,7 +84,8 @@ def test_signal_tab_shows_vanishing_sigmoid_gradient_beside_the_quarter_power_li
     assert fig["layout"]["xaxis"]["title"]["text"] == s["activations.fig.layer"]
     assert fig["layout"]["yaxis3"]["type"] == "log"
     ridge = _fig(at, "activations.fig.ridge_title", lang)
-    assert len(ridge["data"]) == 10 and ridge["layout"]["yaxis"]["ticktext"][-1] == s["activations.fig.layer_n"].format(n=20)
+    assert len(ridge["data"]) == 10
+    assert ridge["layout"]["yaxis"]["ticktext"][-1] == s["activations.fig.layer_n"].format(n=20)
 
 
 def test_presets_set_up_the_signal_experiments():
@@ -179,6 +180,41 @@ def test_typed_formula_is_drawn_and_bad_formula_gives_a_translated_message():
     assert any("并非处处有限" in e.value for e in at.error)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_formula_that_breaks_only_at_some_piece_counts_gives_a_message_not_a_traceback(lang):
+    # issue 30: 1/x is finite on the N = 1 grid, but a knot sits on x = 0 from N = 2 on
+    at = _tab(open_page(PAGE, lang, query={"activations.target": "custom", "activations.formula": "1/x"}),
+              "pieces", lang)
+    assert not at.exception
+    why = strings(lang)["activations.formula_errors.not_finite"]
+    assert [e.value for e in at.error] == [strings(lang)["activations.bad_formula"].format(why=why)]
+    fig = _fig(at, "activations.pfig.title", lang)                  # the example curve instead
+    np.testing.assert_allclose(fig["data"][0]["y"], C.build_from_pieces(C.TARGETS["wave"], 12, "sigmoid").target)
+    at.text_input(key="activations.formula").input("min(x) + y").run()   # the one parser's codes, translated
+    why = strings(lang)["activations.formula_errors.arity"].format(detail="min/2")
+    assert not at.exception
+    assert [e.value for e in at.error] == [strings(lang)["activations.bad_formula"].format(why=why)]
+
+
+def test_every_figure_offers_its_data_and_controls_carry_their_declared_ranges():
+    from ui.experiments.activations import SETTINGS
+    from ui.params import by_name
+
+    declared = by_name(SETTINGS)
+    at = open_page(PAGE, "en")
+    buttons = at.get("download_button")                             # lesson.chart: one under every figure
+    assert [x.proto.label for x in buttons] == [strings("en")["app.lesson.download"]]
+    assert buttons[0].proto.id.endswith("-activations.zoo_fig.csv")
+    slope = at.slider(key="activations.slope")
+    assert (slope.min, slope.max, slope.step) == (declared["slope"].lo, declared["slope"].hi, declared["slope"].step)
+    at = _tab(at, "signal")
+    depth = at.slider(key="activations.depth")
+    assert (depth.min, depth.max) == (declared["depth"].lo, declared["depth"].hi) == (1, A.MAX_DEPTH)
+    assert list(at.select_slider(key="activations.width").options) == [str(w) for w in declared["width"].options]
+    assert [x.proto.id.rsplit("-", 1)[1] for x in at.get("download_button")] == \
+        ["activations.stats_fig.csv", "activations.ridge_fig.csv"]
+
+
 def test_url_state_reopens_the_experiment_and_bad_values_fall_back_with_a_note():
     at = open_page(PAGE, "en", query={"activations.depth": "33", "activations.activation": "relu",
                                        "activations.init": "kaiming_uniform"})
@@ -210,8 +246,8 @@ def test_the_slope_only_keys_the_deep_signal_when_the_activation_uses_it(monkeyp
     # the signal of a ReLU net does not depend on Leaky ReLU's slope, so moving that slider (on the first tab)
     # must not compute a new 0.1-0.4 s experiment for the same net; for leaky_relu it must
     calls = []
-    original = A.deep_signal
-    monkeypatch.setattr(A, "deep_signal", lambda config, device: calls.append(config) or original(config, device))
+    original = A.deep_signal_fast                        # what the lab runs (tested equal to A.deep_signal)
+    monkeypatch.setattr(A, "deep_signal_fast", lambda config, device: calls.append(config) or original(config, device))
     at = _tab(open_page(PAGE, "en"), "signal")
     at.session_state["activations.activation"] = "relu"
     at.session_state["activations.depth"] = 7            # a net no other test draws

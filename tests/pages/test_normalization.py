@@ -73,8 +73,12 @@ def test_groups_that_do_not_divide_channels_snap_to_a_divisor():
     assert not at.exception and not at.error
     assert at.session_state["normalization.groups"] == 3              # C = 6: the largest divisor <= 4
     at.slider(key="normalization.c_size").set_value(8).run()
-    assert at.session_state["normalization.groups"] == 3 or 8 % at.session_state["normalization.groups"] == 0
-    assert not at.exception
+    assert not at.exception and not at.error
+    assert at.session_state["normalization.groups"] == 2              # C = 8: the largest divisor <= 3
+    assert list(at.select_slider(key="normalization.groups").options) == ["1", "2", "4", "8"]
+    np.testing.assert_array_equal(_lit(at, "en"), norm.norm_groups("group", (4, 8, 9), (1, 2, 4), groups=2).numpy())
+    assert "**18 = 2 × 9**" not in all_text(at) and "**36 = 4 × 9**" in all_text(at)   # C/G = 4 channels per group
+    assert "normalization.groups" not in at.query_params              # 2 is the default: the URL drops it
 
 
 def test_shrinking_the_cube_keeps_the_picked_cell_inside():
@@ -199,8 +203,8 @@ def test_give_back_button_restores_the_input():
     text = all_text(at)
     assert "keeps 0% of y" in text and "largest difference" in text
     hist = _fig(at, "before and after BatchNorm")
-    np.testing.assert_allclose(np.asarray(hist["data"][2]["x"], dtype=float), np.asarray(hist["data"][0]["x"], dtype=float),
-                               atol=1e-5)
+    y, x = (np.asarray(hist["data"][i]["x"], dtype=float) for i in (2, 0))
+    np.testing.assert_allclose(y, x, atol=1e-5)
 
 
 def test_url_values_reopen_the_experiment_and_bad_ones_fall_back_with_a_note():
@@ -228,3 +232,22 @@ def test_more_batch_sizes_in_the_url_than_the_widget_takes_are_cut_to_three():
     assert not at.exception and not at.error
     assert at.session_state["normalization.batches"] == [2, 4, 8]
     assert at.dataframe[0].value.shape == (1, 3)
+
+
+def test_every_figure_offers_its_data_and_controls_carry_their_declared_ranges():
+    from ui.experiments.normalization import SETTINGS
+    from ui.params import by_name
+
+    declared = by_name(SETTINGS)
+    at = open_page(PAGE, "en")
+    files = [b.proto.id.rsplit("-", 1)[1] for b in at.get("download_button")]   # lesson.chart: one per figure
+    assert files == ["normalization.cube_fig.csv", "normalization.cells_fig.csv", "normalization.moments_fig.csv"]
+    assert all(b.proto.label == strings("en")["app.lesson.download"] for b in at.get("download_button"))
+    c_size = at.slider(key="normalization.c_size")
+    assert (c_size.min, c_size.max) == (declared["c_size"].lo, declared["c_size"].hi) == (2, lab.MAX_CUBE[1])
+    assert list(at.select_slider(key="normalization.real_groups").options) == ["1", "2", "4", "8"]
+    at = _tab(at, "batch")
+    repeats = at.slider(key="normalization.repeats")
+    assert (repeats.min, repeats.max, repeats.step) == (20, lab.MAX_REPEATS, 10) == \
+        (declared["repeats"].lo, declared["repeats"].hi, declared["repeats"].step)
+    assert len(at.get("download_button")) == 2                                    # noise and drift

@@ -86,13 +86,28 @@ def test_race_runs_on_each_device_and_records_every_k_steps(device):
     assert h.loss.shape == h.accuracy.shape == h.dead_frac.shape == h.first_grad_norm.shape == (6,)
 
 
-@pytest.mark.parametrize("kwargs", [{"depth": 21}, {"width": 129}, {"steps": 1001}, {"lr": 0.0}, {"lr": 11.0},
-                                    {"points": 513}, {"dataset": "spiral"}, {"optimizer": "lbfgs"}])
-def test_train_config_enforces_its_caps(kwargs):
-    with pytest.raises(AssertionError):
+@pytest.mark.parametrize("kwargs", [{"depth": 21}, {"depth": 0}, {"width": 129}, {"width": 1}, {"steps": 1001},
+                                    {"lr": 0.0}, {"lr": 11.0}, {"lr": float("nan")}, {"points": 513},
+                                    {"dataset": "spiral"}, {"optimizer": "lbfgs"}, {"slope": 1.5},
+                                    {"steps": 10, "record_every": 11}])
+def test_train_config_refuses_over_cap_values_with_a_value_error(kwargs):
+    # a ValueError (not an assert, which python -O drops) naming the setting, the way torch.optim does
+    with pytest.raises(ValueError, match="^Invalid "):
         T.TrainConfig(**kwargs)
 
 
-def test_race_refuses_too_many_racers():
-    with pytest.raises(AssertionError):
+def test_race_refuses_too_many_racers_and_unknown_activations():
+    with pytest.raises(ValueError, match="^Invalid number of racers: 7"):
         T.race(T.TrainConfig(steps=5), T.RACERS[:7])
+    with pytest.raises(ValueError, match="^Invalid activation: 'swishy'"):
+        T.race(T.TrainConfig(steps=5), ("swishy|xavier_normal",))
+    with pytest.raises(ValueError, match="^Invalid init"):
+        T.race(T.TrainConfig(steps=5), ("relu|normal_99",))
+
+
+def test_diverged_at_is_the_first_nan_record_or_none():
+    fine = T.train(T.TrainConfig(steps=20, record_every=5), "tanh", "xavier_normal")
+    assert T.diverged_at(fine) is None
+    blown = T.TrainHistory("relu", "x", np.array([0, 5, 10, 15]), np.array([0.7, np.inf, np.nan, np.nan]),
+                           *(np.zeros(4),) * 3)
+    assert T.diverged_at(blown) == 10

@@ -45,7 +45,8 @@ def test_constant_formula_broadcasts_to_the_input_shape():
 
 
 def test_division_by_zero_and_overflow_give_inf_not_an_exception():
-    out = compile_expression("1/x + exp(1000*y)")(torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
+    x, y = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    out = compile_expression("1/x + exp(1000*y)")(x, y)
     assert torch.isinf(out).all()
 
 
@@ -81,3 +82,24 @@ def test_nine_to_the_nine_to_the_nine_is_refused_quickly_or_is_inf():
     # 9**9**9 with literal integers would hang Python's big integers; here every literal is a float tensor
     out = compile_expression("9^9^9 + 0*x")(X, Y)
     assert torch.isinf(out).all()
+
+
+def test_a_caller_may_name_its_own_variables_and_a_shorter_length_cap():
+    # the one parser serves the optimizer race's f(x, y) and the activations lesson's curve y(x)
+    f = compile_expression("x^2 + t", variables=("t", "x"))
+    torch.testing.assert_close(f(Y, X), X**2 + Y, rtol=0, atol=0)
+    assert f.variables == ("t", "x") and compile_expression("x").variables == ("x", "y")
+    with pytest.raises(ExpressionError) as e:
+        compile_expression("x + y", variables=("x",))
+    assert (e.value.code, e.value.detail) == ("name", "y")
+    with pytest.raises(ExpressionError) as e:
+        compile_expression("x + 1", max_length=4)
+    assert (e.value.code, e.value.detail) == ("too_long", "5")
+
+
+def test_step_functions_are_allowed_and_have_zero_gradient_almost_everywhere():
+    f = compile_expression("sign(x) + floor(y) + ceil(x)")
+    torch.testing.assert_close(f(X, Y), X.sign() + Y.floor() + X.ceil(), rtol=0, atol=0)
+    x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(f(x, x), (x,))
+    assert g == 0

@@ -1,4 +1,5 @@
-"""dlcore.norm, norm_lab and norm_training against torch.nn / torch.nn.functional, hand-derived values and invariants."""
+"""dlcore.norm, norm_lab and norm_training against torch.nn / torch.nn.functional, hand-derived values and
+invariants."""
 
 import math
 
@@ -58,8 +59,10 @@ def test_all_four_match_torch_for_large_mean_and_small_spread(mean, std):
     gamma, beta = _affine(8)
     gl, bl = torch.full((8, 6, 6), 1.5), torch.full((8, 6, 6), -0.5)
     bound = 1e-5 + 4 * torch.finfo(torch.float32).eps * abs(mean) / std * float(gamma.abs().max())
-    pairs = [(lambda v, gm, bt: norm.batch_norm(v, gm, bt), lambda v, gm, bt: F.batch_norm(v, None, None, gm, bt, True)),
-             (lambda v, gm, bt: norm.instance_norm(v, gm, bt), lambda v, gm, bt: F.instance_norm(v, weight=gm, bias=bt)),
+    pairs = [(lambda v, gm, bt: norm.batch_norm(v, gm, bt),
+              lambda v, gm, bt: F.batch_norm(v, None, None, gm, bt, True)),
+             (lambda v, gm, bt: norm.instance_norm(v, gm, bt),
+              lambda v, gm, bt: F.instance_norm(v, weight=gm, bias=bt)),
              (lambda v, gm, bt: norm.group_norm(v, 4, gm, bt), lambda v, gm, bt: F.group_norm(v, 4, gm, bt))]
     for ours, ref in pairs:
         truth = ref(x.double(), gamma.double(), beta.double())
@@ -240,8 +243,10 @@ def test_norm_groups_set_sizes_match_the_formulas():
 def test_norm_groups_works_on_the_3d_cube_and_rejects_bad_index():
     mask = norm.norm_groups("group", (2, 4, 5), (1, 3, 4), groups=2)
     assert mask.shape == (2, 4, 5) and mask[1, 2:].all() and int(mask.sum()) == 10
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match="^Invalid index"):
         norm.norm_groups("batch", (2, 4, 5), (2, 0, 0))
+    with pytest.raises(ValueError, match="^Invalid groups: 3"):
+        norm.norm_groups("group", (2, 4, 5), (0, 0, 0), groups=3)
     with pytest.raises(ValueError):
         norm.norm_groups("weight", (2, 4, 5), (0, 0, 0))
 
@@ -294,11 +299,42 @@ def test_batch_noise_spread_follows_one_over_sqrt_batch_size(layer):
         assert np.all(np.diff(dev) < 0) and dev[0] > 0.02
 
 
-def test_batch_noise_config_caps_sizes_and_repeats():
-    with pytest.raises(AssertionError):
-        lab.NoiseConfig(batch_sizes=(lab.MAX_BATCH + 1,))
-    with pytest.raises(AssertionError):
-        lab.NoiseConfig(repeats=lab.MAX_REPEATS + 1)
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: lab.NoiseConfig(batch_sizes=(lab.MAX_BATCH + 1,)), "Invalid batch sizes"),
+    (lambda: lab.NoiseConfig(batch_sizes=()), "Invalid batch sizes"),
+    (lambda: lab.NoiseConfig(repeats=lab.MAX_REPEATS + 1), "Invalid repeats"),
+    (lambda: lab.NoiseConfig(layer="rnn"), "Invalid layer"),
+    (lambda: lab.NoiseConfig(channel=lab.CONV_CHANNELS), "Invalid channel"),
+    (lambda: lab.DriftConfig(momentum=0.0), "Invalid momentum"),
+    (lambda: lab.DriftConfig(momentum=1.5), "Invalid momentum"),
+    (lambda: lab.DriftConfig(batch=lab.MAX_BATCH + 1), "Invalid batch"),
+    (lambda: lab.DriftConfig(steps=lab.MAX_DRIFT_STEPS + 1), "Invalid steps"),
+    (lambda: lab.DriftConfig(drift_until=lab.MAX_DRIFT_STEPS + 1), "Invalid drift_until"),
+    (lambda: lab.DriftConfig(channel=-1), "Invalid channel"),
+    (lambda: lab.SequenceConfig(lengths=(1,) * (lab.MAX_SEQS + 1)), "Invalid lengths"),
+    (lambda: lab.SequenceConfig(lengths=(lab.MAX_SEQ_LEN + 1,)), "Invalid lengths"),
+    (lambda: lab.SequenceConfig(lengths=(1,)), "Invalid lengths"),
+    (lambda: lab.SequenceConfig(features=lab.MAX_FEATURES + 1), "Invalid features"),
+    (lambda: lab.SequenceConfig(features=4, feature=4), "Invalid feature"),
+    (lambda: lab.SequenceConfig(extra_pad=lab.MAX_EXTRA_PAD + 1), "Invalid extra_pad"),
+    (lambda: lab.affine_view(1.0, 0.0, channel=lab.CONV_CHANNELS), "Invalid channel"),
+    (lambda: lab.affine_view(float("nan"), 0.0), "Invalid gamma"),
+    (lambda: lab.conv_activations(lab.MAX_BATCH + 1), "Invalid batch size"),
+    (lambda: norm.moments("group", torch.zeros(2, 6, 3), groups=4), "Invalid groups"),
+])
+def test_lab_configs_refuse_over_cap_values_with_a_value_error(make, message):
+    # a ValueError naming the setting (an assert would vanish under python -O), the way torch.optim does
+    with pytest.raises(ValueError, match=f"^{message}"):
+        make()
+
+
+def test_groups_snap_to_the_largest_divisor_of_the_channels():
+    assert norm.divisors(6) == (1, 2, 3, 6) and norm.divisors(8) == (1, 2, 4, 8) and norm.divisors(1) == (1,)
+    assert [norm.fit_groups(g, 8) for g in range(1, 9)] == [1, 2, 2, 4, 4, 4, 4, 8]
+    assert norm.fit_groups(4, 6) == 3 and norm.fit_groups(12, 6) == 6 and norm.fit_groups(0, 6) == 1
+    for C in range(1, 13):
+        for g in range(1, 13):
+            norm.check_groups(norm.fit_groups(g, C), C)        # always a valid GroupNorm
 
 
 def test_drift_running_mean_lags_then_catches_up_and_matches_batchnorm2d():
@@ -391,9 +427,11 @@ def test_train_reports_divergence_instead_of_raising(monkeypatch):
 
 def test_train_config_caps():
     for bad in [dict(batch=1), dict(batch=training.MAX_TRAIN_BATCH + 1), dict(steps=training.MAX_TRAIN_STEPS + 1),
-                dict(lr=0.0), dict(lr=training.MAX_LR * 2), dict(method="weight"), dict(groups=3)]:
-        with pytest.raises(AssertionError):
+                dict(lr=0.0), dict(lr=training.MAX_LR * 2), dict(method="weight"), dict(groups=3),
+                dict(steps=10, record_every=20)]:
+        with pytest.raises(ValueError, match="^Invalid "):
             training.TrainConfig(**bad)
+    assert all(8 % g == 0 and 16 % g == 0 and 32 % g == 0 for g in training.GROUPS)   # every layer of small_cnn
 
 
 @pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))

@@ -6,13 +6,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dlcore.activations import backward_ratio, parse_init
 from ui.figures.common import animation_controls, base_layout, color, plain, with_frames
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dlcore.deep_training import TrainHistory
+
+# the labels each builder reads (the page passes ui.i18n.labels(<prefix>, these)); titles with numbers in them
+# ("stats_title", "bound", a panel's peak) are formatted by the page
+GRID_LABELS = ("title", "f", "df", "saturated", "x")                                    # activations.fig
+STATS_LABELS = ("std", "mean", "saturated_frac", "dead_frac", "delta", "grad", "zero", "nonfinite",
+                "spread_title", "frac_title", "grad_title", "layer")                    # activations.fig
+RIDGE_LABELS = ("layer_n", "hover")                                                     # activations.fig
+RACE_LABELS = ("title", "loss", "accuracy", "dead", "step")                            # activations.train
+PIECES_LABELS = ("title", "target", "pieces", "sum", "y", "play", "pause", "n")        # activations.pfig
+ERROR_LABELS = ("title", "n", "error")                                                  # activations.efig
+TABLE_COLUMNS = ("name", "formula", "range", "mean", "var", "zero_centred", "monotonic", "saturates",
+                 "zero_gradient", "max_derivative", "at")                               # activations.table
+SIDES = ("none", "left", "right", "both")                                               # activations.sides
 SHADE = "rgba(213,94,0,0.13)"     # saturated regions (vermillion, light)
 BAD = "#D55E00"
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0}
@@ -170,12 +189,12 @@ def ridgeline(layers: np.ndarray, edges: np.ndarray, hist: np.ndarray, outside: 
     return plain(traces, layout)
 
 
-def race(steps: Sequence[np.ndarray], losses: Sequence[np.ndarray], accuracies: Sequence[np.ndarray],
-         dead: Sequence[np.ndarray], names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
+def race(runs: Sequence[TrainHistory], names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
     """Training curves of several runs: loss (log), accuracy, dead share of hidden units; one colour per run."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=[labels["loss"], labels["accuracy"], labels["dead"]],
                         horizontal_spacing=0.07)
-    for i, (s, lo, ac, de, name) in enumerate(zip(steps, losses, accuracies, dead, names)):
+    for i, (run, name) in enumerate(zip(runs, names)):
+        s, lo, ac, de = run.step, run.loss, run.accuracy, run.dead_frac
         style = {"color": color(i), "width": 2}
         loss, _, _ = _log_parts(lo)
         fig.add_trace(go.Scatter(x=s, y=loss, name=name, legendgroup=name, line=style), row=1, col=1)
@@ -202,7 +221,8 @@ def _piece_lines(x: np.ndarray, pieces: np.ndarray, offset: float) -> tuple[np.n
     return xs.astype(np.float32), ys.astype(np.float32)
 
 
-def pieces_animation(x: np.ndarray, target: np.ndarray, builds: Sequence[tuple[int, np.ndarray, float, np.ndarray, float]],
+def pieces_animation(x: np.ndarray, target: np.ndarray,
+                     builds: Sequence[tuple[int, np.ndarray, float, np.ndarray, float]],
                      labels: Mapping[str, str]) -> go.Figure:
     """Target, the pieces and their sum, one animation frame per number of pieces N.
 
@@ -217,7 +237,8 @@ def pieces_animation(x: np.ndarray, target: np.ndarray, builds: Sequence[tuple[i
 
     last = builds[-1]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=target, name=labels["target"], line={"color": "#000000", "width": 2, "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=x, y=target, name=labels["target"],
+                             line={"color": "#000000", "width": 2, "dash": "dot"}))
     for tr in traces(*last):
         fig.add_trace(go.Scatter(**{k: v for k, v in tr.items() if k != "type"}))
     # the y range follows the target and the sums; ReLU pieces (ramps that never stop) may run off the top
@@ -251,3 +272,42 @@ def error_vs_pieces(ns: np.ndarray, errors: Mapping[str, np.ndarray], labels: Ma
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(n) for n in ticks])
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
+
+
+def property_frame(table: pd.DataFrame, names: Mapping[str, str], sides: Mapping[str, str], yes_no: Mapping[str, str],
+                   columns: Mapping[str, str]) -> pd.DataFrame:
+    """``dlcore.activations.property_table`` as the lesson shows it: translated names, ranges written as intervals
+    ("(-∞, ∞)", "[0, 1]"), yes / no, rounded numbers; ``columns`` gives each of TABLE_COLUMNS its heading."""
+    import pandas as pd
+
+    yn = {True: yes_no["yes"], False: yes_no["no"]}
+    ranges = [f"{'(' if lo < 0 and np.isinf(lo) else '['}{lo:.3g}, {hi:.3g}{')' if np.isinf(hi) else ']'}"
+              .replace("inf", "∞") for lo, hi in zip(table["lower"], table["upper"])]
+    shown = {"name": table["name"].map(names), "formula": table["formula"], "range": ranges,
+             "mean": table["mean_normal"].round(3), "var": table["var_normal"].round(3),
+             "zero_centred": table["zero_centred"].map(yn), "monotonic": table["monotonic"].map(yn),
+             "saturates": table["saturates"].map(sides), "zero_gradient": table["zero_gradient"].map(yn),
+             "max_derivative": table["max_derivative"].round(4), "at": table["argmax_derivative"].round(2)}
+    return pd.DataFrame({columns[k]: shown[k] for k in TABLE_COLUMNS})
+
+
+def racer_names(racers: Sequence[str], activations: Mapping[str, str], inits: Mapping[str, str],
+                template: str) -> dict[str, str]:
+    """The name of each racer ``"<activation>|<init>"`` in the legend: ``template`` ("{act} + {init}") filled with
+    the translated activation and initialization, with its scale ("Normal N(0, σ²) 0.01")."""
+    out = {}
+    for racer in racers:
+        name, _, init = racer.partition("|")
+        kind, scale = parse_init(init)
+        init_name = inits[kind] + ("" if np.isnan(scale) else f" {scale:g}")
+        out[racer] = template.format(act=activations[name], init=init_name)
+    return out
+
+
+def headline(stats: pd.DataFrame) -> dict[str, str]:
+    """The signal's four headline numbers, formatted: the last layer's spread, the backward ratio (``–`` where it
+    is undefined), the saturated share over all layers and the dead share of the last layer."""
+    ratio = backward_ratio(stats)
+    return {"std": f"{stats['act_std'].iloc[-1]:.3g}", "ratio": "–" if np.isnan(ratio) else f"{ratio:.3g}",
+            "saturated": f"{100 * stats['saturated_frac'].mean():.0f}%",
+            "dead": f"{100 * stats['dead_frac'].iloc[-1]:.0f}%"}

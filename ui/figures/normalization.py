@@ -4,18 +4,37 @@ training curves and the gamma / beta distributions. Data in, go.Figure out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dlcore.norm_lab import AffineView, BatchNoise, Drift, SequenceResult
-from dlcore.norm_training import TrainHistory
+from dlcore.norm_lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
+from dlcore.norm_training import TrainConfig, TrainHistory
 from ui.figures.common import DIVERGING, PALETTE, base_layout, color
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SHARED = "#0072B2"     # cells that share the clicked cell's statistics
 PICKED = "#D55E00"     # the clicked cell
 OTHER = "#E6E6E6"
 PAD = "#BBBBBB"
+
+# the labels the builders read: ui.i18n.labels("normalization.fig", LABELS); the titles with the method or the
+# learning rate in them ("cube_title", "moments_title", "train_title") are formatted by the page
+LABELS = ("accuracy", "affine_title", "band", "batch", "batch_mean", "bn", "cell_hover", "cells_title", "channel",
+          "column", "count", "dev_axis", "dev_title", "diverged", "drift_title", "extra_pad", "ln", "loss", "mean",
+          "mean_axis", "mismatch", "mismatch_title", "noise_title", "pad", "picked", "position", "raw", "refused",
+          "relu", "running_mean", "running_std", "sample", "sample_axis", "sentence", "seq_bn", "seq_input", "seq_ln",
+          "seq_masked", "seq_title", "shared", "spread_title", "stats_title", "std", "step", "sweep_title", "sweep_y",
+          "token", "true_mean", "true_std", "value", "xhat", "y")
+CHECK_COLUMNS = ("kind", "mode", "torch_name", "max_abs_diff", "max_mean", "std_lo", "std_hi", "sets")
+CHECK_LABELS = (*CHECK_COLUMNS, "train", "eval")   # normalization.check: the headings and the two modes
+CHECK_FORMATS = {"max_abs_diff": "%.2e", "max_mean": "%.1e", "std_lo": "%.5f", "std_hi": "%.5f"}   # printf
 
 
 def _legend_below(fig: go.Figure, y: float = -0.16) -> go.Figure:
@@ -182,7 +201,8 @@ def drift(d: Drift, drift_until: int, *, labels: dict[str, str]) -> go.Figure:
     running_var, true_var, mismatch = d.running_var, d.true_var, d.mismatch
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.6, 0.4],
                         subplot_titles=(labels["stats_title"], labels["mismatch_title"]))
-    fig.add_trace(go.Scatter(x=step, y=batch_mean, mode="markers", marker={"size": 4, "color": color(0), "opacity": 0.5},
+    fig.add_trace(go.Scatter(x=step, y=batch_mean, mode="markers",
+                             marker={"size": 4, "color": color(0), "opacity": 0.5},
                              name=labels["batch_mean"]), 1, 1)
     fig.add_trace(go.Scatter(x=step, y=true_mean, mode="lines", line={"color": "#333333", "dash": "dash"},
                              name=labels["true_mean"]), 1, 1)
@@ -223,8 +243,8 @@ def sequences(sq: SequenceResult, feature: int, *, labels: dict[str, str]) -> go
                                  hovertemplate="%{z:.3f}<extra></extra>"), 1, col)
         pb, pt = np.nonzero(~mask)
         fig.add_trace(go.Scatter(x=pt, y=pb, mode="markers", marker={"symbol": "square", "size": 14, "color": PAD},
-                                 name=pad, showlegend=col == 1, hovertemplate=pad + ": %{customdata:.2f}<extra></extra>",
-                                 customdata=z[pb, pt]), 1, col)
+                                 name=pad, showlegend=col == 1, customdata=z[pb, pt],
+                                 hovertemplate=pad + ": %{customdata:.2f}<extra></extra>"), 1, col)
         fig.update_xaxes(title_text=token, dtick=2, row=1, col=col)
         fig.update_yaxes(autorange="reversed", dtick=1, showticklabels=col == 1, row=1, col=col)
     fig.update_yaxes(title_text=sentence, row=1, col=1)
@@ -255,7 +275,8 @@ def training(runs: list[TrainHistory], batches: list[int], methods: list[str], *
         col = batches.index(run.config.batch) + 1
         for row, values in ((1, run.loss), (2, run.test_acc)):
             fig.add_trace(go.Scatter(x=run.step, y=values, mode="lines", line={"color": color(i), "width": 2},
-                                     name=names[method], legendgroup=method, showlegend=row == 1 and col == 1), row, col)
+                                     name=names[method], legendgroup=method, showlegend=row == 1 and col == 1),
+                          row, col)
         if run.diverged_at is not None:
             fig.add_trace(go.Scatter(x=[run.diverged_at], y=[0], mode="markers+text", text=[labels["diverged"]],
                                      textposition="top center", marker={"symbol": "x", "size": 12, "color": color(i)},
@@ -286,3 +307,36 @@ def affine(a: AffineView, channel: int, *, labels: dict[str, str]) -> go.Figure:
     fig.add_vline(x=0, line={"color": "#333333", "dash": "dot"}, annotation_text=labels["relu"],
                   annotation_position="top right")
     return base_layout(fig, labels["affine_title"].format(c=channel), x=labels["value"], y=labels["count"], height=380)
+
+
+# ---------------------------------------------------------------- tables
+
+def check_table(rows: Sequence[CheckRow], names: Mapping[str, str], labels: Mapping[str, str]) -> pd.DataFrame:
+    """The checks against torch as the lesson shows them: translated methods (``names``) and modes, headed by the
+    CHECK_LABELS of ``labels``."""
+    import pandas as pd
+
+    modes = {m: labels[m] for m in ("train", "eval")}
+    df = pd.DataFrame([asdict(r) for r in rows]).replace({"kind": names, "mode": modes})
+    return df.rename(columns={c: labels[c] for c in CHECK_COLUMNS})
+
+
+def run_label(config: TrainConfig, names: Mapping[str, str]) -> dict[str, object]:
+    """What the texts about one run fill in: its method's translated name and its batch size."""
+    return {"method": names[config.method], "b": config.batch}
+
+
+def run_names(runs: Sequence[TrainHistory], names: Mapping[str, str], template: str) -> str:
+    """The runs as the warnings list them: ``template`` ("{method} (batch size {b})") for each, comma-separated."""
+    return ", ".join(template.format(**run_label(r.config, names)) for r in runs)
+
+
+def accuracy_table(runs: Sequence[TrainHistory], methods: Sequence[str], batches: Sequence[int], *,
+                   names: Mapping[str, str], column: str, index: str) -> pd.DataFrame:
+    """Final test accuracy, one row per method and one column per batch size (``runs`` in the grid's order:
+    batch sizes, then methods); ``column`` is the heading template ("batch size {b}"), ``index`` the axis name."""
+    import pandas as pd
+
+    acc = [[r.test_acc[-1] for r in runs[i::len(methods)]] for i in range(len(methods))]
+    return pd.DataFrame(acc, index=[names[m] for m in methods],
+                        columns=[column.format(b=b) for b in batches]).rename_axis(index)
