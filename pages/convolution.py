@@ -20,6 +20,8 @@ TABS = ("slide", "transposed", "matrix", "checker", "channels")
 lesson.header(S)
 lesson.concept(S, expanded=False)
 bound = bind(S, experiment.SETTINGS)
+PRESETS = [lesson.Preset(name, values) for name, values in experiment.PRESETS.items()]
+lesson.predict(bound, PRESETS)
 for name, col in zip(experiment.SHAPE, st.columns(6)):
     control(bound, name, col)
 for name, col in zip(("source", "kernel"), st.columns(2)):
@@ -141,7 +143,7 @@ if tabs[4].open:
                      hide_index=True)
         st.caption(t(f"{S}.notice.cost", m=m, k=kk, ratio=1 / m + 1 / kk**2))
 
-lesson.presets(bound, [lesson.Preset(name, values) for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(conv.conv_output_size, conv.conv_transpose_output_size, conv.conv2d_trace,
                      conv.conv_transpose2d_views, conv.conv_matrix, conv.matrix_view, conv.upsample_x2, conv.conv_cost)
 sync_url(bound)

@@ -100,7 +100,8 @@ def guided_path(bound: Bound, presets: Sequence) -> None:
         first_open = next((i for i in ids if i not in done), ids[-1])
         picked = st.segmented_control(t("app.predict.pick"), ids, key=f"{bound.lesson}._exercise",
                                       default=first_open, required=True,
-                                      format_func=lambda i: f"{ids.index(i) + 1}" + (" ✓" if i in done else ""))
+                                      format_func={i: f"{n + 1}" + (" ✓" if i in done else "")
+                                                   for n, i in enumerate(ids)}.get)
         ex = by_id(picked or first_open) or exercises[0]
         st.markdown(f"**{question(ex)}**")
         if ex.id in done:
@@ -194,8 +195,8 @@ def presenter_panel(bound: Bound) -> None:
     with st.container(border=True, key="presenter_poll"):
         c = st.columns([3, 1])
         ids = [ex.id for ex in exercises]
-        picked = c[0].selectbox(t("app.predict.ask_which"), ids, key="app._ask_which",
-                                format_func=lambda i: f"{ids.index(i) + 1}. {question(by_id(i))}")
+        names = {i: f"{n + 1}. {question(by_id(i))}" for n, i in enumerate(ids)}   # in this run's language
+        picked = c[0].selectbox(t("app.predict.ask_which"), ids, key="app._ask_which", format_func=names.get)
         if c[1].button(t("app.predict.ask"), key="app._ask", type="primary", icon=":material/campaign:",
                        width="stretch"):
             ex = by_id(picked)
@@ -220,9 +221,8 @@ def presenter_panel(bound: Bound) -> None:
                 show = st.toggle(t("app.predict.show_histogram"), key="app._show_hist")
                 if show and counts:
                     _histogram(ex, counts, None)
-                if st.button(t("app.predict.reveal"), key=f"app._reveal.{poll.id}", icon=":material/visibility:"):
-                    store.reveal(poll.id, key, ex.answer(global_seed()))
-                    st.rerun(scope="fragment")
+                st.button(t("app.predict.reveal"), key=f"app._reveal.{poll.id}", icon=":material/visibility:",
+                          on_click=_reveal, args=(store, poll.id, key, ex))
             else:
                 _histogram(ex, counts, poll.answer)
                 right = counts.get(poll.answer or "", 0)
@@ -233,6 +233,13 @@ def presenter_panel(bound: Bound) -> None:
             st.download_button(t("app.predict.results_csv"), data=lambda: _results_csv(results),
                                file_name=f"class-{code}-polls.csv", mime="text/csv", key="app._results_csv",
                                icon=":material/download:", on_click="ignore")
+
+
+def _reveal(store, poll_id: int, teacher_key: str, ex: Exercise) -> None:
+    try:
+        store.reveal(poll_id, teacher_key, ex.answer(global_seed()))   # the answer dlcore computes
+    except (Refused, PermissionError, StoreUnavailable):
+        st.session_state["app._poll_problem"] = True
 
 
 def _histogram(ex: Exercise, counts: dict[str, int], answer: str | None) -> None:

@@ -1,0 +1,130 @@
+"""Predict, then observe, in AppTest: the result stays hidden until the learner commits; right, wrong and invalid
+predictions in both languages; the lab then runs the exercise's experiment; progress on the lesson and the map."""
+
+import pytest
+
+from tests.support import LANGS, all_text, open_page
+from ui.exercises import for_lesson
+from ui.experiments import convolution as experiment
+from ui.i18n import strings
+
+PAGE, S = "pages/convolution.py", "convolution"
+
+
+def _pick(at, ex):
+    at.segmented_control(key=f"{S}._exercise").set_value(ex.id).run()
+    assert not at.exception
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_right_prediction_is_graded_after_commit_and_the_lab_runs_the_experiment(lang):
+    ex = for_lesson(S)[0]
+    at = open_page(PAGE, lang)
+    _pick(at, ex)
+    text = all_text(at)
+    explain = strings(lang)[f"exercises.{ex.id}.explain"].format(**{**experiment.DEFAULTS,
+                                                                    **experiment.PRESETS[ex.preset]})
+    assert explain[:30] not in text                     # hidden before the commit
+    at.text_input(key=f"{S}._guess.{ex.name}").set_value(ex.answer()).run()
+    at.button(key=f"{S}._commit.{ex.name}").click().run()
+    assert not at.exception
+    assert any(ex.answer() in s.value for s in at.success)
+    assert explain[:30] in all_text(at)
+    for name, value in experiment.PRESETS[ex.preset].items():   # the lab now runs the exercise's experiment
+        assert at.session_state[f"{S}.{name}"] == value
+    assert at.session_state[f"{S}._done"][ex.id].correct
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_wrong_number_says_how_far_off_and_a_wrong_choice_gives_the_answer(lang):
+    num, choice = for_lesson(S)[1], next(e for e in for_lesson(S) if e.options)
+    at = open_page(PAGE, lang)
+    _pick(at, num)
+    at.text_input(key=f"{S}._guess.{num.name}").set_value(str(float(num.answer()) + 3)).run()
+    at.button(key=f"{S}._commit.{num.name}").click().run()
+    assert any("+3" in w.value for w in at.warning)
+    _pick(at, choice)
+    wrong = next(o for o in choice.options if o != choice.answer())
+    at.radio(key=f"{S}._guess.{choice.name}").set_value(wrong).run()
+    at.button(key=f"{S}._commit.{choice.name}").click().run()
+    assert not at.exception
+    name = strings(lang)[f"exercises.{choice.id}.options.{choice.answer()}"]
+    assert any(name in w.value for w in at.warning)
+    assert not at.session_state[f"{S}._done"][choice.id].correct
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("guess", ["many", "", "1e999", "七"])
+def test_an_invalid_prediction_gets_a_message_and_stays_uncommitted(lang, guess):
+    ex = for_lesson(S)[0]
+    at = open_page(PAGE, lang)
+    _pick(at, ex)
+    at.text_input(key=f"{S}._guess.{ex.name}").set_value(guess).run()
+    at.button(key=f"{S}._commit.{ex.name}").click().run()
+    assert not at.exception
+    assert at.error and strings(lang)["app.predict.invalid"][:12] in at.error[0].value
+    assert ex.id not in at.session_state[f"{S}._done"]
+
+
+def test_progress_shows_on_the_lesson_and_on_the_course_map():
+    ex = for_lesson(S)[0]
+    at = open_page(PAGE, "en")
+    at.text_input(key=f"{S}._guess.{ex.name}").set_value(ex.answer()).run()
+    at.button(key=f"{S}._commit.{ex.name}").click().run()
+    assert f"(1 / {len(for_lesson(S))} done)" in " ".join(e.label for e in at.expander)
+    at.switch_page("pages/home.py").run()
+    assert f"Exercises: 1 / {len(for_lesson(S))} done" in all_text(at) or any(
+        f"1 / {len(for_lesson(S))}" in str(p.proto) for p in at.get("progress"))
+
+
+def _code(at) -> str:
+    import re
+
+    return re.search(r"`([A-Z2-9]{6})`", all_text(at)).group(1)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_class_poll_from_question_to_vote_to_reveal(lang):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support import APP
+
+    ex = next(e for e in for_lesson(S) if e.options)
+    teacher = AppTest.from_file(str(APP), default_timeout=60)
+    teacher.query_params.update({"present": "1", "lang": lang})   # presenter mode from the first page view
+    teacher.run()
+    teacher.switch_page(PAGE).run()
+    assert not teacher.exception
+    code = _code(teacher)
+    teacher.selectbox(key="app._ask_which").set_value(ex.id).run()
+    teacher.button(key="app._ask").click().run()
+    assert not teacher.exception
+
+    student = AppTest.from_file(str(APP), default_timeout=60)
+    student.query_params.update({"join": code, "lang": "zh" if lang == "en" else "en"})   # each in their own language
+    student.run()
+    student.run()   # the join switched pages: the lesson runs now, with the class's question on top
+    assert not student.exception
+    other = "zh" if lang == "en" else "en"
+    assert strings(other)["app.predict.class_question"] in all_text(student)
+    votes = [k for k in student.session_state if str(k).startswith("app._vote.")]
+    assert votes, "the student sees no question"
+    wrong = next(o for o in ex.options if o != ex.answer())
+    student.radio(key=votes[0]).set_value(wrong).run()
+    student.button(key=votes[0].replace("app._vote.", "app._vote_btn.")).click().run()
+    assert not student.exception
+
+    teacher.run()
+    assert any(m.value == "1" for m in teacher.metric)    # the count on the projector
+    reveal = next(b for b in teacher.button if b.key and b.key.startswith("app._reveal."))
+    reveal.click().run()
+    assert not teacher.exception
+    share = strings(lang)["app.predict.share_right"].split("{")[0]
+    assert share in all_text(teacher)
+
+    student.run()
+    student.run()   # the reveal switches the student's lab to the experiment, then shows the grade
+    assert not student.exception
+    for name, value in experiment.PRESETS[ex.preset].items():
+        assert student.session_state[f"{S}.{name}"] == value
+    assert student.warning, "the student sees that the vote was wrong"
