@@ -1,7 +1,8 @@
 """Interface strings in Chinese and English: ``t(key, **fmt)`` and the current language.
 
 Strings live in ``assets/i18n/<lang>/<namespace>.toml``: the key ``gan.lr_d`` is
-the entry ``lr_d`` of ``gan.toml`` (nested tables give longer dotted keys). One
+the entry ``lr_d`` of ``gan.toml`` (nested tables give longer dotted keys; a file in a
+folder, ``exercises/gan.toml``, is the namespace ``exercises.gan``). One
 file per lesson keeps lessons independent; a test checks that both languages
 have exactly the same keys.
 """
@@ -36,9 +37,10 @@ def _flatten(table: dict, prefix: str) -> dict[str, str]:
 def strings(lang: str) -> dict[str, str]:
     """Every key of ``lang`` as a flat dict (read once per process)."""
     out: dict[str, str] = {}
-    for path in sorted((I18N_DIR / lang).glob("*.toml")):
+    root = I18N_DIR / lang
+    for path in sorted(root.rglob("*.toml")):   # exercises/gan.toml is the namespace "exercises.gan"
         with path.open("rb") as f:
-            out.update(_flatten(tomllib.load(f), path.stem))
+            out.update(_flatten(tomllib.load(f), ".".join(path.relative_to(root).with_suffix("").parts)))
     return out
 
 

@@ -16,7 +16,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def test_same_namespace_files_in_both_languages():
-    names = {lang: sorted(p.name for p in (I18N_DIR / lang).glob("*.toml")) for lang in LANGS}
+    names = {lang: sorted(str(p.relative_to(I18N_DIR / lang)) for p in (I18N_DIR / lang).rglob("*.toml"))
+             for lang in LANGS}
     assert names["en"] == names["zh"]
 
 

@@ -128,3 +128,28 @@ def test_a_class_poll_from_question_to_vote_to_reveal(lang):
     for name, value in experiment.PRESETS[ex.preset].items():
         assert student.session_state[f"{S}.{name}"] == value
     assert student.warning, "the student sees that the vote was wrong"
+
+
+def _wrong(ex) -> str:
+    if ex.options:
+        return next(o for o in ex.options if o != ex.answer())
+    right = float(ex.answer())
+    return format(right + 2 * ex.tolerance * max(1.0, abs(right)) + 1, ".6g")
+
+
+ALL = [ex for lesson in __import__("ui.catalog", fromlist=["x"]).available() for ex in for_lesson(lesson.slug)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+@pytest.mark.parametrize("ex", ALL, ids=lambda e: e.id)
+def test_every_exercise_is_graded_on_its_lesson_page(ex, right, lang):
+    at = open_page(f"pages/{ex.lesson}.py", lang)
+    at.segmented_control(key=f"{ex.lesson}._exercise").set_value(ex.id).run()
+    guess = ex.answer() if right else _wrong(ex)
+    widget = at.radio if ex.options else at.text_input
+    widget(key=f"{ex.lesson}._guess.{ex.name}").set_value(guess).run()
+    at.button(key=f"{ex.lesson}._commit.{ex.name}").click().run()
+    assert not at.exception
+    assert at.session_state[f"{ex.lesson}._done"][ex.id].correct is right
+    assert (at.success if right else at.warning), "no verdict shown"
