@@ -41,7 +41,8 @@ def causal_mask(n_queries: int, n_keys: int, device: torch.device | str = "cpu")
 
 def padding_mask(n_queries: int, n_keys: int, n_pad: int, device: torch.device | str = "cpu") -> Tensor:
     """Boolean (L, S) mask that hides the last ``n_pad`` keys (padding tokens) from every query."""
-    assert 0 <= n_pad <= n_keys, f"n_pad must be 0..{n_keys}, got {n_pad}"
+    if not 0 <= n_pad <= n_keys:
+        raise ValueError(f"Invalid n_pad: {n_pad} (allowed 0..{n_keys}, the number of keys)")
     keep = torch.arange(n_keys, device=device) < n_keys - n_pad
     return keep.expand(n_queries, n_keys).clone()
 
@@ -82,8 +83,10 @@ def scaled_dot_product(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = No
     except that ours also accepts ``mask`` and ``causal`` together (both apply).
     """
     L, S, d_k = q.shape[-2], k.shape[-2], q.shape[-1]
-    assert k.shape[-1] == d_k, f"queries have d_k={d_k} but keys have {k.shape[-1]}"
-    assert v.shape[-2] == S, f"{S} keys but {v.shape[-2]} values"
+    if k.shape[-1] != d_k:
+        raise ValueError(f"Invalid key size: {k.shape[-1]} (allowed d_k = {d_k}, the queries' size)")
+    if v.shape[-2] != S:
+        raise ValueError(f"Invalid number of values: {v.shape[-2]} (allowed one per key: {S})")
     scale = 1.0 / math.sqrt(d_k) if scale is None else scale
     scores = (q @ k.transpose(-2, -1)) * scale                    # (..., L, S)
     additive = _as_additive(mask, scores.dtype)
@@ -141,10 +144,12 @@ class HandConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE, \
-            f"temperature must be in [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}], got {self.temperature}"
-        assert 0 <= self.n_pad <= MAX_TOKENS, f"n_pad must be 0..{MAX_TOKENS}"
-        assert 1 <= self.additive_hidden <= 64, "additive_hidden must be 1..64"
+        if not MIN_TEMPERATURE <= self.temperature <= MAX_TEMPERATURE:   # NaN fails too
+            raise ValueError(f"Invalid temperature: {self.temperature} (allowed {MIN_TEMPERATURE}..{MAX_TEMPERATURE})")
+        if not 0 <= self.n_pad <= MAX_TOKENS:
+            raise ValueError(f"Invalid n_pad: {self.n_pad} (allowed 0..{MAX_TOKENS})")
+        if not 1 <= self.additive_hidden <= 64:
+            raise ValueError(f"Invalid additive_hidden: {self.additive_hidden} (allowed 1..64)")
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,19 @@ class HandResult:
 
 
 def check_qkv(q: Tensor, k: Tensor, v: Tensor) -> None:
-    """Shape and size rules for learner matrices (assert messages name the rule)."""
-    assert q.ndim == k.ndim == v.ndim == 2, "Q, K and V must be matrices"
-    assert 1 <= q.shape[0] <= MAX_TOKENS and 1 <= k.shape[0] <= MAX_TOKENS, f"at most {MAX_TOKENS} rows"
-    assert q.shape[1] == k.shape[1], "Q and K need the same number of columns (d_k)"
-    assert v.shape[0] == k.shape[0], "V needs one row per key"
-    assert max(q.shape[1], v.shape[1]) <= MAX_DK, f"at most {MAX_DK} columns"
-    assert all(torch.isfinite(m).all() for m in (q, k, v)), "entries must be finite numbers"
+    """Shape and size rules for learner matrices: ``ValueError`` naming the rule a table breaks."""
+    if not q.ndim == k.ndim == v.ndim == 2:
+        raise ValueError(f"Invalid Q, K, V: {q.ndim}, {k.ndim}, {v.ndim} dimensions (allowed matrices)")
+    if not (1 <= q.shape[0] <= MAX_TOKENS and 1 <= k.shape[0] <= MAX_TOKENS):
+        raise ValueError(f"Invalid rows: Q {q.shape[0]}, K {k.shape[0]} (allowed 1..{MAX_TOKENS})")
+    if q.shape[1] != k.shape[1]:
+        raise ValueError(f"Invalid d_k: Q has {q.shape[1]} columns, K {k.shape[1]} (allowed the same)")
+    if v.shape[0] != k.shape[0]:
+        raise ValueError(f"Invalid V: {v.shape[0]} rows (allowed one per key: {k.shape[0]})")
+    if max(q.shape[1], v.shape[1]) > MAX_DK:
+        raise ValueError(f"Invalid columns: {max(q.shape[1], v.shape[1])} (allowed at most {MAX_DK})")
+    if not all(torch.isfinite(m).all() for m in (q, k, v)):
+        raise ValueError("Invalid entries: not all finite (allowed finite numbers)")
 
 
 def attention_by_hand(q: Tensor, k: Tensor, v: Tensor, config: HandConfig) -> HandResult:
@@ -179,7 +190,8 @@ def attention_by_hand(q: Tensor, k: Tensor, v: Tensor, config: HandConfig) -> Ha
     """
     check_qkv(q, k, v)
     L, S = q.shape[0], k.shape[0]
-    assert config.n_pad <= S, f"cannot pad {config.n_pad} of {S} keys"
+    if config.n_pad > S:
+        raise ValueError(f"Invalid n_pad: {config.n_pad} (allowed 0..{S}, the number of keys)")
     mask = padding_mask(L, S, config.n_pad, q.device)
     if config.causal:
         mask = mask & causal_mask(L, S, q.device)
@@ -211,8 +223,10 @@ def example_qkv(n_q: int, n_k: int, d_k: int, d_v: int) -> tuple[Tensor, Tensor,
 def random_qkv(n_queries: int, n_keys: int, d_k: int, d_v: int, seed: int,
                device: torch.device | str = "cpu") -> tuple[Tensor, Tensor, Tensor]:
     """Q, K, V with independent N(0, 1) entries, so each raw score q.k has variance d_k."""
-    assert 1 <= n_queries <= MAX_TOKENS and 1 <= n_keys <= MAX_TOKENS, f"at most {MAX_TOKENS} tokens"
-    assert 1 <= d_k <= MAX_DK and 1 <= d_v <= MAX_DK, f"d_k, d_v must be 1..{MAX_DK}"
+    if not (1 <= n_queries <= MAX_TOKENS and 1 <= n_keys <= MAX_TOKENS):
+        raise ValueError(f"Invalid number of tokens: {n_queries} queries, {n_keys} keys (allowed 1..{MAX_TOKENS})")
+    if not (1 <= d_k <= MAX_DK and 1 <= d_v <= MAX_DK):
+        raise ValueError(f"Invalid d_k, d_v: {d_k}, {d_v} (allowed 1..{MAX_DK})")
     g = generator(seed, device)
     return (torch.randn(n_queries, d_k, generator=g, device=device),
             torch.randn(n_keys, d_k, generator=g, device=device),
@@ -250,8 +264,10 @@ def saturation_curve(d_ks: tuple[int, ...], n_tokens: int, seed: int, n_samples:
                      device: torch.device | str = "cpu") -> Saturation:
     r"""Why 1/\sqrt{d_k}: for random q, k with unit-variance entries, q \cdot k has variance d_k, so unscaled
     logits grow like \sqrt{d_k} and the softmax saturates (one weight -> 1, gradients -> 0)."""
-    assert all(1 <= d <= MAX_DK for d in d_ks), f"d_k must be 1..{MAX_DK}"
-    assert 2 <= n_tokens <= MAX_TOKENS
+    if not all(1 <= d <= MAX_DK for d in d_ks):
+        raise ValueError(f"Invalid d_k: {d_ks} (allowed 1..{MAX_DK})")
+    if not 2 <= n_tokens <= MAX_TOKENS:
+        raise ValueError(f"Invalid n_tokens: {n_tokens} (allowed 2..{MAX_TOKENS})")
     g = generator(seed, device)
     out = torch.zeros(3, 2, len(d_ks), device=device)
     for i, d in enumerate(d_ks):
@@ -276,7 +292,8 @@ class MultiHeadResult:
 
 def multi_head_attention(x_q: Tensor, x_k: Tensor, x_v: Tensor, w_q: Tensor, w_k: Tensor, w_v: Tensor, w_o: Tensor,
                          n_heads: int, b_q: Tensor | None = None, b_k: Tensor | None = None, b_v: Tensor | None = None,
-                         b_o: Tensor | None = None, mask: Tensor | None = None, causal: bool = False) -> MultiHeadResult:
+                         b_o: Tensor | None = None, mask: Tensor | None = None,
+                         causal: bool = False) -> MultiHeadResult:
     r"""Multi-head attention: project, split into h heads, attend in each, concatenate, project.
 
     \mathbf h_i = \mathrm{Attention}(X_q W_i^{(q)}, X_k W_i^{(k)}, X_v W_i^{(v)}), \quad
@@ -290,7 +307,8 @@ def multi_head_attention(x_q: Tensor, x_k: Tensor, x_v: Tensor, w_q: Tensor, w_k
     """
     B, L, d_model = x_q.shape
     S = x_k.shape[1]
-    assert d_model % n_heads == 0, f"d_model={d_model} is not divisible by n_heads={n_heads}"
+    if d_model % n_heads:
+        raise ValueError(f"Invalid n_heads: {n_heads} (allowed a divisor of d_model = {d_model})")
     d_head = d_model // n_heads
 
     def project(x: Tensor, w: Tensor, b: Tensor | None, n: int) -> Tensor:
@@ -313,10 +331,14 @@ class HeadsConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= self.n_tokens <= MAX_TOKENS, f"n_tokens must be 1..{MAX_TOKENS}"
-        assert 1 <= self.d_model <= MAX_D_MODEL, f"d_model must be 1..{MAX_D_MODEL}"
-        assert 1 <= self.n_heads <= MAX_HEADS, f"n_heads must be 1..{MAX_HEADS}"
-        assert self.d_model % self.n_heads == 0, f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}"
+        if not 1 <= self.n_tokens <= MAX_TOKENS:
+            raise ValueError(f"Invalid n_tokens: {self.n_tokens} (allowed 1..{MAX_TOKENS})")
+        if not 1 <= self.d_model <= MAX_D_MODEL:
+            raise ValueError(f"Invalid d_model: {self.d_model} (allowed 1..{MAX_D_MODEL})")
+        if not 1 <= self.n_heads <= MAX_HEADS:
+            raise ValueError(f"Invalid n_heads: {self.n_heads} (allowed 1..{MAX_HEADS})")
+        if self.d_model % self.n_heads:   # the two caps depend on each other
+            raise ValueError(f"Invalid n_heads: {self.n_heads} (allowed a divisor of d_model = {self.d_model})")
 
 
 @dataclass(frozen=True)
@@ -326,6 +348,7 @@ class HeadsDemo:
     torch_weights: Tensor  # (h, L, L) nn.MultiheadAttention with the same weights
     torch_output: Tensor  # (L, d_model)
     max_error: dict       # name -> largest |ours - torch|
+    projections: tuple[Tensor, ...] = ()   # (W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o) both were given
 
 
 def heads_demo(config: HeadsConfig, device: torch.device | str = "cpu") -> HeadsDemo:
@@ -355,7 +378,7 @@ def heads_demo(config: HeadsConfig, device: torch.device | str = "cpu") -> Heads
               "output": float((ours.output - ref_out).abs().max())}
     return HeadsDemo(x[0].cpu(), MultiHeadResult(*(t.cpu() for t in (ours.output, ours.weights, ours.heads,
                                                                       ours.concat))),
-                     ref_w[0].cpu(), ref_out[0].cpu(), errors)
+                     ref_w[0].cpu(), ref_out[0].cpu(), errors, tuple(t.cpu() for t in (*w, *b)))
 
 
 # ---------------------------------------------------------------- positional encoding
@@ -367,7 +390,8 @@ def positional_encoding(n_positions: int, d_model: int, device: torch.device | s
 
     n_positions: positions 0..n-1; d_model: d (an odd d drops the last cosine). Returns (n, d).
     """
-    assert 1 <= n_positions <= 100_000 and 1 <= d_model <= 4096, "n_positions or d_model out of range"
+    if not (1 <= n_positions <= 100_000 and 1 <= d_model <= 4096):
+        raise ValueError(f"Invalid n_positions, d_model: {n_positions}, {d_model} (allowed 1..100000, 1..4096)")
     pos = torch.arange(n_positions, dtype=torch.float64, device=device)[:, None]          # (n, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64, device=device)             # 2i
     angle = pos / 10000.0 ** (two_i / d_model)                                          # (n, ceil(d/2))
@@ -379,7 +403,8 @@ def positional_encoding(n_positions: int, d_model: int, device: torch.device | s
 
 def word_vectors(words: list[str], d: int, seed: int, device: torch.device | str = "cpu") -> Tensor:
     """A fixed random N(0, 1) vector per distinct word (the same word always gets the same vector): (L, d)."""
-    assert 1 <= len(words) <= MAX_TOKENS and 1 <= d <= MAX_D_MODEL
+    if not (1 <= len(words) <= MAX_TOKENS and 1 <= d <= MAX_D_MODEL):
+        raise ValueError(f"Invalid words, d: {len(words)}, {d} (allowed 1..{MAX_TOKENS}, 1..{MAX_D_MODEL})")
     vocab = sorted(set(words))
     table = torch.randn(len(vocab), d, generator=generator(seed, device), device=device)
     return table[[vocab.index(w) for w in words]]
@@ -408,7 +433,8 @@ def permutation_experiment(embeddings: Tensor, order: list[int], use_positions: 
     embeddings: (L, d) token vectors; order: a permutation of 0..L-1.
     """
     L, d = embeddings.shape
-    assert sorted(order) == list(range(L)), "order must be a permutation of the positions"
+    if sorted(order) != list(range(L)):
+        raise ValueError(f"Invalid order: {order} (allowed a permutation of 0..{L - 1})")
     device = embeddings.device
     embeddings = embeddings.double()   # float64, so "unchanged" shows as ~1e-16, not float32 round-off
     g = generator(seed, device)

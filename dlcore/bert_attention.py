@@ -83,8 +83,10 @@ def bert_attention(model, tokenizer, text: str, max_tokens: int = MAX_TOKENS) ->
     [SEP] is kept).
     """
     problem = check_sentence(text)
-    assert problem is None, f"sentence rejected: {problem}"
-    assert 3 <= max_tokens <= 512
+    if problem is not None:
+        raise ValueError(f"Invalid sentence: {problem} (allowed 1..{MAX_CHARS} characters, not only spaces)")
+    if not 3 <= max_tokens <= 512:
+        raise ValueError(f"Invalid max_tokens: {max_tokens} (allowed 3..512)")
     enc = tokenizer(text, return_tensors="pt", truncation=True, max_length=max_tokens)
     full = len(tokenizer(text, truncation=False)["input_ids"])
     device = next(model.parameters()).device

@@ -225,7 +225,8 @@ NETWORKS: dict[str, Network] = {
 
 def network_layers(name: str) -> list[Layer]:
     """The layer table of ``NETWORKS[name]``, walked from its module built on the meta device."""
-    assert name in NETWORKS, f"unknown network {name!r}; choose from {list(NETWORKS)}"
+    if name not in NETWORKS:
+        raise ValueError(f"Invalid network: {name!r} (allowed {tuple(NETWORKS)})")
     with torch.device("meta"):
         module = NETWORKS[name].build()
     return layers_from_module(module)

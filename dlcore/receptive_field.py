@@ -45,6 +45,19 @@ MAX_ERF_DEPTH = 20
 MAX_ERF_SEEDS = 8
 ERF_WIDTH = 8           # channels of every conv in an effective-field network (its shape barely depends on it)
 ERF_MASS = 0.95         # the effective field is the smallest centred square holding this share of |gradient|
+ERF_POOL_EVERY = 4      # the effective-field stack's "max pool after every 4 convs" switch
+# The cost of one effective-field measurement, estimated before it runs (see erf_cost), and its budget. The rates
+# are this course's CPU (one thread, PyTorch 2.13) measured on whole measurements (forward and input-gradient
+# passes, per forward multiply-add): kernels up to 48 taps wide ran at 7-13 GMAC/s (4 is the cautious end), wider
+# ones take PyTorch's slow path at 0.34 GMAC/s, a layer costs about a millisecond however small it is, and large
+# maps cost their size too (padding, ReLU, gradients: 0.42 s for the 284 MB of eight 1 x 1 convs padded by 64).
+ERF_FAST_MACS_PER_S = 4e9
+ERF_SLOW_MACS_PER_S = 0.3e9
+ERF_SLOW_KERNEL = 49    # kernels this wide (or wider) take the slow path
+ERF_LAYER_S = 1e-3
+ERF_BYTE_S = 1.5e-9     # seconds per byte held for the backward pass
+ERF_BUDGET_S = 2.0      # CPU seconds one measurement may cost (all seeds)
+ERF_BUDGET_BYTES = 200 * 2**20   # memory autograd may hold for one seed's backward pass
 _LETTER = {"conv": "c", "max_pool": "m", "avg_pool": "a"}
 _KIND = {v: k for k, v in _LETTER.items()}
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]*$")
@@ -133,8 +146,10 @@ def partial_table(layers: Sequence[Layer], input_size: int, in_channels: int = 3
     unseen = image pixels at the right/bottom edge outside every unit's field;
     params $= k^2 c_{in} c_{out} / g$ (+ $c_{out}$ bias); macs $= n_l^2 c_{out} k^2 c_{in} / g$ (pools: 0).
     """
-    assert 1 <= input_size <= MAX_INPUT, f"input size must be 1..{MAX_INPUT}, got {input_size}"
-    assert 1 <= in_channels <= MAX_IN_CHANNELS, f"input channels must be 1..{MAX_IN_CHANNELS}, got {in_channels}"
+    if not 1 <= input_size <= MAX_INPUT:
+        raise ValueError(f"Invalid input size: {input_size} (allowed 1..{MAX_INPUT})")
+    if not 1 <= in_channels <= MAX_IN_CHANNELS:
+        raise ValueError(f"Invalid input channels: {in_channels} (allowed 1..{MAX_IN_CHANNELS})")
     if len(layers) > MAX_LAYERS:
         return pd.DataFrame(columns=COLUMNS), LayerError(MAX_LAYERS, "too_many", cap=MAX_LAYERS)
     rows = []
@@ -442,7 +457,8 @@ def unit_gradient(layers: Sequence[Layer], input_size: int, row: int, col: int, 
     model = _path_model(layers, device)
     x = torch.zeros(1, 1, input_size, dtype=torch.float64, device=device, requires_grad=True)
     y = model(x)                                      # (1, 1, n_L)
-    assert 0 <= row < y.shape[-1] and 0 <= col < y.shape[-1], f"unit ({row}, {col}) outside {y.shape[-1]}"
+    if not (0 <= row < y.shape[-1] and 0 <= col < y.shape[-1]):
+        raise ValueError(f"Invalid unit: ({row}, {col}) (allowed 0..{y.shape[-1] - 1} on each axis)")
     (g_row,) = torch.autograd.grad(y[0, 0, row], x, retain_graph=True)
     (g_col,) = torch.autograd.grad(y[0, 0, col], x)
     return torch.outer(g_row[0, 0], g_col[0, 0]).cpu()
@@ -450,7 +466,8 @@ def unit_gradient(layers: Sequence[Layer], input_size: int, row: int, col: int, 
 
 def photo(side: int, name: str = "china") -> np.ndarray:
     """The centre square of a bundled sample photo resized to ``side`` x ``side``: (side, side, 3) uint8."""
-    assert 1 <= side <= MAX_INPUT, f"side must be 1..{MAX_INPUT}, got {side}"
+    if not 1 <= side <= MAX_INPUT:
+        raise ValueError(f"Invalid side: {side} (allowed 1..{MAX_INPUT})")
     img = sample_image(name)                                   # (3, H, W) in [0, 1]
     h, w = img.shape[1:]
     m = min(h, w)
@@ -503,7 +520,8 @@ def unit_field(layers: Sequence[Layer], input_size: int, in_channels: int, row: 
 def stack(depth: int, *, kernel: int = 3, pool_every: int = 0, pool: str = "max_pool") -> list[Layer]:
     """``depth`` "same" k x k convs (padding k // 2), with a 2 x 2 stride-2 pool after every
     ``pool_every`` convs (0: none)."""
-    assert 1 <= depth <= MAX_ERF_DEPTH, f"depth must be 1..{MAX_ERF_DEPTH}, got {depth}"
+    if not 1 <= depth <= MAX_ERF_DEPTH:
+        raise ValueError(f"Invalid depth: {depth} (allowed 1..{MAX_ERF_DEPTH})")
     layers = []
     for i in range(depth):
         layers.append(Layer("conv", kernel, padding=kernel // 2, name=f"conv{i + 1}"))
@@ -520,8 +538,74 @@ class ERFConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 1 <= self.input_size <= MAX_ERF_INPUT, f"input size must be 1..{MAX_ERF_INPUT}, got {self.input_size}"
-        assert 1 <= self.seeds <= MAX_ERF_SEEDS, f"seeds must be 1..{MAX_ERF_SEEDS}, got {self.seeds}"
+        if not 1 <= self.input_size <= MAX_ERF_INPUT:
+            raise ValueError(f"Invalid input size: {self.input_size} (allowed 1..{MAX_ERF_INPUT})")
+        if not 1 <= self.seeds <= MAX_ERF_SEEDS:
+            raise ValueError(f"Invalid seeds: {self.seeds} (allowed 1..{MAX_ERF_SEEDS})")
+
+
+def erf_input(layers: Sequence[Layer], input_size: int | None = None) -> int:
+    """The input side an effective field is measured on: ``input_size`` (default: the chain's whole theoretical
+    field, so the centre unit sees all of it) capped at ``MAX_ERF_INPUT``."""
+    side = int(table(layers, MAX_INPUT, 1).rf.iloc[-1]) if input_size is None else input_size
+    return min(side, MAX_ERF_INPUT)
+
+
+@dataclass(frozen=True)
+class ERFCost:
+    """What one :func:`effective_field` call would cost, estimated from the table before anything runs."""
+    macs: int            # multiply-adds of the convolutions, forward, one seed
+    seconds: float       # estimated CPU seconds for every seed, forward and backward
+    largest_map: int     # bytes of the largest intermediate map (float32, ERF_WIDTH channels)
+    held_bytes: int      # bytes autograd holds for one seed's backward pass (every layer's output, pool indices)
+
+
+class ERFCostError(ValueError):
+    """An effective field too costly to measure: ``code`` "time" or "memory", ``values`` for the page's message."""
+
+    def __init__(self, code: str, **values: float) -> None:
+        self.code, self.values = code, values
+        super().__init__(f"Invalid effective-field measurement: {code} "
+                         f"({', '.join(f'{k}={v:g}' for k, v in values.items())})")
+
+
+def erf_cost(layers: Sequence[Layer], cfg: ERFConfig) -> ERFCost:
+    r"""The cost of ``effective_field(layers, cfg)`` from the layer table alone (no tensor is made).
+
+    The network has ``ERF_WIDTH`` channels after every conv (one input channel) and, with ``cfg.relu``, a ReLU
+    after each. Conv $l$ costs $n_l^2 \, c_{out} k_l^2 c_{in} / g$ forward multiply-adds (the table's formula),
+    timed with its backward pass at ``ERF_FAST_MACS_PER_S`` (``ERF_SLOW_MACS_PER_S`` for kernels of
+    ``ERF_SLOW_KERNEL`` taps or more), plus ``ERF_LAYER_S`` per layer and ``ERF_BYTE_S`` per byte held; the
+    seeds run one after another. For the backward pass autograd holds every layer's output (twice with a ReLU:
+    its input and its result) and a max pool's int64 indices; a seed's tensors are freed before the next seed.
+    """
+    wide = [replace(x, channels=ERF_WIDTH, groups=1) if x.kind == "conv" else x for x in layers]
+    df = table(wide, cfg.input_size, 1)
+    macs, seconds, largest, held = 0, 0.0, 0, 4 * cfg.input_size ** 2
+    for x, row in zip(wide, df.itertuples()):
+        size = 4 * row.c_out * row.out_size ** 2                         # float32 bytes of this layer's output
+        largest = max(largest, size)
+        held += size * (2 if x.kind == "conv" and cfg.relu else 1) + (2 * size if x.kind == "max_pool" else 0)
+        macs += int(row.macs)
+        rate = ERF_SLOW_MACS_PER_S if x.kernel >= ERF_SLOW_KERNEL else ERF_FAST_MACS_PER_S
+        seconds += row.macs / rate + ERF_LAYER_S
+    return ERFCost(macs, cfg.seeds * (seconds + held * ERF_BYTE_S), largest, held)
+
+
+def check_erf_cost(layers: Sequence[Layer], cfg: ERFConfig) -> ERFCost:
+    """:func:`erf_cost`, or :class:`ERFCostError` when it passes ``ERF_BUDGET_S`` or ``ERF_BUDGET_BYTES``.
+
+    Depth, kernel, padding, input side and seeds are each capped, but their product is what costs: one 64 x 64
+    kernel with padding 64 on 128 pixels is 2.8 s a seed, and 20 such 1 x 1 layers grow the map to 2688 pixels
+    (2.7 GB held). So they are checked together, here.
+    """
+    cost = erf_cost(layers, cfg)
+    if cost.held_bytes > ERF_BUDGET_BYTES:
+        raise ERFCostError("memory", mb=round(cost.held_bytes / 2**20), budget=round(ERF_BUDGET_BYTES / 2**20),
+                           side=int(table(layers, cfg.input_size, 1).out_size.max()))
+    if cost.seconds > ERF_BUDGET_S:
+        raise ERFCostError("time", seconds=round(cost.seconds, 1), budget=ERF_BUDGET_S, seeds=cfg.seeds)
+    return cost
 
 
 @dataclass(frozen=True)
@@ -567,7 +651,10 @@ def effective_field(layers: Sequence[Layer], cfg: ERFConfig, *, device: torch.de
     conv, one input channel, a ReLU after every conv when ``cfg.relu``) each fed its own
     standard-normal input; $(i, j)$ is the centre unit. ``uniform`` is the same gradient for the
     all-ones linear twin: the number of paths, which the central limit theorem makes Gaussian.
+    Raises :class:`ERFCostError` (a ``ValueError``) before computing anything when :func:`check_erf_cost` says
+    the measurement would pass its time or memory budget.
     """
+    check_erf_cost(layers, cfg)
     df = table(layers, cfg.input_size, 1)
     last = df.iloc[-1]
     ci = cj = int(last.out_size) // 2
@@ -611,12 +698,12 @@ def erf_growth(max_depth: int, *, kernel: int = 3, pool_every: int = 0, relu: bo
     at ``MAX_ERF_INPUT``); at most 10 depths, evenly spread, are measured. Luo et al. (2016): the
     effective side grows like $\sqrt{L}$ while the theoretical one grows like $L$.
     """
-    assert 1 <= max_depth <= MAX_ERF_DEPTH, f"depth must be 1..{MAX_ERF_DEPTH}, got {max_depth}"
+    if not 1 <= max_depth <= MAX_ERF_DEPTH:
+        raise ValueError(f"Invalid depth: {max_depth} (allowed 1..{MAX_ERF_DEPTH})")
     depths, rfs, rand, uni = [], [], [], []
     for depth in sorted({int(round(v)) for v in np.linspace(1, max_depth, min(max_depth, 10))}):
         layers = stack(depth, kernel=kernel, pool_every=pool_every)
-        n = min(int(table(layers, MAX_INPUT, 1).rf.iloc[-1]), MAX_ERF_INPUT)
-        res = effective_field(layers, ERFConfig(n, relu, seeds, seed), device=device)
+        res = effective_field(layers, ERFConfig(erf_input(layers), relu, seeds, seed), device=device)
         depths.append(depth)
         rfs.append(res.rf)
         rand.append(res.erf_random)

@@ -229,13 +229,20 @@ class CellConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.kind in ("lstm", "gru"), f"unknown cell kind {self.kind!r}"
-        assert 1 <= self.hidden <= MAX_HIDDEN_STEP, f"hidden size must be 1..{MAX_HIDDEN_STEP}, got {self.hidden}"
-        assert len(self.h) == self.hidden and len(self.c) == self.hidden, "h and c need one value per unit"
-        values = (self.x, *self.h, *self.c)
-        assert all(abs(v) <= STATE_LIMIT for v in values), f"|x|, |h|, |c| must be <= {STATE_LIMIT}"
-        assert abs(self.keep_bias) <= BIAS_LIMIT, f"|keep bias| must be <= {BIAS_LIMIT}"
-        assert self.weights in WEIGHT_PRESETS, f"unknown weights {self.weights!r}"
+        if self.kind not in ("lstm", "gru"):
+            raise ValueError(f"Invalid cell kind: {self.kind!r} (allowed 'lstm', 'gru')")
+        if not 1 <= self.hidden <= MAX_HIDDEN_STEP:
+            raise ValueError(f"Invalid hidden size: {self.hidden} (allowed 1..{MAX_HIDDEN_STEP})")
+        if len(self.h) != self.hidden or len(self.c) != self.hidden:
+            raise ValueError(f"Invalid state length: h has {len(self.h)}, c has {len(self.c)} values "
+                             f"(allowed one per unit: {self.hidden})")
+        if not all(abs(v) <= STATE_LIMIT for v in (self.x, *self.h, *self.c)):   # NaN fails too
+            raise ValueError(f"Invalid input or state: x={self.x}, h={self.h}, c={self.c} "
+                             f"(allowed |value| <= {STATE_LIMIT})")
+        if not abs(self.keep_bias) <= BIAS_LIMIT:
+            raise ValueError(f"Invalid keep bias: {self.keep_bias} (allowed -{BIAS_LIMIT}..{BIAS_LIMIT})")
+        if self.weights not in WEIGHT_PRESETS:
+            raise ValueError(f"Invalid weights: {self.weights!r} (allowed {WEIGHT_PRESETS})")
 
 
 LATCH_SIGN = (1.0, -1.0, 0.5, -0.5)  # unit k stores LATCH_SIGN[k] * tanh(2x): different units, different copies
@@ -304,6 +311,20 @@ def step_through(config: CellConfig, device: torch.device | str = "cpu") -> Step
     return StepResult({k: v.cpu().numpy() for k, v in values.items()}, memory.cpu().numpy())
 
 
+def keep_share(keep_bias: float) -> float:
+    r"""The keep gate's value \sigma(b) when only its bias b acts (LSTM f, GRU z; x = 0 and h-weights 0)."""
+    return float(1 / (1 + np.exp(-keep_bias)))
+
+
+def closed_form_memory(keep_bias: float, start: np.ndarray, steps: int = MEMORY_STEPS) -> np.ndarray:
+    r"""The "latch" cell's memory under zero input in closed form: m_t = \sigma(b)^t m_0, t = 0..steps.
+
+    With the latch weights and x = 0 nothing is written (LSTM: g = tanh(0) = 0; GRU: n = 0), so only the
+    keep gate acts. keep_bias: b; start: m_0 (H,), this step's C_t (LSTM) or h_t (GRU). Returns (steps + 1, H).
+    """
+    return keep_share(keep_bias) ** np.arange(steps + 1)[:, None] * start
+
+
 def parse_vector(text: str, n: int, limit: float = STATE_LIMIT) -> tuple[float, ...]:
     """``"0.5, -1"`` -> one float per unit; a single number is used for every unit.
 
@@ -335,12 +356,18 @@ class FlowConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert 2 <= self.seq_len <= MAX_FLOW_LEN, f"sequence length must be 2..{MAX_FLOW_LEN}, got {self.seq_len}"
-        assert 1 <= self.hidden <= MAX_FLOW_HIDDEN, f"hidden size must be 1..{MAX_FLOW_HIDDEN}, got {self.hidden}"
-        assert 0.0 < self.radius <= 2.0, f"radius must be in (0, 2], got {self.radius}"
-        assert self.init in INITS, f"unknown init {self.init!r}"
-        assert abs(self.keep_bias) <= BIAS_LIMIT, f"|keep bias| must be <= {BIAS_LIMIT}"
-        assert self.clip > 0, f"clipping threshold must be > 0, got {self.clip}"
+        if not 2 <= self.seq_len <= MAX_FLOW_LEN:
+            raise ValueError(f"Invalid sequence length: {self.seq_len} (allowed 2..{MAX_FLOW_LEN})")
+        if not 1 <= self.hidden <= MAX_FLOW_HIDDEN:
+            raise ValueError(f"Invalid hidden size: {self.hidden} (allowed 1..{MAX_FLOW_HIDDEN})")
+        if not 0.0 < self.radius <= 2.0:
+            raise ValueError(f"Invalid spectral radius: {self.radius} (allowed (0, 2])")
+        if self.init not in INITS:
+            raise ValueError(f"Invalid init: {self.init!r} (allowed {INITS})")
+        if not abs(self.keep_bias) <= BIAS_LIMIT:
+            raise ValueError(f"Invalid keep bias: {self.keep_bias} (allowed -{BIAS_LIMIT}..{BIAS_LIMIT})")
+        if not self.clip > 0:
+            raise ValueError(f"Invalid clipping threshold: {self.clip} (allowed > 0)")
 
 
 def spectral_radius(w: Tensor) -> float:
@@ -356,7 +383,8 @@ def make_flow_cell(kind: str, input_size: int, hidden: int, seed: int, *, radius
     "identity" (with zero biases, as in Le et al. 2015). LSTM / GRU: torch's init, with the keep
     gate's bias (b_f / b_z) set to ``keep_bias``.
     """
-    assert kind in KINDS, f"unknown kind {kind!r}; expected one of {KINDS}"
+    if kind not in KINDS:
+        raise ValueError(f"Invalid cell kind: {kind!r} (allowed {KINDS})")
     with seeded(seed):
         if kind == "lstm":
             cell: nn.Module = nn.LSTMCell(input_size, hidden)

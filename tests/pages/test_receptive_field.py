@@ -32,7 +32,8 @@ def test_default_shows_the_notes_example_field_of_30_on_grid_photo_and_bars(lang
     assert not at.exception and not at.error
     s = strings(lang)
     unit = _unit(at)
-    assert s["receptive_field.fig.unit_title"].format(layer=7, row=2, col=2, r=30, j=8) in unit["layout"]["title"]["text"]
+    title = s["receptive_field.fig.unit_title"].format(layer=7, row=2, col=2, r=30, j=8)
+    assert title in unit["layout"]["title"]["text"]
     field = unit["layout"]["shapes"][1]                                   # the field square on the grid
     assert (field["x0"], field["x1"], field["y0"], field["y1"]) == (15.5, 45.5, 15.5, 45.5)
     z = np.asarray(unit["data"][0]["z"])
@@ -216,4 +217,57 @@ def test_the_layer_table_is_replayed_from_the_cache_when_only_other_widgets_move
     at.selectbox(key="receptive_field.layer").set_value(2).run()          # the highlighted row moves: drawn anew
     assert calls[-1] == 2 and len(calls) == drawn + 1
     assert list(at.dataframe[1].value.iloc[:7, 6]) == list(table.iloc[:7, 6])
-    assert "row1_col0" in at.dataframe[1].proto.arrow_data.styler.styles.split("font-weight: bold")[0].rsplit("}", 1)[-1]
+    styles = at.dataframe[1].proto.arrow_data.styler.styles
+    assert "row1_col0" in styles.split("font-weight: bold")[0].rsplit("}", 1)[-1]
+
+
+def _erf_tab(at, lang: str = "en"):
+    at.session_state["receptive_field.tab"] = strings(lang)["receptive_field.tabs.erf"]
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("net,seeds,code", [("c64p64,c64p64,c64p64", "8", "time"),
+                                            (",".join(["c1p64"] * 20), "1", "memory")])
+def test_a_too_costly_effective_field_gets_a_translated_message_and_is_not_computed(lang, net, seeds, code):
+    """Issue 30: these tables cost 104 s of CPU and 2.7 GB; the tab refuses them before computing, and says why."""
+    query = {"receptive_field.net": net, "receptive_field.size": "128", "receptive_field.erf_source": "table",
+             "receptive_field.erf_seeds": seeds}
+    at = _erf_tab(open_page(PAGE, lang, query=query), lang)
+    assert not at.exception
+    expected = strings(lang)[f"receptive_field.erf_cost.{code}"].split("{")[0]
+    assert [e.value for e in at.error if e.value.startswith(expected)], [e.value for e in at.error]
+    assert not any(f["data"][0]["type"] == "heatmap" and len(f["data"]) >= 4 for f in figures(at))   # no ERF figure
+    assert len(at.dataframe[1].value) == len(net.split(",")) + 1           # the table (and its total) still works
+
+
+@pytest.mark.parametrize("edit", [
+    {"added_rows": [{"kind": "conv", "kernel": 3}] * (rf.MAX_LAYERS + 5)},            # past the row cap
+    {"edited_rows": {"0": {"name": "x" * 5000}}},                                        # a huge cell
+    {"edited_rows": {"0": {"weights": 3}}},                                              # a column it does not have
+    {"edited_rows": {"50": {"kernel": 5}}},                                              # a row it does not have
+    {"deleted_rows": [99]},
+])
+def test_an_edit_the_table_could_not_send_is_dropped_with_a_note(edit):
+    """Streamlit applies any added_rows it receives: the layer table's edits are bounded (rows, columns, cell size)
+    before it applies them; anything else resets the table with a translated note."""
+    at = _edit(open_page(PAGE, "en"), **edit)
+    assert not at.exception
+    assert any(strings("en")["app.grid_reset"][:20] in w.value for w in at.warning)
+    assert list(np.asarray(_bars(at)["data"][0]["y"])) == [3, 4, 8, 10, 18, 26, 30]   # the notes' table, untouched
+    assert "receptive_field.net" not in at.query_params
+
+
+def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
+    from ui.experiments import receptive_field as experiment
+    from ui.params import by_name
+
+    declared = by_name(experiment.SETTINGS)
+    at = open_page(PAGE, "en")
+    assert len(at.get("plotly_chart")) == len(at.get("download_button")) == 2          # the unit, the bars
+    assert at.number_input(key="receptive_field.size").max == declared["size"].hi == rf.MAX_INPUT
+    assert at.number_input(key="receptive_field.in_ch").max == declared["in_ch"].hi == rf.MAX_IN_CHANNELS
+    at = _erf_tab(at)
+    assert len(at.get("plotly_chart")) == len(at.get("download_button")) == 2          # the field, the growth
+    assert at.slider(key="receptive_field.erf_depth").max == declared["erf_depth"].hi == rf.MAX_ERF_DEPTH
+    assert at.slider(key="receptive_field.erf_seeds").max == declared["erf_seeds"].hi == rf.MAX_ERF_SEEDS

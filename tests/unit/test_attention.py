@@ -125,11 +125,24 @@ def test_multi_head_cross_attention_with_key_padding_mask_matches_torch_and_full
     assert_close(ours.output[1], b[3].expand(4, 12), **TOL64)   # zero heads -> only the output bias is left
 
 
-def test_heads_demo_reports_tiny_differences_to_torch():
-    for causal in (False, True):
-        demo = att.heads_demo(att.HeadsConfig(n_tokens=7, d_model=16, n_heads=4, causal=causal, seed=3))
-        assert max(demo.max_error.values()) < 1e-5
-        assert_close(demo.result.weights[0], demo.torch_weights, atol=1e-6, rtol=1e-5)
+@pytest.mark.parametrize("causal", [False, True])
+def test_heads_demo_equals_a_multihead_attention_built_here_with_its_weights(causal):
+    """The tab's "same as torch" note reports differences dlcore measured itself; here torch is asked directly."""
+    demo = att.heads_demo(att.HeadsConfig(n_tokens=7, d_model=16, n_heads=4, causal=causal, seed=3))
+    w_q, w_k, w_v, w_o, b_q, b_k, b_v, b_o = demo.projections
+    mha = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.cat([w_q, w_k, w_v]))
+        mha.in_proj_bias.copy_(torch.cat([b_q, b_k, b_v]))
+        mha.out_proj.weight.copy_(w_o)
+        mha.out_proj.bias.copy_(b_o)
+        x = demo.x[None]
+        mask = torch.ones(7, 7).triu(1).bool() if causal else None   # True: not allowed (torch)
+        out, weights = mha(x, x, x, attn_mask=mask, need_weights=True, average_attn_weights=False)
+    assert_close(demo.result.weights[0], weights[0], atol=1e-6, rtol=1e-5)
+    assert_close(demo.result.output[0], out[0], atol=1e-6, rtol=1e-5)
+    assert mask is None or torch.all(demo.result.weights[0][:, mask] == 0)
+    assert max(demo.max_error.values()) < 1e-5            # and what the page reports agrees
 
 
 def test_additive_attention_matches_the_formula_written_out_in_loops():
@@ -217,17 +230,25 @@ def test_entropy_bits_of_uniform_and_one_hot_rows():
     assert_close(att.entropy_bits(F.one_hot(torch.tensor([2]), 5).float()), torch.zeros(1))
 
 
-def test_caps_and_shape_rules_fail_with_clear_messages():
-    with pytest.raises(AssertionError, match="temperature"):
-        att.HandConfig(temperature=0.0)
-    with pytest.raises(AssertionError, match="divisible"):
-        att.HeadsConfig(d_model=10, n_heads=4)
-    with pytest.raises(AssertionError, match="same number of columns"):
-        att.check_qkv(torch.ones(2, 3), torch.ones(2, 4), torch.ones(2, 1))
-    with pytest.raises(AssertionError, match="at most"):
-        att.random_qkv(att.MAX_TOKENS + 1, 2, 2, 2, seed=0)
-    with pytest.raises(AssertionError, match="finite"):
-        att.check_qkv(torch.tensor([[math.nan]]), torch.ones(1, 1), torch.ones(1, 1))
+@pytest.mark.parametrize("make,match", [
+    (lambda: att.HandConfig(temperature=0.0), "Invalid temperature: 0.0"),
+    (lambda: att.HandConfig(temperature=math.nan), "Invalid temperature"),
+    (lambda: att.HandConfig(n_pad=att.MAX_TOKENS + 1), "Invalid n_pad"),
+    (lambda: att.HeadsConfig(d_model=10, n_heads=4), "divisor of d_model = 10"),
+    (lambda: att.HeadsConfig(d_model=att.MAX_D_MODEL * 2, n_heads=1), "Invalid d_model"),
+    (lambda: att.HeadsConfig(n_tokens=att.MAX_TOKENS + 1), "Invalid n_tokens"),
+    (lambda: att.HeadsConfig(d_model=16, n_heads=att.MAX_HEADS * 2), "Invalid n_heads"),
+    (lambda: att.check_qkv(torch.ones(2, 3), torch.ones(2, 4), torch.ones(2, 1)), "Invalid d_k"),
+    (lambda: att.check_qkv(torch.ones(att.MAX_TOKENS + 1, 2), torch.ones(2, 2), torch.ones(2, 1)), "Invalid rows"),
+    (lambda: att.check_qkv(torch.ones(2, 2), torch.ones(3, 2), torch.ones(2, 1)), "Invalid V"),
+    (lambda: att.check_qkv(torch.tensor([[math.nan]]), torch.ones(1, 1), torch.ones(1, 1)), "finite"),
+    (lambda: att.random_qkv(att.MAX_TOKENS + 1, 2, 2, 2, seed=0), "Invalid number of tokens"),
+    (lambda: att.saturation_curve((att.MAX_DK + 1,), 4, 0), "Invalid d_k"),
+    (lambda: att.attention_by_hand(*att.example_qkv(2, 2, 2, 2), att.HandConfig(n_pad=3)), "Invalid n_pad: 3"),
+])
+def test_caps_and_shape_rules_are_value_errors_with_clear_messages(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
 
 
 def test_example_shapes_and_shuffles():

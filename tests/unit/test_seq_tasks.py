@@ -139,10 +139,24 @@ def test_training_is_deterministic_and_bounded():
     assert a.step == b.step == 60 and len(a.history) == 2
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
-    with pytest.raises(AssertionError):
-        tasks.TrainConfig(steps=tasks.MAX_TRAIN_STEPS + 1)
-    with pytest.raises(AssertionError):
-        tasks.TrainConfig(max_len=tasks.MAX_TRAIN_LEN + 1)
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"steps": tasks.MAX_TRAIN_STEPS + 1}, "Invalid steps"), ({"max_len": tasks.MAX_TRAIN_LEN + 1}, "Invalid max_len"),
+    ({"max_len": 2}, "Invalid max_len: 2"), ({"hidden": tasks.MAX_HIDDEN + 1}, "Invalid hidden size"),
+    ({"kind": "transformer"}, "Invalid model kind"), ({"task": "shuffle"}, "Invalid task"),
+])
+def test_train_config_caps_are_value_errors(change, match):
+    with pytest.raises(ValueError, match=match):
+        tasks.TrainConfig(**change)
+
+
+def test_typed_input_over_the_cap_is_a_value_error():
+    model = tasks.make_model(tasks.TrainConfig.for_task("recall"))
+    with pytest.raises(ValueError, match="Invalid sequence length"):
+        tasks.trace(model, "recall", ["a"] + ["1"] * tasks.MAX_TYPED)
+    with pytest.raises(ValueError, match="Invalid task"):
+        tasks.tokenize("shuffle", "abc")
 
 
 @pytest.mark.slow

@@ -1,10 +1,12 @@
 """dlcore.transformer: input rules, the bundled copy / reverse / sort models solve their tasks, their attention
-has the shapes the lesson points at, training is deterministic."""
+has the shapes the lesson points at, training is deterministic, and a block computes what torch's
+nn.TransformerEncoderLayer / nn.TransformerDecoderLayer (pre-LN) compute with the same weights."""
 
 from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 from torch.testing import assert_close
 
 from dlcore import transformer as tr
@@ -99,10 +101,77 @@ def test_pack_unpack_round_trip_keeps_float16_weights(models):
     assert not model.training
 
 
-def test_config_caps():
-    with pytest.raises(AssertionError, match="steps"):
-        tr.TrainConfig(steps=tr.MAX_TRAIN_STEPS + 1)
-    with pytest.raises(AssertionError, match="unknown task"):
-        tr.TrainConfig(task="shuffle")
-    with pytest.raises(AssertionError):
-        tr.run_on(tr.make_model(tr.ModelConfig(), 0), "copy", [1] * (tr.MAX_LEN + 1))
+@pytest.mark.parametrize("make,match", [
+    (lambda: tr.TrainConfig(steps=tr.MAX_TRAIN_STEPS + 1), "Invalid steps"),
+    (lambda: tr.TrainConfig(task="shuffle"), "Invalid task"),
+    (lambda: tr.TrainConfig(batch=0), "Invalid batch"),
+    (lambda: tr.ModelConfig(d_model=60, n_heads=8), "divisor of d_model = 60"),
+    (lambda: tr.ModelConfig(n_layers=5), "Invalid model size"),
+    (lambda: tr.run_on(tr.make_model(tr.ModelConfig(), 0), "copy", [1] * (tr.MAX_LEN + 1)), "Invalid digits"),
+    (lambda: tr.target("shuffle", [1, 2]), "Invalid task"),
+])
+def test_config_caps_are_value_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+# ---------------------------------------------------------------- the block against torch.nn, same weights
+
+def _copy_attention(ours: tr.Attention, theirs: nn.MultiheadAttention) -> None:
+    """torch packs W_q, W_k, W_v into one in_proj matrix (and bias); W_o is out_proj."""
+    theirs.in_proj_weight.copy_(torch.cat([ours.q.weight, ours.k.weight, ours.v.weight]))
+    theirs.in_proj_bias.copy_(torch.cat([ours.q.bias, ours.k.bias, ours.v.bias]))
+    theirs.out_proj.load_state_dict(ours.o.state_dict())
+
+
+def _copy_feed_forward(block: tr.Block, layer: nn.Module) -> None:
+    layer.linear1.load_state_dict(block.ffn[0].state_dict())
+    layer.linear2.load_state_dict(block.ffn[2].state_dict())
+
+
+def _torch_layer(kind: type, cfg: tr.ModelConfig) -> nn.Module:
+    """The pre-LN torch layer with the toy model's sizes: ReLU feed-forward, no dropout, (B, T, d) tensors."""
+    return kind(cfg.d_model, cfg.n_heads, cfg.d_ff, dropout=0.0, activation="relu", batch_first=True,
+                norm_first=True, dtype=torch.float64).eval()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_encoder_block_equals_torch_transformer_encoder_layer_with_the_same_weights(causal):
+    cfg = tr.ModelConfig()
+    torch.manual_seed(0)
+    block = tr.Block(cfg, cross=False).double().eval()
+    ref = _torch_layer(nn.TransformerEncoderLayer, cfg)
+    with torch.no_grad():
+        _copy_attention(block.attn, ref.self_attn)
+        ref.norm1.load_state_dict(block.ln1.state_dict())
+        ref.norm2.load_state_dict(block.ln2.state_dict())
+        _copy_feed_forward(block, ref)
+        x = torch.randn(3, 7, cfg.d_model, dtype=torch.float64) * 2 + 1      # a large mean: LayerNorm matters
+        mask = nn.Transformer.generate_square_subsequent_mask(7, dtype=torch.float64) if causal else None
+        y, w_self, w_cross = block(x, causal=causal)
+        expected = ref(x, src_mask=mask, is_causal=causal)
+    assert w_cross is None and w_self.shape == (3, cfg.n_heads, 7, 7)
+    assert_close(y, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_decoder_block_equals_torch_transformer_decoder_layer_with_the_same_weights():
+    cfg = tr.ModelConfig()
+    torch.manual_seed(1)
+    block = tr.Block(cfg, cross=True).double().eval()
+    ref = _torch_layer(nn.TransformerDecoderLayer, cfg)
+    with torch.no_grad():
+        _copy_attention(block.attn, ref.self_attn)
+        _copy_attention(block.cross, ref.multihead_attn)
+        for ours, theirs in ((block.ln1, ref.norm1), (block.ln_x, ref.norm2), (block.ln2, ref.norm3)):
+            theirs.load_state_dict(ours.state_dict())
+        _copy_feed_forward(block, ref)
+        y_in = torch.randn(2, 6, cfg.d_model, dtype=torch.float64)
+        memory = torch.randn(2, 9, cfg.d_model, dtype=torch.float64)
+        y, w_self, w_cross = block(y_in, memory=memory, causal=True)
+        expected = ref(y_in, memory, tgt_mask=nn.Transformer.generate_square_subsequent_mask(6, dtype=torch.float64),
+                       tgt_is_causal=True)
+        _, torch_cross = ref.multihead_attn(ref.norm2(y_in + block.attn(block.ln1(y_in), causal=True)[0]), memory,
+                                            memory, need_weights=True, average_attn_weights=False)
+    assert_close(y, expected, rtol=1e-9, atol=1e-9)
+    assert_close(w_cross, torch_cross, rtol=1e-9, atol=1e-9)                 # the cross-attention map the page draws
+    assert torch.all(torch.triu(w_self, 1) == 0)

@@ -4,7 +4,7 @@ positional encodings. Pure: arrays and translated labels in, ``go.Figure`` out."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -88,7 +88,8 @@ def hand_maps(scores: np.ndarray, logits: np.ndarray, weights: np.ndarray, outpu
                           hover="%{y}, %{x}: %{z:.3f}")]
     layout = json.loads(_maps_layout(tuple(titles), title, (key_axis, key_axis, dim_axis), query_axis, len(q),
                                      (0.36, 0.4, 0.24), 0.11, 34))
-    layout["annotations"] += [{"x": 1.0, "xref": "x2 domain", "y": q[r], "yref": "y2", "text": f"{sum_label}{total:.3f}",
+    layout["annotations"] += [{"x": 1.0, "xref": "x2 domain", "y": q[r], "yref": "y2",
+                               "text": f"{sum_label}{total:.3f}",
                                "showarrow": False, "xanchor": "left", "xshift": 2, "font": {"size": 10}}
                               for r, total in enumerate(row_sums)]
     return plain(data, layout)
@@ -151,8 +152,8 @@ def head_grid(maps: np.ndarray, row_titles: Sequence[str], col_titles: Sequence[
     hover = "%{y} → %{x}: %{z}%" if percent else "%{y} → %{x}: %{z:.3f}"
     for r in range(R):
         for c in range(C):
-            fig.add_trace(go.Heatmap(z=z[r, c], x=x, y=y, coloraxis="coloraxis", hovertemplate=hover + "<extra></extra>"),
-                          r + 1, c + 1)
+            fig.add_trace(go.Heatmap(z=z[r, c], x=x, y=y, coloraxis="coloraxis",
+                                     hovertemplate=hover + "<extra></extra>"), r + 1, c + 1)
     fig.update_yaxes(autorange="reversed", type="category", showticklabels=show_ticks, tickfont={"size": 9})
     fig.update_xaxes(type="category", showticklabels=show_ticks, tickfont={"size": 9}, tickangle=-60)
     for c in range(2, C + 1):   # every panel shares the query tokens: label them once, on the left
@@ -196,7 +197,8 @@ def token_lines(weights: np.ndarray, tokens: list[str], chosen: int, *, title: s
     fig.add_trace(go.Scatter(x=[0] * T, y=list(range(T)), mode="text", text=list(tokens), textposition="middle left",
                              textfont={"color": left_colors, "size": 13}, hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=[1] * T, y=list(range(T)), mode="text",
-                             text=[f"{tok}  {100 * w:.0f}%" for tok, w in zip(tokens, row)], textposition="middle right",
+                             text=[f"{tok}  {100 * w:.0f}%" for tok, w in zip(tokens, row)],
+                             textposition="middle right",
                              textfont={"size": 13, "color": [PALETTE[0] if w >= 0.1 else PALETTE[8] for w in row]},
                              hoverinfo="skip", showlegend=False))
     fig.update_xaxes(range=[-0.6, 1.6], visible=False, tickvals=[0, 1])
@@ -294,9 +296,17 @@ def matrices(panels: Sequence[tuple[str, np.ndarray]], row_labels: list[str], *,
 
 
 # ---------------------------------------------------------------- the lesson's figures with their labels
-# Each takes the page's translator ``t`` (ui.i18n.t) so the labels live next to the figure they belong to.
+# Each takes ``lab``: ``ui.i18n.labels("attention", LABELS)``, the translated texts by key; templates are filled here.
 
-Translate = Callable[..., str]
+Labels = Mapping[str, str]   # label key after "attention." -> translated text (a template where it has {fields})
+LABELS = (*(f"fig.{k}" for k in (
+    "additive", "after_wo", "averaged", "change", "compare_title", "concat", "concat_title", "dim", "dot", "entropy",
+    "from", "grid_title", "hand_title", "head", "head_axis", "heads_title", "key", "layer", "layer_axis", "lines",
+    "loss", "max_weight", "mean", "now", "one_head", "original", "output", "pe", "pe_sim", "pe_title", "perm_title",
+    "position", "query", "roles_title", "saturation_title", "scaled", "scores", "shuffled", "step", "to", "token_acc",
+    "training", "unscaled", "weights", "toy_encoder", "toy_decoder", "toy_cross")),
+    *(f"roles.{k}" for k in ("entropy", "previous", "next", "self", "cls", "sep")),
+    *(f"tasks.{k}" for k in ("copy", "reverse", "sort")))
 
 
 def _qk_labels(r: dict) -> tuple[list[str], list[str]]:
@@ -304,92 +314,117 @@ def _qk_labels(r: dict) -> tuple[list[str], list[str]]:
     return [f"q{i + 1}" for i in range(L)], [f"k{j + 1}" for j in range(S)]
 
 
-def hand_figure(r: dict, scale: float, tau: float, t: Translate) -> go.Figure:
+def hand_figure(r: dict, scale: float, tau: float, lab: Labels) -> go.Figure:
     """Scores, weights and output of the "by hand" lab (r: the arrays of dlcore.attention.HandResult)."""
     ql, kl = _qk_labels(r)
     return hand_maps(r["scores"], r["logits"], r["weights"], r["output"], ql, kl, r["row_sums"], sum_label="Σ=",
-                     titles=[t("attention.fig.scores"), t("attention.fig.weights"), t("attention.fig.output")],
-                     title=t("attention.fig.hand_title", scale=scale, tau=tau), key_axis=t("attention.fig.key"),
-                     query_axis=t("attention.fig.query"), dim_axis=t("attention.fig.dim"))
+                     titles=[lab["fig.scores"], lab["fig.weights"], lab["fig.output"]],
+                     title=lab["fig.hand_title"].format(scale=scale, tau=tau), key_axis=lab["fig.key"],
+                     query_axis=lab["fig.query"], dim_axis=lab["fig.dim"])
 
 
-def compare_figure(r: dict, t: Translate) -> go.Figure:
+def compare_figure(r: dict, lab: Labels) -> go.Figure:
     ql, kl = _qk_labels(r)
     masked = np.isneginf(r["logits"])
-    return compare_maps([np.where(masked, np.nan, r["weights"]), np.where(masked, np.nan, r["additive_weights"])], [t("attention.fig.dot"), t("attention.fig.additive")], ql, kl,
-                        title=t("attention.fig.compare_title"), key_axis=t("attention.fig.key"),
-                        query_axis=t("attention.fig.query"))
+    return compare_maps([np.where(masked, np.nan, r["weights"]), np.where(masked, np.nan, r["additive_weights"])],
+                        [lab["fig.dot"], lab["fig.additive"]], ql, kl, title=lab["fig.compare_title"],
+                        key_axis=lab["fig.key"], query_axis=lab["fig.query"])
 
 
-def saturation_figure(d_k: np.ndarray, max_weight: np.ndarray, entropy: np.ndarray, current: int, t: Translate) -> go.Figure:
-    return saturation(d_k, max_weight, entropy, current, names=[t("attention.fig.scaled"), t("attention.fig.unscaled")],
-                      titles=[t("attention.fig.max_weight"), t("attention.fig.entropy")],
-                      title=t("attention.fig.saturation_title"), x="d_k", current_name=t("attention.fig.now"))
+def saturation_figure(d_k: np.ndarray, max_weight: np.ndarray, entropy: np.ndarray, current: int,
+                      lab: Labels) -> go.Figure:
+    return saturation(d_k, max_weight, entropy, current, names=[lab["fig.scaled"], lab["fig.unscaled"]],
+                      titles=[lab["fig.max_weight"], lab["fig.entropy"]],
+                      title=lab["fig.saturation_title"], x="d_k", current_name=lab["fig.now"])
 
 
-def heads_figure(weights: np.ndarray, tokens: list[str], d_head: int, t: Translate) -> go.Figure:
+def heads_figure(weights: np.ndarray, tokens: list[str], d_head: int, lab: Labels) -> go.Figure:
     """Each head's map and their mean in one row. weights: (h, L, L)."""
     h = weights.shape[0]
-    cols = [t("attention.fig.head", i=i + 1) for i in range(h)] + [t("attention.fig.mean")]
+    cols = [lab["fig.head"].format(i=i + 1) for i in range(h)] + [lab["fig.mean"]]
     return head_grid(np.concatenate([weights, weights.mean(0, keepdims=True)])[None], [""], cols, tokens, tokens,
-                     title=t("attention.fig.heads_title", d=d_head))
+                     title=lab["fig.heads_title"].format(d=d_head))
 
 
-def concat_figure(concat: np.ndarray, output: np.ndarray, tokens: list[str], d_head: int, t: Translate) -> go.Figure:
-    return matrices([(t("attention.fig.concat"), concat), (t("attention.fig.after_wo"), output)], tokens,
-                    title=t("attention.fig.concat_title"), col_axis=t("attention.fig.dim"), split_every=d_head)
+def concat_figure(concat: np.ndarray, output: np.ndarray, tokens: list[str], d_head: int, lab: Labels) -> go.Figure:
+    return matrices([(lab["fig.concat"], concat), (lab["fig.after_wo"], output)], tokens,
+                    title=lab["fig.concat_title"], col_axis=lab["fig.dim"], split_every=d_head)
 
 
-def positions_figure(pe: np.ndarray, similarity: np.ndarray, t: Translate) -> go.Figure:
-    return positional(pe, similarity, titles=[t("attention.fig.pe"), t("attention.fig.pe_sim")],
-                      title=t("attention.fig.pe_title", d=pe.shape[1]), pos=t("attention.fig.position"),
-                      dim=t("attention.fig.dim"))
+def positions_figure(pe: np.ndarray, similarity: np.ndarray, lab: Labels) -> go.Figure:
+    return positional(pe, similarity, titles=[lab["fig.pe"], lab["fig.pe_sim"]],
+                      title=lab["fig.pe_title"].format(d=pe.shape[1]), pos=lab["fig.position"],
+                      dim=lab["fig.dim"])
 
 
-def permutation_figure(weights: np.ndarray, words: list[str], order: list[int], change: np.ndarray, t: Translate
+def permutation_figure(weights: np.ndarray, words: list[str], order: list[int], change: np.ndarray, lab: Labels
                        ) -> go.Figure:
-    return permutation(weights, words, order, change, change_axis="‖Δy‖", title=t("attention.fig.perm_title"),
-                       titles=[t("attention.fig.original"), t("attention.fig.shuffled"), t("attention.fig.change")])
+    return permutation(weights, words, order, change, change_axis="‖Δy‖", title=lab["fig.perm_title"],
+                       titles=[lab["fig.original"], lab["fig.shuffled"], lab["fig.change"]])
 
 
-def toy_figure(maps: np.ndarray, kind: str, task_name: str, x: list[str], y: list[str], t: Translate) -> go.Figure:
+def toy_figure(maps: np.ndarray, kind: str, task: str, x: list[str], y: list[str], lab: Labels) -> go.Figure:
     """Layers x heads of one kind of attention of the toy Transformer. maps: (layers, heads, T_q, T_k)."""
-    return head_grid(maps, [t("attention.fig.layer", i=i + 1) for i in range(maps.shape[0])],
-                     [t("attention.fig.head", i=i + 1) for i in range(maps.shape[1])], x, y,
-                     title=t(f"attention.fig.toy_{kind}", task=task_name))
+    return head_grid(maps, [lab["fig.layer"].format(i=i + 1) for i in range(maps.shape[0])],
+                     [lab["fig.head"].format(i=i + 1) for i in range(maps.shape[1])], x, y,
+                     title=lab[f"fig.toy_{kind}"].format(task=lab[f"tasks.{task}"]))
 
 
-def training_figure(history: Sequence[tuple[int, float, float]], task_name: str, seconds: float, t: Translate) -> go.Figure:
+def training_figure(history: Sequence[tuple[int, float, float]], task: str, seconds: float, lab: Labels) -> go.Figure:
     step = int(history[-1][0]) if history else 0
-    return training_curve(history, names=[t("attention.fig.loss"), t("attention.fig.token_acc")], x=t("attention.fig.step"),
-                          title=t("attention.fig.training", task=task_name, step=step, s=seconds))
+    return training_curve(history, names=[lab["fig.loss"], lab["fig.token_acc"]], x=lab["fig.step"],
+                          title=lab["fig.training"].format(task=lab[f"tasks.{task}"], step=step, s=seconds))
 
 
-def bert_grid_figure(weights: np.ndarray, tokens: list[str], t: Translate) -> go.Figure:
+def bert_grid_figure(weights: np.ndarray, tokens: list[str], lab: Labels) -> go.Figure:
     """All layers x heads of MiniLM as small maps (percent, no tick labels). weights: (L, H, T, T)."""
     L, H = weights.shape[:2]
     return head_grid(weights, [f"L{i + 1}" for i in range(L)], [f"H{j + 1}" for j in range(H)], tokens, tokens,
-                     title=t("attention.fig.grid_title"), percent=True, cell=110, show_ticks=False, colorbar="%")
+                     title=lab["fig.grid_title"], percent=True, cell=110, show_ticks=False, colorbar="%")
 
 
-def bert_head_figures(weights: np.ndarray, tokens: list[str], layer: int, head: int, chosen: int, t: Translate
+def bert_head_figures(weights: np.ndarray, tokens: list[str], layer: int, head: int, chosen: int, lab: Labels
                       ) -> tuple[go.Figure, go.Figure]:
     """One head large (1-based layer, head) and the token-to-token lines of token ``chosen``."""
-    big = one_head(weights, tokens, title=t("attention.fig.one_head", l=layer, h=head), key_axis=t("attention.fig.key"),
-                   query_axis=t("attention.fig.query"))
-    lines = token_lines(weights, tokens, chosen, title=t("attention.fig.lines", tok=tokens[chosen]),
-                        left=t("attention.fig.from"), right=t("attention.fig.to"))
+    big = one_head(weights, tokens, title=lab["fig.one_head"].format(l=layer, h=head), key_axis=lab["fig.key"],
+                   query_axis=lab["fig.query"])
+    lines = token_lines(weights, tokens, chosen, title=lab["fig.lines"].format(tok=tokens[chosen]),
+                        left=lab["fig.from"], right=lab["fig.to"])
     return big, lines
 
 
-def roles_figure(panels: dict[str, tuple[np.ndarray, float, tuple[int, int]]], t: Translate) -> go.Figure:
+def roles_figure(panels: dict[str, tuple[np.ndarray, float, tuple[int, int]]], lab: Labels) -> go.Figure:
     """Per-head statistics (entropy and roles; see dlcore.bert_attention.head_panels), standout heads boxed."""
-    return layer_head_maps([(t(f"attention.roles.{k}"), z, top) for k, (z, top, _) in panels.items()],
-                           title=t("attention.fig.roles_title"), x=t("attention.fig.head_axis"),
-                           y=t("attention.fig.layer_axis"), marks=[p[2] for p in panels.values()])
+    return layer_head_maps([(lab[f"roles.{k}"], z, top) for k, (z, top, _) in panels.items()],
+                           title=lab["fig.roles_title"], x=lab["fig.head_axis"],
+                           y=lab["fig.layer_axis"], marks=[p[2] for p in panels.values()])
 
 
-def averaged_figure(averaged: np.ndarray, tokens: list[str], t: Translate) -> go.Figure:
+def averaged_figure(averaged: np.ndarray, tokens: list[str], lab: Labels) -> go.Figure:
     """Head-averaged attention of each layer. averaged: (L, T, T)."""
     return head_grid(averaged[None], [""], [f"L{i + 1}" for i in range(averaged.shape[0])], tokens, tokens,
-                     title=t("attention.fig.averaged"), cell=260, show_ticks=len(tokens) <= 24)
+                     title=lab["fig.averaged"], cell=260, show_ticks=len(tokens) <= 24)
+
+
+# ---------------------------------------------------------------- each tab's figures from dlcore's results
+
+def hand_figures(r, scale: float, tau: float, lab: Labels) -> tuple[go.Figure, go.Figure]:
+    """The by-hand tab from a dlcore.attention.HandResult: scores, weights and output; then dot-product against
+    additive weights. scale: 1/sqrt(d_k) or 1 (the title shows it apart from ``tau``)."""
+    arrays = {f: getattr(r, f).numpy() for f in ("scores", "logits", "weights", "output", "additive_weights",
+                                                 "row_sums")}
+    return hand_figure(arrays, scale, tau, lab), compare_figure(arrays, lab)
+
+
+def heads_figures(demo, lab: Labels) -> tuple[go.Figure, go.Figure]:
+    """The heads tab from a dlcore.attention.HeadsDemo: each head's map, then the heads concatenated and after W_o."""
+    weights, concat, output = (m[0].numpy() for m in (demo.result.weights, demo.result.concat, demo.result.output))
+    tokens, d_head = [f"x{i + 1}" for i in range(weights.shape[-1])], concat.shape[-1] // weights.shape[0]
+    return heads_figure(weights, tokens, d_head, lab), concat_figure(concat, output, tokens, d_head, lab)
+
+
+def sentence_figures(ba, panels: dict, lab: Labels) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The MiniLM tab from a dlcore.bert_attention.BertAttention and its head panels: every head, the heads'
+    roles, each layer's mean."""
+    return (bert_grid_figure(ba.weights, ba.tokens, lab), roles_figure(panels, lab),
+            averaged_figure(ba.averaged, ba.tokens, lab))

@@ -3,9 +3,10 @@ typed sequence, gradient-flow curves, the length sweep. Pure: data in, ``go.Figu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -43,7 +44,8 @@ def _op(fig: go.Figure, x: float, y: float, label: str) -> None:
     fig.add_annotation(x=x, y=y, text=label, showarrow=False, font={"size": 14})
 
 
-def _value(fig: go.Figure, x: float, y: float, name: str, v: np.ndarray, anchor: str = "left", col: str = "#000") -> None:
+def _value(fig: go.Figure, x: float, y: float, name: str, v: np.ndarray, anchor: str = "left",
+           col: str = "#000") -> None:
     fig.add_annotation(x=x, y=y, text=f"<b>{name}</b> = {fmt_values(v)}", showarrow=False, xanchor=anchor,
                        font={"size": 12, "color": col}, bgcolor="rgba(255,255,255,0.85)")
 
@@ -80,7 +82,8 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _box(fig, 8.6, 4, "tanh", "tanh")
         _line(fig, 8.6, 3.7, 8.6, 2.22)
         _op(fig, 8.6, 2, "×")
-        _line(fig, 7.5, 3.3, 7.5, 3.5), _line(fig, 7.5, 3.5, 8.1, 3.5), _line(fig, 8.1, 3.5, 8.1, 2), _line(fig, 8.1, 2, 8.38, 2)
+        _line(fig, 7.5, 3.3, 7.5, 3.5), _line(fig, 7.5, 3.5, 8.1, 3.5), _line(fig, 8.1, 3.5, 8.1, 2)
+        _line(fig, 8.1, 2, 8.38, 2)
         _line(fig, 8.6, 1.78, 8.6, 1), _line(fig, 8.6, 1, 9.7, 1)
         _arrow(fig, 9.2, 1, 9.8, 1)
         _value(fig, 0.3, 5.35, "C<sub>t−1</sub>", v["c_prev"])
@@ -277,3 +280,83 @@ def training_curve(history: Sequence[tuple[int, float, float]], *, title: str, x
     base_layout(fig, title, x=x, y=y, height=280)
     fig.update_yaxes(range=[0, 1.05])
     return fig
+
+
+# ---------------------------------------------------------------- the lesson's figures with their labels
+# ``lab`` maps the label keys of LABELS (after "lstm_gates.") to their translated text: the page passes
+# ``ui.i18n.labels("lstm_gates", LABELS)``; templates ("{model}", "{acc:.1f}") are filled in here.
+
+KINDS = ("rnn_tanh", "rnn_relu", "gru", "lstm")
+STEP_ORDER = {"lstm": ("f", "i", "g", "o", "c", "h"), "gru": ("r", "z", "n", "h")}
+PANELS = {"lstm": "ifoc", "gru": "rzh", "rnn_tanh": "h"}   # gates and states shown per model kind
+LABELS = ("unit", *(f"sym.{k}" for k in "figocrznh"), *(f"kinds.{k}" for k in KINDS),
+          *(f"panel.{k}" for k in "ifocrzh"), *(f"roles.{k}" for k in ("memory", "counter")),
+          *(f"answer.{k}" for k in ("recall", "brackets", "adding")),
+          *(f"table.{k}" for k in ("kind", "ratio", "param", "clipped")),
+          *(f"fig.{k}" for k in ("diagram_lstm", "diagram_gru", "bars", "value", "closed_form_lstm", "closed_form_gru",
+                                 "memory_lstm", "memory_gru", "memory_y_lstm", "memory_y_gru", "steps_after",
+                                 "heatmaps", "prediction", "target", "step", "featured_c", "featured_h", "sweep",
+                                 "train_len", "accuracy", "chance", "training", "train_step", "flow", "flow_x",
+                                 "flow_y")))
+
+
+def kind_names(lab: Mapping[str, str]) -> dict[str, str]:
+    """Translated names of the cell kinds, by kind."""
+    return {k: lab[f"kinds.{k}"] for k in KINDS}
+
+
+def step_figures(kind: str, values: dict[str, np.ndarray], memory: np.ndarray, reference: np.ndarray | None,
+                 lab: Mapping[str, str]) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The step-through's cell diagram, its bars per unit, and the memory after it (``reference``: the closed form)."""
+    order = STEP_ORDER[kind]
+    return (cell_diagram(kind, values, title=lab[f"fig.diagram_{kind}"]),
+            step_bars([lab[f"sym.{k}"] for k in order], [values[k] for k in order], unit=lab["unit"],
+                      title=lab["fig.bars"], y=lab["fig.value"]),
+            memory_curve(memory, reference, unit=lab["unit"], ref_name=lab[f"fig.closed_form_{kind}"],
+                         title=lab[f"fig.memory_{kind}"], x=lab["fig.steps_after"], y=lab[f"fig.memory_y_{kind}"]))
+
+
+def unit_names(roles: Sequence[str], lab: Mapping[str, str]) -> list[str]:
+    """"unit 1 · memory", "unit 2", ...: each hidden unit with its measured role."""
+    return [f"{lab['unit']} {k + 1}" + (f" · {lab['roles.' + r]}" if r != "other" else "")
+            for k, r in enumerate(roles)]
+
+
+def trained_figures(trace, kind: str, roles: Sequence[str], featured: Sequence[int], accuracy: float, task: str,
+                    lab: Mapping[str, str]) -> tuple[go.Figure, go.Figure]:
+    """The gates of a trained model over the typed sequence (``trace``: a dlcore.seq_tasks.GateTrace) and the
+    typed text coloured by the state of the ``featured`` units."""
+    units = unit_names(roles, lab)
+    state = "c" if kind == "lstm" else "h"
+    panels = [(lab[f"panel.{k}"], trace.gates[k], k in "ch") for k in PANELS[kind]]
+    heat = gate_heatmaps(trace.tokens, panels, units, trace.prediction, trace.target,
+                         title=lab["fig.heatmaps"].format(model=lab[f"kinds.{kind}"], acc=100 * accuracy),
+                         pred_name=lab["fig.prediction"], target_name=lab["fig.target"],
+                         answer_axis=lab[f"answer.{task}"], answer_ticks=list("abcd") if task == "recall" else None,
+                         step=lab["fig.step"])
+    return heat, featured_units(trace.tokens, [(units[k], trace.gates[state][k]) for k in featured],
+                                title=lab[f"fig.featured_{state}"])
+
+
+def sweep_figure(sweep_data: Mapping[str, Sequence], lab: Mapping[str, str]) -> go.Figure:
+    """The bundled RNN-vs-LSTM sweep (``assets/models/lstm_gates/sweep.json``)."""
+    return sweep(sweep_data["lengths"], sweep_data["accuracy"], kind_names(lab), title=lab["fig.sweep"],
+                 x=lab["fig.train_len"], y=lab["fig.accuracy"], chance=lab["fig.chance"])
+
+
+def training_figure(history: Sequence[tuple[int, float, float]], lab: Mapping[str, str]) -> go.Figure:
+    return training_curve(history, title=lab["fig.training"], x=lab["fig.train_step"], y=lab["fig.accuracy"])
+
+
+def flow_figure(norms: Mapping[str, np.ndarray], lab: Mapping[str, str]) -> go.Figure:
+    """‖∂L/∂h_t‖ of every cell kind under one gradient-flow config."""
+    return flow_curves(dict(norms), kind_names(lab), title=lab["fig.flow"], x=lab["fig.flow_x"], y=lab["fig.flow_y"])
+
+
+def flow_table(results: Mapping[str, object], lab: Mapping[str, str]) -> pd.DataFrame:
+    """Per cell kind: how much weaker the gradient reaches the first step, the parameter gradient's norm before
+    and after clipping (``results``: dlcore.rnn.FlowResult by kind)."""
+    return pd.DataFrame({lab["table.kind"]: [lab[f"kinds.{k}"] for k in results],
+                         lab["table.ratio"]: [r.norms[0] / r.norms[-1] for r in results.values()],
+                         lab["table.param"]: [r.param_norm for r in results.values()],
+                         lab["table.clipped"]: [r.clipped_norm for r in results.values()]})

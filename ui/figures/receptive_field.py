@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -86,7 +87,8 @@ def unit_picture(paths: np.ndarray, rgb: np.ndarray, box: tuple[float, float, fl
     step = max(1, math.ceil(R / MAX_DOTS))
     idx = np.arange(0, R, step)
     rr, cc = np.meshgrid(idx, idx, indexing="ij")
-    cd = np.stack([rr.ravel(), cc.ravel()], axis=1).tolist()   # plain lists: a typed 2D array reaches a click as {"0": r, "1": c}
+    cd = np.stack([rr.ravel(), cc.ravel()], axis=1).tolist()   # plain lists (a typed 2D array reaches a click
+    #                                                            as {"0": r, "1": c})
     for ref in ("", "2"):
         data.append({"type": "scatter", "x": centres[cc.ravel()], "y": centres[rr.ravel()], "customdata": cd,
                      "mode": "markers", "marker": {"size": 7 if R <= 20 else 5, "color": DOT, "opacity": 0.8,
@@ -176,7 +178,8 @@ def effective_vs_theoretical(res: ERFResult, *, titles: tuple[str, str, str], ti
     names: legend entries (random, uniform, Gaussian fit, theoretical field edge).
     """
     random, uniform, box = res.random, res.uniform, res.box
-    erf_random, erf_uniform, sigma_random, sigma_uniform = res.erf_random, res.erf_uniform, res.sigma_random, res.sigma_uniform
+    erf_random, erf_uniform = res.erf_random, res.erf_uniform
+    sigma_random, sigma_uniform = res.sigma_random, res.sigma_uniform
     n = random.shape[0]
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.07,
                         column_widths=[0.32, 0.32, 0.36])
@@ -219,7 +222,8 @@ def growth(gr: ERFGrowth, *, title: str, x: str, y: str, names: tuple[str, str, 
     """Theoretical field side (grows like L) against effective sides (grow like sqrt L) per depth."""
     depth, rf, erf_random, erf_uniform, sqrt_fit = gr.depth, gr.rf, gr.erf_random, gr.erf_uniform, gr.sqrt_fit
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=depth, y=rf, name=names[0], mode="lines+markers", line={"color": "#666", "dash": "dash"}))
+    fig.add_trace(go.Scatter(x=depth, y=rf, name=names[0], mode="lines+markers",
+                             line={"color": "#666", "dash": "dash"}))
     fig.add_trace(go.Scatter(x=depth, y=erf_random, name=names[1], mode="lines+markers", line={"color": PALETTE[0]}))
     fig.add_trace(go.Scatter(x=depth, y=erf_uniform, name=names[2], mode="lines+markers", line={"color": PALETTE[2]}))
     fine = np.linspace(1, max(float(depth.max()), 1.0), 60)
@@ -297,3 +301,58 @@ def layer_table(df: pd.DataFrame, *, headers: dict[str, str], kinds: dict[str, s
                                    headers["jump"], headers["params"], headers["macs"])}
     fmt[headers["start"]] = "{:g}"
     return show.style.apply(paint, axis=1).format(fmt, na_rep="")
+
+
+# ---------------------------------------------------------------- the lesson's figures with their labels
+# ``lab`` maps the keys of LABELS (after "receptive_field.") to translated text: the page passes
+# ``ui.i18n.labels("receptive_field", LABELS)``; templates ("{r}", "{layer}") are filled in here.
+
+TABLE_COLUMNS = ("index", "name", "kind", "out", "dropped", "k_eff", "rf", "jump", "start", "params", "macs")
+LABELS = ("total", *(f"cols.{k}" for k in TABLE_COLUMNS), *(f"kinds.{k}" for k in ("conv", "max_pool", "avg_pool")),
+          *(f"fig.{k}" for k in ("grid_title", "photo_title", "unit_title", "hover_unit", "hover_pixel", "rf_title",
+                                 "layer_axis", "rf_axis", "jump_axis", "input_size", "erf_random", "erf_uniform",
+                                 "erf_profile", "erf_title", "column_axis", "profile_axis", "random", "uniform",
+                                 "gauss", "edge", "growth_title", "depth_axis", "side_axis", "theoretical",
+                                 "sqrt_fit")))
+
+
+def unit_figure(u, photo: np.ndarray, df: pd.DataFrame, layer: int, unit: tuple[int, int],
+                lab: Mapping[str, str]) -> go.Figure:
+    """The field of ``unit`` (row, col) of ``layer`` (1-based) of the table ``df``, from a
+    dlcore.receptive_field.UnitField ``u``, on the grid and on ``photo``."""
+    rec = df.iloc[layer - 1]
+    return unit_picture(u.grad, photo, u.box, u.centres, unit, titles=(lab["fig.grid_title"], lab["fig.photo_title"]),
+                        title=lab["fig.unit_title"].format(layer=layer, row=unit[0], col=unit[1], r=int(rec.rf),
+                                                           j=int(rec.jump)),
+                        hover_unit=lab["fig.hover_unit"], hover_pixel=lab["fig.hover_pixel"])
+
+
+def rf_figure(df: pd.DataFrame, input_size: int, layer: int, lab: Mapping[str, str]) -> go.Figure:
+    """The receptive field and jump of every layer of ``df``, ``layer`` highlighted."""
+    return rf_per_layer(df, input_size, layer, title=lab["fig.rf_title"], x=lab["fig.layer_axis"], y=lab["fig.rf_axis"],
+                        y2=lab["fig.jump_axis"], rf_name=lab["cols.rf"], jump_name=lab["cols.jump"],
+                        input_name=lab["fig.input_size"])
+
+
+def erf_figure(res: ERFResult, lab: Mapping[str, str]) -> go.Figure:
+    """An effective field against the theoretical one (``res``: dlcore.receptive_field.effective_field's result)."""
+    n = res.random.shape[0]
+    return effective_vs_theoretical(
+        res, titles=(lab["fig.erf_random"], lab["fig.erf_uniform"], lab["fig.erf_profile"]),
+        title=lab["fig.erf_title"].format(r=res.rf, e=res.erf_random, u=res.erf_uniform, n=n),
+        profile_x=lab["fig.column_axis"], profile_y=lab["fig.profile_axis"],
+        names=(lab["fig.random"], lab["fig.uniform"], lab["fig.gauss"], lab["fig.edge"]), hover=lab["fig.hover_pixel"])
+
+
+def growth_figure(gr: ERFGrowth, lab: Mapping[str, str]) -> go.Figure:
+    """Field width against depth, with the fitted a·√L (its slope in the legend)."""
+    return growth(gr, title=lab["fig.growth_title"], x=lab["fig.depth_axis"], y=lab["fig.side_axis"],
+                  names=(lab["fig.theoretical"], lab["fig.random"], lab["fig.uniform"],
+                         lab["fig.sqrt_fit"].format(a=f"{gr.sqrt_fit:.1f}")))
+
+
+def layer_styler(df: pd.DataFrame, layer: int, lab: Mapping[str, str]):
+    """:func:`layer_table` with the lesson's headers, kinds' names and totals label."""
+    return layer_table(df, headers={k: lab[f"cols.{k}"] for k in TABLE_COLUMNS},
+                       kinds={k: lab[f"kinds.{k}"] for k in ("conv", "max_pool", "avg_pool")}, selected=layer,
+                       total=lab["total"])
