@@ -1,6 +1,8 @@
 """The normalization lesson in a real browser: the cube is drawn, a click on a cell picks it, tabs recompute."""
 
+from dlcore import norm_lab as lab
 from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
+from ui.experiments import normalization as experiment
 
 PLOTS = ".js-plotly-plot"
 
@@ -68,10 +70,13 @@ def test_gamma_beta_give_back_the_input(page, app_url):
     page.get_by_role("tab", name="γ and β").click()
     wait_idle(page)
     page.locator(PLOTS).filter(has=page.locator("text.gtitle", has_text="before and after BatchNorm")).first.wait_for()
-    page.get_by_text("keeps 57% of y").first.wait_for()          # beta = 0: a ReLU keeps about half
+    d = experiment.DEFAULTS   # the numbers the page should print, computed here from dlcore
+    before = lab.affine_view(d["gamma"], d["beta"], d["a_channel"], seed=0)
+    page.get_by_text(f"keeps {100 * before.kept_y:.0f}% of y").first.wait_for()   # beta = 0: a ReLU keeps about half
     page.get_by_role("button", name="give the input back").click()
     wait_idle(page)
-    page.wait_for_function("() => location.search.includes('normalization.beta=-1.5')")
-    page.get_by_text("keeps 0% of y").first.wait_for()           # the raw channel: all below zero again
+    page.wait_for_function("() => location.search.includes('normalization.beta=')")
+    back = lab.affine_view(before.std, before.mean, d["a_channel"], seed=0)       # gamma = sigma, beta = mu
+    page.get_by_text(f"keeps {100 * back.kept_y:.0f}% of y").first.wait_for()    # the raw channel again
     assert_no_streamlit_error(page)
     screenshot(page, "normalization-affine-en")
