@@ -84,6 +84,7 @@ def _commit(bound: Bound, presets: Sequence, ex: Exercise, key: str) -> None:
         st.session_state[f"{bound.lesson}._predict_error"] = ex.id
         return
     _done(bound.lesson)[ex.id] = grade
+    st.session_state[f"{bound.lesson}._predict_open"] = True
     _run_experiment(bound, presets, ex)
 
 
@@ -93,8 +94,11 @@ def guided_path(bound: Bound, presets: Sequence) -> None:
     if not exercises:
         return
     done = _done(bound.lesson)
+    # Closed until the learner opens it (the lab's main figure stays on the first screen); open after a commit,
+    # so the verdict is in view.
+    opened = st.session_state.get(f"{bound.lesson}._predict_open", False)
     with st.expander(t("app.predict.title", done=len(done), n=len(exercises)), icon=":material/psychology:",
-                     expanded=len(done) < len(exercises)):
+                     expanded=opened):
         st.progress(len(done) / len(exercises))
         ids = [ex.id for ex in exercises]
         first_open = next((i for i in ids if i not in done), ids[-1])

@@ -71,9 +71,13 @@ def handle_join(page_by_url_path: dict[str, st.Page]) -> None:
 def presenter_styles() -> None:
     """Large type for a projector; the sidebar starts collapsed (set in app.py)."""
     st.html("""<style>
-      html { font-size: 125%; }
-      [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
-      h1 { font-size: 3rem !important; }
+      html { font-size: 118%; }
+      [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+      h1 { font-size: 2.2rem !important; padding-top: 0 !important; }
+      .st-key-join_bar p { font-size: 1.3rem; margin: 0; }
+      .st-key-join_bar code { font-size: 1.8rem; letter-spacing: 0.12em; }
+      .js-plotly-plot .gtitle, .js-plotly-plot .xtitle, .js-plotly-plot .ytitle { font-size: 18px !important; }
+      .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .legendtext { font-size: 15px !important; }
     </style>""")
 
 
@@ -100,11 +104,14 @@ def join_panel(url_path: str) -> None:
     link = f"{root}/?{urlencode({'join': code})}"
     qr = segno.make(link, error="m")
     svg = qr.svg_data_uri(scale=6, border=2)
-    with st.container(border=True):
-        cols = st.columns([1, 3])
-        cols[0].html(f'<img src="{svg}" alt="QR" style="width:100%;max-width:220px">')
+    # Figure first: a slim bar with a small QR code and the code in large type; the large QR on demand.
+    with st.container(border=True, key="join_bar"):
+        cols = st.columns([1, 6, 2], vertical_alignment="center")
+        cols[0].html(f'<img src="{svg}" alt="QR" style="width:100%;max-width:96px">')
         cols[1].markdown(t("app.present.join", code=code))
-        cols[1].markdown(f"`{link}`")   # inline code: no syntax highlighter to fetch (see ui.frame.share_link)
+        with cols[2].popover(t("app.present.big_qr"), icon=":material/qr_code_2:", width="stretch"):
+            st.html(f'<img src="{svg}" alt="QR" style="width:100%;min-width:360px;max-width:560px">')
+            st.markdown(f"`{link}`")   # inline code: no syntax highlighter to fetch (see ui.frame.share_link)
 
 
 def reset_session_button() -> None:
