@@ -31,7 +31,8 @@ def run() -> list[Row]:
         note = "defaults" if depth == 20 else "caps, server setting" if init != "orthogonal" else "caps; QR per layer"
         ms = best_of(lambda d=depth, w=width, b=batch, a=act, i=init, n=bn: A.deep_net_stats(d, w, a, i, b, 0,
                                                                                              batchnorm=n), repeat=3)
-        rows.append(Row("activations", f"deep_net_stats {act}/{init}{' +BN' if bn else ''}, L={depth} n={width} B={batch}",
+        bn_tag = " +BN" if bn else ""
+        rows.append(Row("activations", f"deep_net_stats {act}/{init}{bn_tag}, L={depth} n={width} B={batch}",
                         ms, "ms", f"{note}; {threads}"))
     # 2) figures and their JSON size
     sig = A.deep_signal(A.SignalConfig(depth=50, width=512, activation="relu", init="kaiming_normal"))
@@ -66,8 +67,8 @@ def run() -> list[Row]:
     def pieces(n=50):
         ns = [k for k in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50) if k <= n]
         built = [C.build_from_pieces(C.TARGETS["wave"], k, "sigmoid") for k in ns]
-        return figs.pieces_animation(built[0].x, built[0].target,
-                                     [(k, b.pieces, b.offset, b.total, b.max_error) for k, b in zip(ns, built)], plabels)
+        frames = [(k, b.pieces, b.offset, b.total, b.max_error) for k, b in zip(ns, built)]
+        return figs.pieces_animation(built[0].x, built[0].target, frames, plabels)
     rows.append(Row("activations", "pieces animation, N up to 50 (15 frames)", best_of(pieces, repeat=3), "ms",
                     f"JSON {len(json.dumps(pieces().to_dict())) / 1024:.0f} KB"))
     # 3) training: the default race, and our loop against a plain PyTorch loop of the same model
@@ -95,7 +96,8 @@ def run() -> list[Row]:
     torch.set_num_threads(cores)
     for act, init in [("relu", "kaiming_normal"), ("tanh", "xavier_uniform"), ("tanh", "normal_0.01")]:
         bn = init == "normal_0.01"
-        rows.append(Row("activations", f"deep_net_stats {act}/{init}{' +BN' if bn else ''} at the caps, {cores} threads",
+        bn_tag = " +BN" if bn else ""
+        rows.append(Row("activations", f"deep_net_stats {act}/{init}{bn_tag} at the caps, {cores} threads",
                         best_of(lambda a=act, i=init, n=bn: A.deep_net_stats(50, 512, a, i, 256, 0, batchnorm=n),
                                 repeat=3), "ms", "local default (auto threads); target <= 300 ms"))
     torch.set_num_threads(n_threads)

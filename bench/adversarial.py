@@ -65,8 +65,8 @@ def run() -> list[Row]:
             balls = {n: adv.ball_outline((0.62, 0.5), 0.08, n) for n in adv.NORMS}
             return figs.geometry_figure(grid.xs, grid.prob, pts.numpy(), lab.numpy(), (0.62, 0.5), 0.08, "linf",
                                         path.start, path.stepped, path.projected, balls, labels=geometry_labels)
-        rows.append(Row("adversarial", f"geometry view, {steps} PGD steps: compute + build", best_of(geometry, repeat=3),
-                        "ms"))
+        rows.append(Row("adversarial", f"geometry view, {steps} PGD steps: compute + build",
+                        best_of(geometry, repeat=3), "ms"))
         rows.append(Row("adversarial", f"geometry view, {steps} steps: JSON", len(json.dumps(geometry().to_dict()))
                         / 2**20, "MB", "target <= 1 MB"))
 
@@ -80,7 +80,7 @@ def run() -> list[Row]:
     big = np.zeros((4096, 4096), dtype=np.uint8)
     big[1000:3000, 1800:2300] = 255
     for name, data in (("1200x900 PNG", png(photo)), ("4096x4096 PNG (pixel cap)", png(big))):
-        rows.append(Row("adversarial", f"upload -> 8x8 digit, {name}", best_of(lambda data=data: clf.image_to_digit(data),
-                                                                             repeat=3), "ms",
+        rows.append(Row("adversarial", f"upload -> 8x8 digit, {name}",
+                        best_of(lambda data=data: clf.image_to_digit(data), repeat=3), "ms",
                         f"{len(data) / 1024:.0f} KB file"))
     return rows

@@ -76,8 +76,8 @@ def _hand_rows(t) -> list[Row]:
     def saturation():   # shown with random Q, K (the "saturate" preset)
         sat = att.saturation_curve(att.D_K_STEPS, 6, 0)
         return figs.saturation_figure(sat.d_k.numpy(), sat.max_weight.numpy(), sat.entropy.numpy(), 512, t).to_dict()
-    rows.append(Row("attention", "saturation curve (10 d_k values x 64 samples) + figure", best_of(saturation, repeat=5),
-                    "ms", TOY))
+    rows.append(Row("attention", "saturation curve (10 d_k values x 64 samples) + figure",
+                    best_of(saturation, repeat=5), "ms", TOY))
     return rows
 
 
@@ -98,7 +98,8 @@ def _heads_rows(t) -> list[Row]:
                         best_of(lambda cfg=cfg: att.heads_demo(cfg), repeat=10), "ms", TOY))
         rows.append(Row("attention", f"  + both figures, {name}", best_of(page, repeat=5), "ms", TOY))
     words = tuple("the cat sat on the mat and the dog sat on it".split())
-    rows.append(Row("attention", f"positions tab at the caps ({att.MAX_POSITIONS} x 64 PE, 12 words) + figures", best_of(
+    rows.append(Row("attention", f"positions tab at the caps ({att.MAX_POSITIONS} x 64 PE, 12 words) + figures",
+                    best_of(
         lambda: (figs.positions_figure((pe := att.positional_encoding(att.MAX_POSITIONS, 64)).numpy(),
                                        (pe @ pe.T).numpy(), t).to_dict(),
                  figs.permutation_figure((p := att.permutation_demo(words, True, 0)).weights.numpy(), list(words),
@@ -179,7 +180,8 @@ def _minilm_rows(t) -> list[Row]:
         def figures(ba=ba, panels=panels):
             pair = figs.bert_head_figures(ba.weights[0, 0], ba.tokens, 1, 1, 2, t)
             return [f.to_dict() for f in (figs.bert_grid_figure(ba.weights, ba.tokens, t), *pair,
-                                          figs.roles_figure(panels, t), figs.averaged_figure(ba.averaged, ba.tokens, t))]
+                                          figs.roles_figure(panels, t),
+                                          figs.averaged_figure(ba.averaged, ba.tokens, t))]
         size = sum(len(json.dumps(f)) for f in figures()) / 2**20
         rows.append(Row("attention", f"  MiniLM tab's 5 figures + JSON, {T}", best_of(figures, repeat=3), "ms",
                         f"JSON {size:.2f} MB (target < 1 MB); rebuilt on every rerun of the tab"))

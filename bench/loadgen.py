@@ -405,11 +405,14 @@ def print_report(r: dict) -> None:
         slow = ", ".join(f"{k or 'open'} {v:.2f}s (n={n})" for k, v, n in p["slowest_widgets_p95"])
         print(f"  slowest widgets on {page}: {slow}")
     if "rss_peak_mb" in r:
-        print(f"server RSS (with its training workers): start {r['rss_start_mb']:.0f} MB, after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
+        print(f"server RSS (with its training workers): start {r['rss_start_mb']:.0f} MB, "
+              f"after warm-up {r['rss_after_warmup_mb']:.0f} MB, "
               f"peak {r['rss_peak_mb']:.0f} MB, end {r['rss_end_mb']:.0f} MB "
-              f"(first to last sample after warm-up {r['rss_growth_after_warmup_pct']:+.1f}%; median level of the first "
+              f"(first to last sample after warm-up {r['rss_growth_after_warmup_pct']:+.1f}%; "
+              f"median level of the first "
               f"to the last minute {r['rss_level_first_mb']:.0f} -> {r['rss_level_last_mb']:.0f} MB, "
-              f"{r['rss_level_growth_pct']:+.1f}%; training workers {r['workers_rss_end_mb']:.0f} MB of the end figure)")
+              f"{r['rss_level_growth_pct']:+.1f}%; "
+              f"training workers {r['workers_rss_end_mb']:.0f} MB of the end figure)")
         print(f"server CPU: {r['server_cpu_s']:.1f} s for {r['requests']} requests = "
               f"{1000 * r['cpu_s_per_request']:.1f} ms/request ({r['requests_per_cpu_s']:.1f} requests per CPU-second)")
     if "browser" in r:
@@ -430,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--url", default=None, help="an already running server (default: start one here)")
     ap.add_argument("--pids", nargs="*", type=int, default=[], help="with --url: the server processes to sample")
     ap.add_argument("--json", default=None, help="write the full report here")
-    ap.add_argument("--soak", action="store_true", help="10-minute soak: fails if the median memory level grows > 10%% after warm-up, or on any error")
+    ap.add_argument("--soak", action="store_true",
+                    help="10-minute soak: fails if the median memory level grows > 10%% after warm-up, or on any error")
     a = ap.parse_args(argv)
     assert 1 <= a.students <= 200, "1..200 students"
     assert 5 <= a.duration <= 3600, "5..3600 s"

@@ -32,7 +32,8 @@ def run() -> list[Row]:
     rows.append(Row("lstm_gates", "unit roles (512 eval sequences)", best_of(lambda: tasks.unit_roles(model, config),
                                                                             repeat=3), "ms", str(roles.role)))
     cfg = rnn.CellConfig(hidden=4, h=(0.5,) * 4, c=(1.0,) * 4)
-    rows.append(Row("lstm_gates", "step-through (1 step + 20 memory steps)", best_of(lambda: rnn.step_through(cfg)), "ms"))
+    rows.append(Row("lstm_gates", "step-through (1 step + 20 memory steps)",
+                    best_of(lambda: rnn.step_through(cfg)), "ms"))
     for T, H in [(100, 16), (rnn.MAX_FLOW_LEN, rnn.MAX_FLOW_HIDDEN)]:
         fc = rnn.FlowConfig(seq_len=T, hidden=H)
         rows.append(Row("lstm_gates", f"gradient flow, 4 kinds, T={T}, H={H}",

@@ -63,16 +63,18 @@ def run() -> list[Row]:
                       "cap (200 repeats, B <= 256, conv)")):
         rows.append(Row(B, f"batch-size noise {tag}", best_of(lambda cfg=cfg: lab.batch_noise(cfg), repeat=3), "ms"))
     big = lab.batch_noise(lab.NoiseConfig(batch_sizes=(1, 2, 4, 8, 16, 32, 64, 128, 256), repeats=200))
-    rows.append(Row(B, "batch-size noise figure JSON at the cap", len(figs.batch_noise(big, labels=labels).to_json()) / 2**20,
-                    "MB"))
+    rows.append(Row(B, "batch-size noise figure JSON at the cap",
+                    len(figs.batch_noise(big, labels=labels).to_json()) / 2**20, "MB"))
     for cfg, tag in ((lab.DriftConfig(), "default (150 steps, B=16)"),
                      (lab.DriftConfig(steps=300, batch=256), "cap (300 steps, B=256)")):
-        rows.append(Row(B, f"train/eval drift {tag}", best_of(lambda cfg=cfg: lab.train_eval_drift(cfg), repeat=3), "ms"))
+        rows.append(Row(B, f"train/eval drift {tag}",
+                        best_of(lambda cfg=cfg: lab.train_eval_drift(cfg), repeat=3), "ms"))
     for cfg, tag in ((lab.SequenceConfig(), "default"),
                      (lab.SequenceConfig(lengths=(16,) * 8, features=8, extra_pad=24), "cap (8 x 16 tokens, D=8)")):
         rows.append(Row(B, f"padded sequences {tag}", best_of(lambda cfg=cfg: lab.sequences(cfg)), "ms"))
     t0 = time.perf_counter()
-    runs = [training.train(training.TrainConfig(m, b, 0.1, 300)) for b in (2, 16, 128) for m in ("none", "batch", "layer", "group")]
+    runs = [training.train(training.TrainConfig(m, b, 0.1, 300))
+            for b in (2, 16, 128) for m in ("none", "batch", "layer", "group")]
     rows.append(Row(B, "default training grid (4 methods x 3 batches x 300 steps)", time.perf_counter() - t0, "s",
                     "target <= 20 s; cached for the class"))
     names = {m: m for m in training.METHODS}

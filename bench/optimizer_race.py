@@ -44,7 +44,8 @@ def run() -> list[Row]:
                       ("figure JSON, caps", _config(every, steps=1000, starts=((-2.6, 0.4),) * 5))]:
         rows.append(Row("optimizer_race", name, len(json.dumps(_figure(cfg))) / 1e6, "MB", "< 1 MB"))
     rows.append(Row("optimizer_race", "inspect_point + escape_step",
-                    best_of(lambda: (O.inspect_point("beale", (0, 1)), O.escape_step("beale", (0, 1))), repeat=5), "ms"))
+                    best_of(lambda: (O.inspect_point("beale", (0, 1)), O.escape_step("beale", (0, 1))), repeat=5),
+                    "ms"))
     rows.append(Row("optimizer_race", "regression paths (4 batch sizes, 150 updates)",
                     best_of(lambda: bn.regression_paths(bn.RegressionConfig()), repeat=3), "ms"))
     rows.append(Row("optimizer_race", "sharp / flat (4 batch sizes x 64 runs x 300 steps)",

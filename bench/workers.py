@@ -39,7 +39,8 @@ def run() -> list[Row]:
         cases = [("attention retrain state, one chunk of 0 steps", tr.train_steps, (state, 0)),
                  (f"GAN run, {config.steps} steps (snapshots back)", jobs.collect, (gan.train, config))]
         for name, fn, args in cases:
-            ours = _cpu_ms(lambda fn=fn, args=args: jobs.loads(pool.submit(jobs.call, jobs.dumps((fn, args, {}))).result()), 3)
+            ours = _cpu_ms(lambda fn=fn, args=args: jobs.loads(pool.submit(jobs.call, jobs.dumps((fn, args, {})))
+                                                               .result()), 3)
             plain = _cpu_ms(lambda fn=fn, args=args: pool.submit(fn, *args).result(), 3)
             rows.append(Row("workers", f"{name}: server CPU, app transport", ours, "ms",
                             f"plain pool {plain:.1f} ms ({plain / max(ours, 1e-9):.1f}x)"))

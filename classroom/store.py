@@ -150,7 +150,8 @@ def _experiment(url_path: object, query: object) -> tuple[str, str]:
     if not isinstance(url_path, str) or not _PATH.fullmatch(url_path):
         raise Refused("bad_path", repr(url_path)[:60])
     if not isinstance(query, Mapping) or len(query) > MAX_PARAMS:
-        raise Refused("bad_query", f"{type(query).__name__} with {len(query) if isinstance(query, Mapping) else '?'} items")
+        n = len(query) if isinstance(query, Mapping) else "?"
+        raise Refused("bad_query", f"{type(query).__name__} with {n} items")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in query.items()):
         raise Refused("bad_query", "keys and values must be text")
     text = json.dumps(dict(sorted(query.items())), ensure_ascii=False, separators=(",", ":"))

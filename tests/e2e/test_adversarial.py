@@ -69,7 +69,8 @@ def test_curves_tab_and_an_uploaded_digit(page, app_url):
     page.get_by_text("This file is not an image that can be read").first.wait_for()
     page.get_by_role("tab", name="Robustness curves").click()
     wait_idle(page)
-    curves = "Array.from(document.querySelectorAll('.js-plotly-plot')).find(p => p.layout.title.text.includes('Test accuracy'))"
+    curves = ("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+              ".find(p => p.layout.title.text.includes('Test accuracy'))")
     page.wait_for_function(f"() => !!{curves}", timeout=60_000)
     assert page.evaluate(f"() => {curves}.data.length") == 5   # 2 models x 2 attacks + the chosen eps
     screenshot(page, "adversarial-curves-en")

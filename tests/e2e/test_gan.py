@@ -4,7 +4,8 @@ import re
 
 from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
 
-TITLES_JS = "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.title.text.replace(/<[^>]+>/g, ''))"
+TITLES_JS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+             ".map(p => p.layout.title.text.replace(/<[^>]+>/g, ''))")
 FRAMES_JS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
              ".map(p => (p._transitionData && p._transitionData._frames) ? p._transitionData._frames.length : 0)")
 
@@ -26,7 +27,8 @@ def test_play_trains_live_then_pause_stops(page, app_url):
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
     assert page.evaluate(TITLES_JS)[0].startswith("The game at step 0")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("() => /step [1-9]/.test(document.querySelector('.js-plotly-plot')?.layout?.title?.text ?? '')",
+    page.wait_for_function("() => /step [1-9]/"
+                           ".test(document.querySelector('.js-plotly-plot')?.layout?.title?.text ?? '')",
                            timeout=30_000)
     page.wait_for_timeout(2500)
     first = _step(page)

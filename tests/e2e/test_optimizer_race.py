@@ -47,7 +47,7 @@ def test_click_on_the_map_moves_the_start_in_chinese(page, app_url):
             if attempt == 2:
                 raise
     after = page.evaluate(START_JS)
-    assert after[0] > 0 and after[1] > 0          # the upper right quadrant of [-3, 3]^2 (the default start is at x < 0)
+    assert after[0] > 0 and after[1] > 0          # the upper right quadrant of [-3, 3]^2 (default start has x < 0)
     assert_no_streamlit_error(page)
     screenshot(page, "optimizer_race-click-zh")
 

@@ -84,7 +84,8 @@ def test_zh_strings_use_glossary_terms_for_key_concepts():
 
 
 # The notes' file numbers (shared/seeds/000_… to 004_…) are for maintainers; learners see the course's name.
-FILE_NUMBER = re.compile(r"(?:\bseeds?\s*0\d\d|种子\s*0\d\d|\bnotes?\s+0\d\d|笔记\s*0\d\d|课程笔记[：:]\s*0\d\d|\b00[0-4]\s*§)",
+FILE_NUMBER = re.compile(r"(?:\bseeds?\s*0\d\d|种子\s*0\d\d|\bnotes?\s+0\d\d|笔记\s*0\d\d|"
+                         r"课程笔记[：:]\s*0\d\d|\b00[0-4]\s*§)",
                          re.IGNORECASE)
 
 

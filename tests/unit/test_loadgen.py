@@ -26,9 +26,11 @@ def test_memory_growth_compares_median_levels_so_one_transient_spike_does_not_de
     # (seconds, server + workers RSS MB, CPU seconds, workers MB) every 5 s over 600 s: flat at 1000 MB with a
     # 1.6 GB computation in flight at 595 s, then a series drifting up 0.33 MB/s
     flat = [(t, 1000.0 + (600.0 if t == 595 else 0.0), t / 10, 500.0) for t in range(0, 600, 5)]
-    r = report({"samples": [Sample("gan", "slider", 0.1, True)], "memory": flat, "browser": []}, students=1, duration=600)
+    r = report({"samples": [Sample("gan", "slider", 0.1, True)], "memory": flat, "browser": []},
+               students=1, duration=600)
     assert r["rss_level_first_mb"] == 1000.0 and r["rss_level_last_mb"] == 1000.0 and r["rss_level_growth_pct"] == 0.0
     assert r["rss_peak_mb"] == 1600.0 and r["rss_growth_after_warmup_pct"] == 60.0    # the single-sample view
     drift = [(t, 1000.0 + t / 3, t / 10, 500.0) for t in range(0, 600, 5)]
-    r = report({"samples": [Sample("gan", "slider", 0.1, True)], "memory": drift, "browser": []}, students=1, duration=600)
+    r = report({"samples": [Sample("gan", "slider", 0.1, True)], "memory": drift, "browser": []},
+               students=1, duration=600)
     assert 10.0 < r["rss_level_growth_pct"] < 20.0      # 1030 -> 1190 MB: a real drift still fails the soak

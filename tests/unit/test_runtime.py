@@ -93,7 +93,8 @@ def test_heavy_slot_queues_then_gives_up_with_a_note(monkeypatch):
 def test_train_in_chunks_stops_when_done_and_reports_each_chunk(fresh_pool):
     state = tr.init_training(tr.TrainConfig(task="copy", steps=60, batch=8, seed=1))
     seen = []
-    state = runtime.train_in_chunks(tr.train_steps, state, budget_s=120, chunk=25, on_chunk=lambda s: seen.append(s.step))
+    state = runtime.train_in_chunks(tr.train_steps, state, budget_s=120, chunk=25,
+                                    on_chunk=lambda s: seen.append(s.step))
     assert state.done and state.step == 60 and seen == [25, 50, 60]
     late = runtime.train_in_chunks(tr.train_steps, tr.init_training(tr.TrainConfig(task="copy", steps=60, batch=8)),
                                    budget_s=0.0)

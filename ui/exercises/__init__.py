@@ -6,8 +6,9 @@ running dlcore on that experiment: no answer key is typed by hand, so the key ca
 shows. The exercises of a lesson, in order, are its guided path. No Streamlit here: tests, the class store's
 polls and the page all use the same objects.
 
-Texts (``assets/i18n/<lang>/exercises/<lesson>.toml``): ``exercises.<lesson>.<name>.question`` and ``.explain``, formatted
-with the experiment's settings (``{size}``, ``{k}``...); a choice's option names ``...<name>.options.<option>``.
+Texts (``assets/i18n/<lang>/exercises/<lesson>.toml``): ``exercises.<lesson>.<name>.question`` and ``.explain``,
+formatted with the experiment's settings (``{size}``, ``{k}``...); a choice's option names
+``...<name>.options.<option>``.
 
     for ex in for_lesson("convolution"):
         ex.id, ex.options, ex.answer(seed=0), ex.grade("7")

@@ -99,7 +99,7 @@ def with_frames(fig: go.Figure, frames: Sequence[dict]) -> go.Figure:
 
 _DTYPES = {np.dtype(name): code for name, code in (("float32", "f4"), ("float64", "f8"), ("int8", "i1"),
                                                      ("uint8", "u1"), ("int16", "i2"), ("uint16", "u2"),
-                                                     ("int32", "i4"), ("uint32", "u4"))}   # keyed by dtype: .name is slow
+                                                     ("int32", "i4"), ("uint32", "u4"))}   # dtype keys: .name is slow
 
 
 def pack(obj: Any) -> Any:

@@ -1,0 +1,84 @@
+"""What a class's browsers download before a lesson's first figure, and how long it takes (issue: a class opens
+the link at once).
+
+For every lesson, a cold Chromium (empty cache) opens the lesson directly (a join link lands there) and counts the
+bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength) and the time until the first Plotly figure
+is drawn: straight from Streamlit, and through the nginx proxy of ``scripts/serve_local.sh`` (gzip, cached
+static files). Through the proxy it also opens it at 2.5 Mbps (a sixtieth of a 150 Mbps classroom link, Chromium's
+network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs /usr/bin/chromium and nginx).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import Row
+
+ROOT = Path(__file__).resolve().parents[1]
+SLOW = {"offline": False, "latency": 20, "downloadThroughput": 2.5e6 / 8, "uploadThroughput": 1e6 / 8}
+
+
+def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float]:
+    """(MB on the wire, seconds) until the first Plotly figure (or, for the course map, its title) is drawn."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    if throttle:
+        cdp.send("Network.emulateNetworkConditions", throttle)
+    total = [0.0]
+    cdp.on("Network.loadingFinished", lambda e: total.__setitem__(0, total[0] + e.get("encodedDataLength", 0)))
+    t0 = time.perf_counter()
+    page.goto(url, timeout=180_000)
+    target = ".js-plotly-plot" if "/?" not in url and not url.endswith("/") else "h1"
+    page.locator(target).first.wait_for(timeout=180_000)
+    dt = time.perf_counter() - t0
+    page.wait_for_timeout(500)
+    mb = total[0] / 1e6
+    context.close()
+    return mb, dt
+
+
+def run() -> list[Row]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
+    from ui import catalog
+
+    port, first = _free_port(), _free_port()
+    proc = subprocess.Popen(["bash", "scripts/serve_local.sh"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PROCESSES": "1", "PORT": str(port), "FIRST_BACKEND_PORT": str(first),
+                                 "PY": sys.executable}, start_new_session=True)
+    rows: list[Row] = []
+    try:
+        for line in proc.stdout:
+            if line.startswith("PIDS"):
+                break
+        proxy, direct = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{first}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            for base in (direct, proxy):   # warm the server's caches and imports once
+                _open(browser, f"{base}/{catalog.available()[0].slug}?lang=en")
+            for where, base in (("direct", direct), ("proxy", proxy)):
+                mb, dt = _open(browser, f"{base}/?lang=en")
+                rows += [Row("firstpaint", f"course map, {where}: bytes", mb, "MB"),
+                         Row("firstpaint", f"course map, {where}: time", dt, "s")]
+            for lesson in catalog.available():
+                for where, base in (("direct", direct), ("proxy", proxy)):
+                    mb, dt = _open(browser, f"{base}/{lesson.slug}?lang=en")
+                    rows += [Row("firstpaint", f"{lesson.slug}, {where}: bytes to first figure", mb, "MB"),
+                             Row("firstpaint", f"{lesson.slug}, {where}: time to first figure", dt, "s")]
+                mb, dt = _open(browser, f"{proxy}/{lesson.slug}?lang=en", SLOW)
+                rows.append(Row("firstpaint", f"{lesson.slug}, proxy at 2.5 Mbps: time to first figure", dt, "s",
+                                f"{mb:.2f} MB"))
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    return rows
