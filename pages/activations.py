@@ -23,8 +23,10 @@ TABS = ("zoo", "signal", "train", "pieces")
 lesson.header("activations")
 lesson.concept("activations", expanded=False)
 bound = bind("activations", experiment.SETTINGS)
-v = bound.values()
-device, seed = str(pick(device_preference())), global_seed()
+PRESETS = [lesson.Preset(name, values, {"activations.tab": t(f"activations.tabs.{experiment.TAB[name]}")})
+           for name, values in experiment.PRESETS.items()]
+lesson.predict(bound, PRESETS)
+v, device, seed = bound.values(), str(pick(device_preference())), global_seed()
 act_names, init_names = option_names("activations.names", act.ACTIVATIONS), option_names("activations.inits", act.INITS)
 racer_names = figs.racer_names(dt.RACERS, act_names, init_names, t("activations.train.racer"))
 
@@ -143,7 +145,6 @@ if tabs[3].open:
         lesson.chart(thaw(err), "activations.error_fig")
         st.caption(t("activations.notice.pieces"))
 
-lesson.presets(bound, [lesson.Preset(name, values, {"activations.tab": t(f"activations.tabs.{experiment.TAB[name]}")})
-                       for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(act.curve, act.properties, act.init_weight_, act.deep_signal, dt.train, cp.build_from_pieces)
 sync_url(bound)

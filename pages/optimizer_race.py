@@ -18,12 +18,13 @@ from ui.runtime import heavy_slot, offload, safely
 from ui.state import bind, global_seed, sync_url
 
 S = "optimizer_race"
-DRAWN = {"x0": {"format": "%.3f"}, "y0": {"format": "%.3f"}, "px": {"format": "%.4f"}, "py": {"format": "%.4f"},
-         "more_starts": {"placeholder": "1, 1; -0.5, 2"}}   # how these are drawn, beyond their declarations
 
 lesson.header(S)
 lesson.concept(S, expanded=False)
 bound = bind(S, experiment.declared(st.session_state.get(f"{S}.surface", st.query_params.get(f"{S}.surface"))))
+PRESETS = [lesson.Preset(n, vals, extra={f"{S}.tab": t(f"{S}.tabs.{experiment.PRESET_TABS[n]}")} if n in
+           experiment.PRESET_TABS else {}) for n, vals in experiment.PRESETS.items()]   # a preset may open a tab
+lesson.predict(bound, PRESETS)
 
 
 @lesson.cached(64)
@@ -67,7 +68,7 @@ for name, col in zip(experiment.SHOWN_WITH.get(v["surface"], ()), (c2, c3)):   #
     control(bound, name, col)
 control(bound, "steps", c4)
 for name, col in zip(("x0", "y0", "more_starts", "schedule", "view3d"), st.columns([1, 1, 1.6, 1.2, 0.8])):
-    control(bound, name, col, **DRAWN.get(name, {}))
+    control(bound, name, col, **experiment.DRAWN.get(name, {}))
 if shown := experiment.SHOWN_WITH.get(v["schedule"]):   # step_size and gamma side by side, or warmup
     for name, col in zip(shown, st.columns(len(shown)) if len(shown) > 1 else (st,)):
         control(bound, name, col)
@@ -103,14 +104,13 @@ else:
                 st.warning(t(f"{S}.diverged", names=", ".join(gone)), icon=":material/trending_up:")
     st.markdown(t(f"{S}.notice"))
 
-opens = {name: {f"{S}.tab": t(f"{S}.tabs.{tab}")} for name, tab in experiment.PRESET_TABS.items()}   # a tab to open
-lesson.presets(bound, [lesson.Preset(n, vals, extra=opens.get(n, {})) for n, vals in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 st.divider()
 tabs = st.tabs([t(f"{S}.tabs.{n}") for n in ("inspect", "rules", "batch")], key=f"{S}.tab", on_change="rerun")
 if tabs[0].open and lab.surface is not None:
     with tabs[0], safely():
         for name, col in zip(("px", "py", "escape"), st.columns(3)):
-            control(bound, name, col, **DRAWN.get(name, {}))
+            control(bound, name, col, **experiment.DRAWN.get(name, {}))
         surface_values = {k: v[k] for k in experiment.SURFACE_SETTINGS}   # the inspection's cache key
         info, esc, spec = inspection(surface_values, v["px"], v["py"], v["escape"], lang())
         lesson.chart(thaw(spec), f"{S}.inspect_fig")

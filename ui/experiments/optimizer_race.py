@@ -107,6 +107,9 @@ def surface(values: Mapping[str, object]) -> O.Surface:
                           formula=str(values["formula"]), half_width=float(values["half_width"]))
 
 
+# how these settings are drawn, beyond their declarations
+DRAWN = {"x0": {"format": "%.3f"}, "y0": {"format": "%.3f"}, "px": {"format": "%.4f"}, "py": {"format": "%.4f"},
+         "more_starts": {"placeholder": "1, 1; -0.5, 2"}}
 # settings that matter only for one surface or one schedule: the lab shows them only then
 SHOWN_WITH = {"quadratic": ("kappa", "angle"), "custom": ("formula", "half_width"),
               "step": ("step_size", "gamma"), "exponential": ("step_size", "gamma"), "warmup": ("warmup",)}
