@@ -62,3 +62,14 @@ def test_the_page_draws_settings_by_name_labels_through_the_kit_and_charts_with_
                 f"pages/{slug}.py draws the setting {p.name!r} itself; use control(bound, {p.name!r})"
     assert "strings(" not in source, "translated labels come from ui.i18n.labels / option_names"
     assert ".plotly_chart(" not in source, "figures go through lesson.chart (which offers their data)"
+
+
+@pytest.mark.parametrize("slug", LESSONS)
+def test_the_course_map_has_a_small_picture_of_the_lesson(slug):
+    from PIL import Image
+
+    path = next(x for x in catalog.available() if x.slug == slug).preview
+    assert path.is_file(), f"run scripts/make_previews.py: {path} is missing"
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.width == 480 and 100 <= img.height <= 700
+    assert path.stat().st_size < 150_000
