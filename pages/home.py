@@ -12,15 +12,11 @@ ensure_navigation()
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
-lessons = catalog.available()
-for group in catalog.GROUPS:
-    in_group = [lesson for lesson in lessons if lesson.group == group]
-    if not in_group:
-        continue
-    st.subheader(t(f"home.groups.{group}"))
-    cols = st.columns(3)
-    for i, lesson in enumerate(in_group):
-        with cols[i % 3].container(border=True):
+lessons = [lesson for group in catalog.GROUPS for lesson in catalog.available() if lesson.group == group]
+for row in range(0, len(lessons), 3):   # in syllabus order, three to a row, each card naming its part
+    for col, lesson in zip(st.columns(3), lessons[row:row + 3]):
+        with col.container(border=True):
+            st.caption(t(f"home.groups.{lesson.group}"))
             if lesson.preview.is_file():
                 st.image(str(lesson.preview), width="stretch")
             st.page_link(lesson.path, label=t(f"{lesson.slug}.title"), icon=lesson.icon)
