@@ -77,7 +77,8 @@ def presenter_styles() -> None:
       .st-key-join_bar p { font-size: 1.3rem; margin: 0; }
       .st-key-join_bar code { font-size: 1.8rem; letter-spacing: 0.12em; }
       .js-plotly-plot .gtitle, .js-plotly-plot .xtitle, .js-plotly-plot .ytitle { font-size: 18px !important; }
-      .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .legendtext { font-size: 15px !important; }
+      .js-plotly-plot .xtick text, .js-plotly-plot .ytick text,
+      .js-plotly-plot .legendtext { font-size: 15px !important; }
     </style>""")
 
 
