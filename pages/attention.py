@@ -41,6 +41,9 @@ lesson.header(S)
 lesson.concept(S, expanded=False)
 bound, seed = bind(S, experiment.SETTINGS), global_seed()
 names = labels(f"{S}.tabs", experiment.VIEWS)
+PRESETS = [lesson.Preset(name, values, {f"{S}.tab": names[values["view"]], **experiment.jump(name, JUMP)})
+           for name, values in experiment.PRESETS.items()]   # a preset opens its tab (and MiniLM's head)
+lesson.predict(bound, PRESETS)
 if st.session_state.get(f"{S}.tab") not in names.values():   # first run, a shared link, or a new language
     st.session_state[f"{S}.tab"] = names[st.session_state[f"{S}.view"]]
 tabs = dict(zip(experiment.VIEWS, st.tabs(list(names.values()), key=f"{S}.tab", on_change="rerun")))
@@ -138,8 +141,7 @@ if tabs["bert"].open:
         minilm_tab(bound, lab(), JUMP)
 
 st.markdown(t(f"{S}.notice.main"))
-lesson.presets(bound, [lesson.Preset(name, values, {f"{S}.tab": names[values["view"]], **experiment.jump(name, JUMP)})
-                       for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(att.scaled_dot_product, att.masked_softmax, att.additive_attention, att.attention_by_hand,
                      att.multi_head_attention, att.positional_encoding, att.permutation_experiment, tr.Block, tr.run_on,
                      tr.train_steps, bert.bert_attention, bert.head_roles)

@@ -13,8 +13,8 @@ from ui import lesson
 from ui.controls import control
 from ui.experiments import lstm_gates as experiment
 from ui.figures import lstm_gates as figs
-from ui.figures.common import freeze, thaw
-from ui.i18n import labels, lang, t
+from ui.figures.common import thaw
+from ui.i18n import labels, t
 from ui.runtime import heavy_slot, safely, train_in_chunks
 from ui.state import bind, device_preference, global_seed, sync_url
 
@@ -22,14 +22,7 @@ S = "lstm_gates"
 MODELS = Path(__file__).resolve().parent.parent / "assets" / "models" / S
 RUN, USE_MINE = f"{S}._run", f"{S}._use_mine"
 TRAIN_BUDGET_S = 30   # wall-clock cap of one live retraining run
-
-
-@lesson.cached(64)
-def step_figures(cfg: rnn.CellConfig, language: str) -> tuple[dict, ...]:
-    res = rnn.step_through(cfg)
-    ref = rnn.closed_form_memory(cfg.keep_bias, res.memory[0]) if cfg.weights == "latch" else None
-    return (*map(freeze, figs.step_figures(cfg.kind, res.values, res.memory, ref, labels(S, figs.LABELS))),
-            figs.equations(cfg.kind, res.values))
+step_figures = lesson.cached(64)(experiment.step_figures)   # keyed on the CellConfig and the labels' language
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,6 +43,9 @@ def bundled_trace(task: str, tokens: tuple[str, ...]) -> tasks.GateTrace:
 lesson.header(S)
 lesson.concept(S, expanded=False)
 bound = bind(S, experiment.SETTINGS)
+PRESETS = [lesson.Preset(name, values, extra={f"{S}.tab": t(f"{S}.tabs.{experiment.TAB[name]}")})
+           for name, values in experiment.PRESETS.items()]   # a preset opens its tab
+lesson.predict(bound, PRESETS)
 if st.session_state.pop(USE_MINE, False):
     st.session_state[f"{S}.model"] = "mine"
 device, seed, lab = pick(device_preference()), global_seed(), labels(S, figs.LABELS)
@@ -66,7 +62,7 @@ if tabs[0].open:
             st.warning(t(f"{S}.bad_vector", name=name, n=v["hidden"], why=t(f"{S}.vector_errors.{why}"),
                          lim=rnn.STATE_LIMIT, value=value), icon=":material/warning:")
         with safely():
-            *specs, latex = step_figures(experiment.cell_config(v, seed, h_prev, c_prev), lang())
+            *specs, latex = step_figures(experiment.cell_config(v, seed, h_prev, c_prev), lab)
             left, right = st.columns([1.5, 1])
             for where, spec, key in zip((left, right, right), specs, ("diagram", "bars", "memory")):
                 lesson.chart(thaw(spec), f"{S}.{key}", where)
@@ -143,8 +139,7 @@ if tabs[2].open:
             st.caption(t(f"{S}.notice.flow", clip=v["clip"]))
 
 st.markdown(t(f"{S}.notice.main"))
-lesson.presets(bound, [lesson.Preset(name, values, extra={f"{S}.tab": t(f"{S}.tabs.{experiment.TAB[name]}")})
-                       for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(rnn.lstm_step, rnn.gru_step, rnn.gru_candidate_reset_before, rnn.make_cell, tasks.trace,
                      tasks.unit_roles, tasks.train_steps, rnn.state_gradients, rnn.clip_grad_norm, rnn.make_flow_cell)
 sync_url(bound)

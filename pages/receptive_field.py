@@ -56,6 +56,9 @@ def pick(chart: str) -> None:
 lesson.header(S)
 lesson.concept(S, expanded=False)
 bound = bind(S, experiment.SETTINGS)
+PRESETS = [lesson.Preset(name, values, {f"{S}.tab": t(f"{S}.tabs.{experiment.TAB[name]}")} if name in experiment.TAB
+                         else {}) for name, values in experiment.PRESETS.items()]   # a preset may open a tab
+lesson.predict(bound, PRESETS)
 if f"{S}._synced" not in st.session_state:     # a shared link that names a network opens it with its input
     change(experiment.linked_input(st.query_params, S))
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
@@ -140,8 +143,7 @@ if tabs[1].open:
                 lesson.chart(thaw(growth_chart(experiment.erf_settings(v), global_seed(), lab())), f"{S}.growth_fig")
 
 st.markdown(t(f"{S}.notice"))
-lesson.presets(bound, [lesson.Preset(name, values, {f"{S}.tab": t(f"{S}.tabs.{experiment.TAB[name]}")}
-                                     if name in experiment.TAB else {}) for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(rf.partial_table, rf.unit_field, rf.exact_field, rf.unit_gradient, rf.effective_field,
                      rf.check_erf_cost, rf.erf_growth, zoo.layers_from_module, rf.torch_check)
 sync_url(bound)

@@ -10,6 +10,8 @@ import torch
 
 from dlcore import rnn
 from dlcore import seq_tasks as tasks
+from ui.figures import lstm_gates as figs
+from ui.figures.common import freeze
 from ui.params import Param, defaults
 
 TEXT_LIMITS = {"n": tasks.MAX_TYPED, "depth": tasks.MAX_DEPTH}   # what the sequence help and messages quote
@@ -66,6 +68,15 @@ def cell_config(values: Mapping[str, object], seed: int, h: tuple[float, ...] | 
     c = (rnn.parse_vector(str(values["c"]), H) if lstm else (0.0,) * H) if c is None else c
     return rnn.CellConfig(str(values["kind"]), H, float(values["x"]), h, c, str(values["weights"]),
                           float(values["keep"]), seed)
+
+
+def step_figures(cfg: rnn.CellConfig, lab: Mapping[str, str]) -> tuple[dict, ...]:
+    """The step-through's figures (frozen specs: diagram, bars, memory with its closed form for the latch) and its
+    equations; ``lab``: ``ui.i18n.labels("lstm_gates", figs.LABELS)``, so it also keys the page's cache by language."""
+    res = rnn.step_through(cfg)
+    ref = rnn.closed_form_memory(cfg.keep_bias, res.memory[0]) if cfg.weights == "latch" else None
+    return (*map(freeze, figs.step_figures(cfg.kind, res.values, res.memory, ref, dict(lab))),
+            figs.equations(cfg.kind, res.values))
 
 
 def state_vectors(values: Mapping[str, object]
