@@ -21,7 +21,6 @@ from ui.state import bind, device_preference, global_seed, sync_url
 S = "adversarial"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
-
 digits_cnn = st.cache_resource(show_spinner=False)(clf.load_digits_cnn)   # read-only shared models: (robust, device)
 moons_mlp = st.cache_resource(show_spinner=False)(clf.load_moons_mlp)     # (device)
 
@@ -69,10 +68,12 @@ def geometry_view(settings: dict, seed: int, device: str, language: str) -> tupl
 lesson.header(S)
 lesson.concept(S, expanded=False)
 bound = bind(S, experiment.SETTINGS)
+PRESETS = [lesson.Preset(n, values, {"adversarial.tab": t(f"adversarial.tabs.{experiment.tab_of(n)}")})
+           for n, values in experiment.PRESETS.items()]   # a preset opens its tab
+lesson.predict(bound, PRESETS)
 v = bound.values()
 device = str(pick(device_preference()))
-tabs = st.tabs([t(f"adversarial.tabs.{n}") for n in ("attack", "geometry", "curves")], key="adversarial.tab",
-               on_change="rerun")
+tabs = st.tabs([t(f"{S}.tabs.{n}") for n in ("attack", "geometry", "curves")], key=f"{S}.tab", on_change="rerun")
 norm_names = option_names("adversarial.options.norm", adv.NORMS)
 eps = v["eps_l2"] if v["norm"] == "l2" else v["eps"]
 if tabs[0].open:
@@ -143,8 +144,7 @@ if tabs[2].open:
                              r=c.accuracy["robust/pgd"][i], f=c.accuracy["standard/fgsm"][i]))
 
 st.markdown(t("adversarial.notice.overall"))
-lesson.presets(bound, [lesson.Preset(n, values, {"adversarial.tab": t(f"adversarial.tabs.{experiment.tab_of(n)}")})
-                       for n, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(adv.attack_loss, adv.fgsm, adv.pgd_iterates, adv.ascent_step, adv.project, adv.to_box,
                      adv.attack_digit, adv.robustness_curves, clf.load_digits_cnn, clf.image_to_digit)
 sync_url(bound)

@@ -20,6 +20,8 @@ SETUP = (("g_layers", "opt_g", "activation"), ("g_width", "latent", "noise"), ("
 lesson.header("gan")
 lesson.concept("gan", expanded=False)
 bound = bind("gan", experiment.SETTINGS)
+PRESETS = [lesson.Preset(name, experiment.preset_settings(name), extra={PLAYING: True}) for name in experiment.PRESETS]
+lesson.predict(bound, PRESETS)
 for where, name in zip(st.columns([1.2, 1.2, 1, 1, 0.9, 1.3]), ("target", "loss", "lr_d", "lr_g", "d_steps", "sn")):
     control(bound, name, where)
 with st.expander(t("gan.setup"), icon=":material/tune:"):
@@ -138,8 +140,7 @@ if tabs[1].open:
             st.caption(t("gan.notice.replay", n=len(figs.pick_frames(snaps)), last=snaps[-1].step))
 
 st.markdown({1: t("gan.notice.live_1d"), 64: t("gan.notice.live_digits")}.get(config.dim, t("gan.notice.live")))
-lesson.presets(bound, [lesson.Preset(name, experiment.preset_settings(name), extra={PLAYING: True})
-                       for name in experiment.PRESETS])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(gan.train_step, d_fn, g_fn, *([gan.gradient_penalty] if config.loss == "wgan_gp" else []),
                      gan.advance, gan.mode_coverage, gan.energy_distance, gan.GANConfig)
 sync_url(bound)

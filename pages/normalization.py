@@ -19,6 +19,9 @@ lesson.header("normalization")
 lesson.concept("normalization", expanded=False)
 bound = bind("normalization", experiment.SETTINGS)
 st.session_state.update({bound.key(k): x for k, x in experiment.fit(bound.values()).items()})   # G divides C, ...
+PRESETS = [lesson.Preset(name, values, {"normalization.tab": t(f"normalization.tabs.{experiment.TAB[name]}")})
+           for name, values in experiment.PRESETS.items()]   # a preset opens its tab
+lesson.predict(bound, PRESETS)
 v, seed, dev = bound.values(), global_seed(), pick(device_preference()).type
 kinds, fig = option_names("normalization.kinds", (*norm.KINDS, "none")), labels("normalization.fig", figs.LABELS)
 
@@ -37,13 +40,11 @@ def train(config: training.TrainConfig, dev: str) -> training.TrainHistory:
 
 real_batch, batch_noise, train_eval_drift, sequences = (lesson.cached(64)(f) for f in (
     experiment.real_batch, lab.batch_noise, lab.train_eval_drift, lab.sequences))   # dlcore calls, shared by the class
-tab_names = option_names("normalization.tabs", experiment.TABS)
-tabs = st.tabs(list(tab_names.values()), key="normalization.tab", on_change="rerun")
+tabs = st.tabs([t(f"normalization.tabs.{n}") for n in experiment.TABS], key="normalization.tab", on_change="rerun")
 if tabs[0].open:
     with tabs[0]:
         control(bound, "kind")
-        c = st.columns(4)
-        for col, name in zip(c, ("n_size", "c_size", "s_size")):
+        for col, name in zip(c := st.columns(4), ("n_size", "c_size", "s_size")):   # c[3]: the groups, below
             control(bound, name, col)
         c[3].select_slider(t("normalization.groups"), norm.divisors(v["c_size"]), key=bound.key("groups"),
                            disabled=v["kind"] != "group", help=t("normalization.help.groups"))   # fit: divides C
@@ -144,7 +145,6 @@ if tabs[4].open:
         lesson.chart(figs.affine(a, v["a_channel"], labels=fig), "normalization.affine_fig")
         st.markdown(t("normalization.notice.affine", **experiment.affine_note(a)))
 st.markdown(t("normalization.notice.overall"))
-lesson.presets(bound, [lesson.Preset(name, values, {"normalization.tab": tab_names[experiment.TAB[name]]})
-                       for name, values in experiment.PRESETS.items()])
+lesson.presets(bound, PRESETS)
 lesson.code_that_ran(*experiment.code(next((name for name, tab in zip(experiment.TABS, tabs) if tab.open), "axes")))
 sync_url(bound)
