@@ -116,7 +116,8 @@ def test_spectral_norm_keeps_every_layer_of_d_from_stretching_its_input_more_tha
     state = gan.init_state(experiment.config({"sn": True, "steps": 500}, 0))
     gan.advance(state, 100)
     state.D.eval()   # read the normalised weights without another power iteration
-    sigmas = [float(torch.linalg.matrix_norm(m.weight.detach(), ord=2)) for m in state.D if isinstance(m, torch.nn.Linear)]
+    sigmas = [float(torch.linalg.matrix_norm(m.weight.detach(), ord=2))
+              for m in state.D if isinstance(m, torch.nn.Linear)]
     assert len(sigmas) == state.config.d_layers + 1 and max(sigmas) < 1.05
 
 
@@ -177,7 +178,8 @@ def test_the_lesson_compares_six_losses():
 
 
 def test_option_labels_state_what_the_code_does():
-    """optimizers.adam "Adam (β₁ = 0.5)", activations.leaky_relu "Leaky ReLU (0.2)", noises.uniform "Uniform U(−1, 1)"."""
+    """optimizers.adam "Adam (β₁ = 0.5)", activations.leaky_relu "Leaky ReLU (0.2)",
+    noises.uniform "Uniform U(−1, 1)"."""
     opt = gan.make_optimizer("adam", [torch.nn.Parameter(torch.zeros(1))], 1e-3)
     assert opt.defaults["betas"][0] == 0.5
     leaky = gan.mlp(1, 1, 1, 8, "leaky_relu")[1]
@@ -279,8 +281,8 @@ def test_paper1d_preset_grows_two_bumps_and_d_flattens_at_one_half(seed):
 def test_saturating_preset_stalls_with_minimax_and_learns_with_non_saturating(seed):
     """presets.saturating.note: "the discriminator ... rejects the generated samples at once, D(G(z)) ≈ 0 ...
     With the original minimax loss the generator's gradient norm ‖∇G‖ falls to almost zero and the orange samples
-    stay where they started. Switch the loss to non-saturating and press Play: the same setup gets a gradient thousands of
-    times larger and moves the samples onto the blob within a hundred steps." """
+    stay where they started. Switch the loss to non-saturating and press Play: the same setup gets a gradient
+    thousands of times larger and moves the samples onto the blob within a hundred steps." """
     stuck, learns = _run("saturating", seed), _run("saturating", seed, loss="nonsat")
     assert stuck.config.loss == "minimax" and learns.config == experiment.preset("saturating", seed, loss="nonsat")
     # minimax: D(G(z)) ~ 0 within 50 steps (its G loss is E[log(1 - D(G(z)))] ~ -E[D(G(z))]), a vanishing

@@ -51,7 +51,8 @@ def _learns_at_high_lr(seed: int) -> str:
     from ui.experiments import normalization as experiment
 
     acc = _final_accuracies("high_lr", seed)
-    learns = {m: all(a >= experiment.STALLED for (method, _), a in acc.items() if method == m) for m in ("none", "batch")}
+    learns = {m: all(a >= experiment.STALLED for (method, _), a in acc.items() if method == m)
+              for m in ("none", "batch")}
     return {(True, True): "both", (True, False): "plain", (False, True): "batch", (False, False): "neither"}[
         (learns["none"], learns["batch"])]
 
