@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+from ui.figures.common import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -44,18 +44,8 @@ def open_page(page: str, lang: str = "en", query: dict[str, str] | None = None, 
 
 
 def _decode(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        if "bdata" in obj and "dtype" in obj:
-            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
-            shape = obj.get("shape")
-            if shape:
-                dims = [int(s) for s in str(shape).split(",")] if isinstance(shape, str) else list(shape)
-                arr = arr.reshape(dims)
-            return arr
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
-    return obj
+    """A figure spec with Plotly's typed arrays as numpy arrays (the app's own ``unpack``)."""
+    return unpack(obj)
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -97,3 +87,24 @@ def open_code(at: AppTest) -> AppTest:
     assert len(keys) == 1, f"expected one code expander, found {keys}"
     at.session_state[keys[0]] = True
     return at.run()
+
+
+def colour_name(colour: str) -> str:
+    """A plain colour word for a '#rrggbb' or 'rgb(r,g,b)' colour: the words a caption would use (claim tests
+    compare captions that name a colour with the colours the figure draws)."""
+    import colorsys
+
+    if colour.startswith("#"):
+        rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    else:
+        rgb = [float(c) / 255 for c in colour[colour.index("(") + 1:-1].split(",")[:3]]
+    h, light, sat = colorsys.rgb_to_hls(*rgb)
+    if light < 0.15:
+        return "black"
+    if sat < 0.15:
+        return "grey"
+    deg = 360 * h
+    for name, top in (("red", 15), ("orange", 45), ("yellow", 70), ("green", 170), ("blue", 260), ("purple", 345)):
+        if deg < top:
+            return name
+    return "red"

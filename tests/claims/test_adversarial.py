@@ -7,7 +7,6 @@ from ``ui.experiments.adversarial``; attacks with a random start are checked at 
 
 from __future__ import annotations
 
-import colorsys
 import functools
 import json
 import math
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 from dlcore import adversarial as adv
 from dlcore import classifiers as clf
 from dlcore.data import digits
+from tests.support import colour_name
 from ui.experiments import adversarial as experiment
 from ui.figures import adversarial as figs
 
@@ -45,20 +45,6 @@ def _curves(norm: str) -> adv.RobustnessCurves:
 def _acc(norm: str, key: str, eps: float) -> float:
     c = _curves(norm)
     return float(c.accuracy[key][int(np.flatnonzero(np.isclose(c.eps, eps))[0])])
-
-
-def _hue_name(colour: str) -> str:
-    """A plain colour word for a '#rrggbb' colour, the words a caption would use."""
-    h, light, sat = colorsys.rgb_to_hls(*(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)))
-    if light < 0.15:
-        return "black"
-    if sat < 0.15:
-        return "grey"
-    deg = 360 * h
-    for name, top in (("red", 15), ("orange", 45), ("yellow", 70), ("green", 170), ("blue", 260), ("purple", 345)):
-        if deg < top:
-            return name
-    return "red"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,9 +200,9 @@ def test_probability_caption_names_the_colours_the_figure_draws():
     r = _attack("make_it_3", 0)
     spec = figs.attack_figure(r.path_images, r.path_probs, label=r.label, target=3,
                               labels={k: k for k in figs.ATTACK_LABELS}).to_dict()
-    bands = {round((s["x0"] + s["x1"]) / 2): _hue_name(s["fillcolor"]) for s in spec["layout"]["shapes"]}
+    bands = {round((s["x0"] + s["x1"]) / 2): colour_name(s["fillcolor"]) for s in spec["layout"]["shapes"]}
     assert bands == {r.label: "blue", 3: "green"}
-    bars = {tr["name"]: _hue_name(tr["marker"]["color"]) for tr in spec["data"] if tr["type"] == "bar"}
+    bars = {tr["name"]: colour_name(tr["marker"]["color"]) for tr in spec["data"] if tr["type"] == "bar"}
     assert bars == {"before": "grey", "after": "orange"}
 
 
@@ -232,7 +218,7 @@ def test_projection_segments_are_orange_and_the_moons_sit_as_named():
     spec = figs.geometry_figure(grid.xs, grid.prob, pts.numpy(), lab.numpy(), (0.62, 0.5), 0.1, "l2", path.start,
                                 path.stepped, path.projected, balls, labels=names).to_dict()
     proj = next(tr for tr in spec["data"] if tr.get("name") == "projection")
-    assert proj["line"]["dash"] == "dash" and _hue_name(proj["line"]["color"]) == "orange"
+    assert proj["line"]["dash"] == "dash" and colour_name(proj["line"]["color"]) == "orange"
     assert float(pts[lab == 0, 1].mean()) > float(pts[lab == 1, 1].mean())
 
 

@@ -7,7 +7,6 @@ app's global seeds; a training run is made once (``_run``) and shared by the cla
 
 from __future__ import annotations
 
-import colorsys
 import functools
 import time
 
@@ -16,6 +15,7 @@ import pytest
 import torch
 
 from dlcore import gan
+from tests.support import colour_name
 from ui.experiments import gan as experiment
 from ui.figures import gan as figs
 
@@ -42,24 +42,6 @@ def _d(state: gan.GANState, x: torch.Tensor) -> torch.Tensor:
     """What the lesson calls D(x): a probability for minimax / non-saturating, else the critic's score."""
     with torch.no_grad():
         return gan.d_output(state.config, state.D(x))[:, 0]
-
-
-def _hue_name(colour: str) -> str:
-    """A plain colour word for a '#rrggbb' or 'rgb(r,g,b)' colour, the words a caption would use."""
-    if colour.startswith("#"):
-        rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    else:
-        rgb = [float(c) / 255 for c in colour[colour.index("(") + 1:-1].split(",")]
-    h, light, sat = colorsys.rgb_to_hls(*rgb)
-    if light < 0.15:
-        return "black"
-    if sat < 0.15:
-        return "grey"
-    deg = 360 * h
-    for name, top in (("red", 15), ("orange", 45), ("yellow", 70), ("green", 170), ("blue", 260), ("purple", 345)):
-        if deg < top:
-            return name
-    return "red"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,12 +207,12 @@ def test_2d_view_colours_are_the_ones_the_texts_name():
                         labels=_labels()).to_dict()
     by_name = {tr["name"]: tr for tr in spec["data"]}
     scale = by_name["d"]["colorscale"]
-    assert (scale[0][0], _hue_name(scale[0][1])) == (0.0, "purple")    # D = 0: "generated"
-    assert (scale[-1][0], _hue_name(scale[-1][1])) == (1.0, "green")   # D = 1: "real"
+    assert (scale[0][0], colour_name(scale[0][1])) == (0.0, "purple")    # D = 0: "generated"
+    assert (scale[-1][0], colour_name(scale[-1][1])) == (1.0, "green")   # D = 1: "real"
     assert by_name["d"]["zmin"] == 0 and by_name["d"]["zmax"] == 1
-    assert _hue_name(by_name["real"]["marker"]["color"]) == "black"
-    assert _hue_name(by_name["fake"]["marker"]["color"]) == "orange"
-    assert _hue_name(by_name["manifold"]["line"]["color"]) == "blue"
+    assert colour_name(by_name["real"]["marker"]["color"]) == "black"
+    assert colour_name(by_name["fake"]["marker"]["color"]) == "orange"
+    assert colour_name(by_name["manifold"]["line"]["color"]) == "blue"
 
 
 def test_1d_view_lines_are_the_ones_the_texts_name():
@@ -243,11 +225,11 @@ def test_1d_view_lines_are_the_ones_the_texts_name():
                         labels=_labels()).to_dict()
     line = {tr["name"]: tr["line"] for tr in spec["data"] if "line" in tr}
     assert line["p_data"]["dash"] == "dash"
-    assert _hue_name(line["p_g"]["color"]) == "orange"
-    assert _hue_name(line["d_star"]["color"]) == "blue" and line["d_star"]["width"] == 1
-    assert _hue_name(line["d"]["color"]) == "blue" and line["d"]["dash"] == "dot" and line["d"]["width"] >= 3
+    assert colour_name(line["p_g"]["color"]) == "orange"
+    assert colour_name(line["d_star"]["color"]) == "blue" and line["d_star"]["width"] == 1
+    assert colour_name(line["d"]["color"]) == "blue" and line["d"]["dash"] == "dot" and line["d"]["width"] >= 3
     (half,) = spec["layout"]["shapes"]
-    assert (half["y0"], half["y1"], half["yref"]) == (0.5, 0.5, "y2") and _hue_name(half["line"]["color"]) == "grey"
+    assert (half["y0"], half["y1"], half["yref"]) == (0.5, 0.5, "y2") and colour_name(half["line"]["color"]) == "grey"
 
 
 # ---------------------------------------------------------------------------------------------
