@@ -159,3 +159,22 @@ def test_lesson_texts_use_the_glossary_term_paragraph_by_paragraph(lesson):
             if re.search(rf"\b{re.escape(term)}s?\b", NOT_PROSE.sub(" ", e).lower()) and term_zh not in z:
                 misses.append(f"paragraph {i + 1}: '{row['en']}' -> '{term_zh}'")
     assert not misses, f"{lesson}:\n" + "\n".join(misses)
+
+
+def _rendered_text(markdown: str) -> str:
+    """What a reader sees of a Markdown string (CommonMark, the rules Streamlit's renderer follows)."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "x", markdown, flags=re.DOTALL))
+    return re.sub(r"<[^>]+>", "", re.sub(r"<code>.*?</code>", " ", html, flags=re.DOTALL))   # code may say x**2
+
+
+def test_no_text_shows_literal_asterisks_once_rendered():
+    """A closing ** right after a full-width colon and before a CJK character does not close the bold in
+    CommonMark (the join panel showed "**加入这个实验：**" on the projector)."""
+    assert "**" in _rendered_text("**注意看：**在峡谷里")   # the check sees the defect it is for
+    texts = [(f"{lang}:{k}", str(v)) for lang in LANGS for k, v in strings(lang).items()]
+    texts += [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8"))
+              for lang in LANGS for p in sorted((ROOT / "assets" / "lessons" / lang).glob("*.md"))]
+    shown = [where for where, text in texts if "**" in _rendered_text(text.replace("{", "").replace("}", ""))]
+    assert not shown, "literal ** in: " + ", ".join(shown[:20])
