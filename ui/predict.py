@@ -99,7 +99,6 @@ def guided_path(bound: Bound, presets: Sequence) -> None:
     opened = st.session_state.get(f"{bound.lesson}._predict_open", False)
     with st.expander(t("app.predict.title", done=len(done), n=len(exercises)), icon=":material/psychology:",
                      expanded=opened):
-        st.progress(len(done) / len(exercises))
         ids = [ex.id for ex in exercises]
         first_open = next((i for i in ids if i not in done), ids[-1])
         picked = st.segmented_control(t("app.predict.pick"), ids, key=f"{bound.lesson}._exercise",
