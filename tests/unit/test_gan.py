@@ -145,7 +145,7 @@ def test_mode_coverage_threshold_is_n_over_4k_and_far_samples_do_not_count():
 
 
 def test_energy_distance_matches_scipy_in_1d_and_the_gaussian_closed_form():
-    scipy_stats = pytest.importorskip("scipy.stats")
+    import scipy.stats as scipy_stats  # pinned in requirements.txt: a broken install fails, never skips
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(300, 1, generator=g), 0.7 + 1.3 * torch.randn(250, 1, generator=g)
     ref = scipy_stats.energy_distance(x[:, 0].numpy(), y[:, 0].numpy()) ** 2
@@ -162,7 +162,7 @@ def test_energy_distance_matches_scipy_in_1d_and_the_gaussian_closed_form():
 
 
 def test_gaussian_kde_matches_scipy_with_silverman_bandwidth():
-    scipy_stats = pytest.importorskip("scipy.stats")
+    import scipy.stats as scipy_stats  # pinned in requirements.txt: a broken install fails, never skips
     s = torch.cat([torch.randn(200, generator=torch.Generator().manual_seed(2)) * 0.3 - 1, torch.tensor([2.0, 2.1])])
     grid = torch.linspace(-3, 3, 50, dtype=torch.float64)
     q75, q25 = np.percentile(s.numpy(), [75, 25])
