@@ -383,12 +383,9 @@ def new_learner_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _answer(raw: object, options: tuple[str, ...] | None) -> str:
-    """A vote's canonical text: one of the options, or a finite number written with 6 significant digits."""
-    if options is not None:
-        if not isinstance(raw, str) or raw not in options:
-            raise Refused("bad_answer", f"{str(raw)[:40]!r} is not one of the options")
-        return raw
+def parse_number(raw: object) -> float:
+    """A typed number (comma or point, at most ``MAX_ANSWER_CHARS``), finite and within ``MAX_NUMBER``; ``Refused``
+    (a ``ValueError``) otherwise. The one rule for a numeric prediction, graded alone or voted in a class."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)) or len(str(raw)) > MAX_ANSWER_CHARS:
         raise Refused("bad_answer", "not a number")
     try:
@@ -397,7 +394,16 @@ def _answer(raw: object, options: tuple[str, ...] | None) -> str:
         raise Refused("bad_answer", f"{str(raw)[:40]!r} is not a number") from err
     if not math.isfinite(value) or abs(value) > MAX_NUMBER:
         raise Refused("bad_answer", f"{value} is not a usable number")
-    return format(value, ".6g")
+    return value
+
+
+def _answer(raw: object, options: tuple[str, ...] | None) -> str:
+    """A vote's canonical text: one of the options, or a finite number written with 6 significant digits."""
+    if options is not None:
+        if not isinstance(raw, str) or raw not in options:
+            raise Refused("bad_answer", f"{str(raw)[:40]!r} is not one of the options")
+        return raw
+    return format(parse_number(raw), ".6g")
 
 
 def _nickname(raw: object) -> str | None:

@@ -17,10 +17,11 @@ formatted with the experiment's settings (``{size}``, ``{k}``...); a choice's op
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+
+from classroom.store import parse_number
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,8 @@ class Exercise:
 
 
 def number(guess: object) -> float:
-    """A learner's typed number (comma or point), finite; ``ValueError`` otherwise."""
-    if isinstance(guess, bool) or not isinstance(guess, (int, float, str)) or len(str(guess)) > 32:
-        raise ValueError("Invalid answer: not a number")
-    try:
-        value = float(str(guess).strip().replace(",", "."))
-    except ValueError as err:
-        raise ValueError(f"Invalid answer: {str(guess)[:40]!r} is not a number") from err
-    if not math.isfinite(value):
-        raise ValueError(f"Invalid answer: {value}")
-    return value
+    """A learner's typed number (comma or point), finite; ``ValueError`` otherwise (the class store's rule)."""
+    return parse_number(guess)
 
 
 @lru_cache(maxsize=256)
