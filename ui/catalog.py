@@ -32,16 +32,22 @@ class Lesson:
 
 
 # Syllabus order of the course notes (shared/seeds/README.md).
-GROUPS = ("optimization", "networks", "cnn", "normalization", "sequences", "generative", "robustness")
+GROUPS = ("foundations", "optimization", "networks", "cnn", "normalization", "sequences", "generative", "robustness")
 
 LESSONS = (
+    Lesson("linear_classifiers", ":material/scatter_plot:", "foundations", "003 §2-3, 000 ch. 4, 004, 001"),
+    Lesson("generalization", ":material/tune:", "foundations", "001, 002 L1-2, 004"),
     Lesson("optimizer_race", ":material/speed:", "optimization", "000 §3, 001, 002 L3-5, 004"),
+    Lesson("backprop", ":material/account_tree:", "networks", "003 §4, 001, 004"),
     Lesson("activations", ":material/show_chart:", "networks", "001, 003 §6, 002 L1, 004"),
     Lesson("receptive_field", ":material/center_focus_strong:", "cnn", "001, 000 §5.1, 003 §5"),
     Lesson("convolution", ":material/grid_on:", "cnn", "001, 004, 003 §5"),
+    Lesson("cnn_architectures", ":material/view_module:", "cnn", "000 ch. 5, 001, 003 §5 §7 §9, 004"),
+    Lesson("detection", ":material/crop_free:", "cnn", "004"),
     Lesson("normalization", ":material/equalizer:", "normalization", "001, 004, 003"),
     Lesson("lstm_gates", ":material/memory:", "sequences", "001, 004"),
     Lesson("attention", ":material/visibility:", "sequences", "004, 001"),
+    Lesson("seq2seq", ":material/translate:", "sequences", "004, 001"),
     Lesson("gan", ":material/auto_awesome:", "generative", "001"),
     Lesson("adversarial", ":material/shield:", "robustness", "002 L23"),
 )
