@@ -1,6 +1,7 @@
 """Draw the course map's pictures: each lesson's first figure at its defaults, as the lesson itself shows it.
 
-    .venv/bin/python scripts/make_previews.py        # writes assets/previews/<lesson>.png
+    .venv/bin/python scripts/make_previews.py              # writes assets/previews/<lesson>.png, every lesson
+    .venv/bin/python scripts/make_previews.py backprop     # only the lessons named
 
 Starts the app, opens every lesson in Debian's chromium at 1400 px, screenshots its first Plotly figure and
 saves it at 480 px wide (PNG, a few dozen KB each). Run it again when a lesson's main figure changes.
@@ -24,7 +25,12 @@ from ui import catalog  # noqa: E402
 WIDTH = 480
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    unknown = wanted - {lesson.slug for lesson in catalog.available()}
+    if unknown:
+        print(f"unknown or unwritten lessons: {sorted(unknown)}", file=sys.stderr)
+        return 2
     out = ROOT / "assets" / "previews"
     out.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -36,6 +42,8 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             for lesson in catalog.available():
+                if wanted and lesson.slug not in wanted:
+                    continue
                 goto(page, base, path=lesson.slug, lang="en", timeout=180_000)
                 plot = page.locator(".js-plotly-plot").first
                 plot.wait_for(timeout=120_000)
@@ -51,4 +59,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
