@@ -11,6 +11,7 @@ finished. The server's CPU time and memory are sampled throughout; a few real br
     python -m bench.loadgen --students 30 --duration 120 --pages receptive_field convolution
     python -m bench.loadgen --students 30 --duration 600 --soak          # the 10-minute soak
     python -m bench.loadgen --url http://127.0.0.1:8501 ...              # an already running server
+    python -m bench.loadgen --class-poll --students 60                   # a class poll (bench.classpoll)
 
 Traffic goes only to the loopback server this tool starts (or the --url you give it);
 every loop is bounded by --duration.
@@ -422,6 +423,12 @@ def print_report(r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from ui import catalog
+
+    argv = sys.argv[1:] if argv is None else argv
+    if "--class-poll" in argv:   # the presenter asks, sixty joined students vote, the presenter reveals
+        from bench import classpoll
+
+        return classpoll.main([a for a in argv if a != "--class-poll"])
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=int, default=30)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from collections.abc import Sequence
 
 import streamlit as st
@@ -22,7 +24,11 @@ from ui.present import CLASS_CODE, PRESENT_CODE, TEACHER_KEY, is_presenting
 from ui.state import Bound, apply_preset, global_seed
 
 LEARNER = "app.learner_id"
-STUDENT_POLL_S, TEACHER_POLL_S = 4, 2   # how often a waiting student / the projector asks the store
+STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a waiting student's page / the projector asks for news
+SHARED_READ_S = 1.0   # a process reads a class's current question at most this often, for all its students
+
+_polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per second
+_polls_lock = threading.Lock()
 
 
 def _done(lesson: str) -> dict[str, Grade]:
@@ -121,6 +127,28 @@ def guided_path(bound: Bound, presets: Sequence) -> None:
 
 
 # -- in a class -------------------------------------------------------------------------------------------------
+def _current_poll(store, code: str):
+    """The class's current question, read from the store at most once a second per process: sixty waiting
+    students cost one small query a second, not thirty (``bench.classpoll`` measures it). The presenter's own
+    actions in this process forget the copy at once (``_forget``); another process sees them within a second."""
+    now = time.monotonic()
+    with _polls_lock:
+        hit = _polls.get(code)
+        if hit is not None and now - hit[0] < SHARED_READ_S:
+            return hit[1]
+    poll = store.current_poll(code)
+    with _polls_lock:
+        if len(_polls) > 4096:   # bounded: classes come and go
+            _polls.clear()
+        _polls[code] = (now, poll)
+    return poll
+
+
+def _forget(code: str) -> None:
+    with _polls_lock:
+        _polls.pop(code, None)
+
+
 def _store():
     from ui.present import class_store
 
@@ -149,7 +177,7 @@ def class_poll(bound: Bound, presets: Sequence) -> None:
         if store is None:
             return
         try:
-            poll = store.current_poll(code)
+            poll = _current_poll(store, code)
         except StoreUnavailable:
             return
         ex = by_id(poll.exercise_id) if poll else None
@@ -205,6 +233,7 @@ def presenter_panel(bound: Bound) -> None:
             ex = by_id(picked)
             try:
                 store.open_poll(code, ex.id, key, options=ex.options)
+                _forget(code)
             except (Refused, PermissionError, StoreUnavailable):
                 st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
 
@@ -225,7 +254,7 @@ def presenter_panel(bound: Bound) -> None:
                 if show and counts:
                     _histogram(ex, counts, None)
                 st.button(t("app.predict.reveal"), key=f"app._reveal.{poll.id}", icon=":material/visibility:",
-                          on_click=_reveal, args=(store, poll.id, key, ex))
+                          on_click=_reveal, args=(store, poll.id, key, ex, code))
             else:
                 _histogram(ex, counts, poll.answer)
                 right = counts.get(poll.answer or "", 0)
@@ -238,9 +267,10 @@ def presenter_panel(bound: Bound) -> None:
                                icon=":material/download:", on_click="ignore")
 
 
-def _reveal(store, poll_id: int, teacher_key: str, ex: Exercise) -> None:
+def _reveal(store, poll_id: int, teacher_key: str, ex: Exercise, code: str) -> None:
     try:
         store.reveal(poll_id, teacher_key, ex.answer(global_seed()))   # the answer dlcore computes
+        _forget(code)
     except (Refused, PermissionError, StoreUnavailable):
         st.session_state["app._poll_problem"] = True
 

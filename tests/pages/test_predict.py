@@ -153,3 +153,33 @@ def test_every_exercise_is_graded_on_its_lesson_page(ex, right, lang):
     assert not at.exception
     assert at.session_state[f"{ex.lesson}._done"][ex.id].correct is right
     assert (at.success if right else at.warning), "no verdict shown"
+
+
+def test_waiting_students_of_a_class_share_one_read_of_the_store_a_second(tmp_path):
+    """Sixty students waiting for a question cost one small query a second per process, not thirty; the
+    presenter's own ask and reveal in this process are seen at once."""
+    from classroom.store import connect
+    from ui import predict
+
+    store = connect(f"sqlite:///{tmp_path / 'class.db'}")
+    key = "k" * 32
+    code = store.create_code(key, "convolution", {})
+    reads = []
+    real = store.current_poll
+
+    class Counting:
+        def current_poll(self, c):
+            reads.append(c)
+            return real(c)
+
+    counting = Counting()
+    assert [predict._current_poll(counting, code) for _ in range(30)] == [None] * 30
+    assert len(reads) == 1
+    ex = next(e for e in for_lesson(S) if e.options)
+    pid = store.open_poll(code, ex.id, key, options=ex.options)
+    assert predict._current_poll(counting, code) is None          # within the second: the shared copy
+    predict._forget(code)                                          # what the presenter's ask does
+    assert predict._current_poll(counting, code).id == pid and len(reads) == 2
+    predict._polls[code] = (predict._polls[code][0] - predict.SHARED_READ_S, predict._polls[code][1])
+    predict._current_poll(counting, code)                          # a second later: read again
+    assert len(reads) == 3
