@@ -6,12 +6,13 @@ from ui import catalog
 from ui.frame import navigation, presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
 from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
-from ui.runtime import guard_clear_cache, guard_uploads, prune_widget_metadata
+from ui.runtime import guard_clear_cache, guard_uploads, guard_widget_values, prune_widget_metadata
 
 
 def main() -> None:
     guard_clear_cache()       # no browser may clear the class's caches (once per process)
     guard_uploads()           # nor fill the server's memory with uploads
+    guard_widget_values()     # nor break a session with a widget value of the wrong kind
     prune_widget_metadata()   # Streamlit keeps every widget's callbacks (and their page namespaces) otherwise
     st.set_page_config(page_title="DL Lab", page_icon=":material/school:", layout="wide",
                        initial_sidebar_state="collapsed" if is_presenting() else "auto")

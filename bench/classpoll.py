@@ -58,6 +58,7 @@ class Client:
         self.page_hash = ""
         self.states: dict[str, object] = {}
         self.fragments: dict[str, float] = {}   # fragment id -> interval (s) the server asked for
+        self.session_id = ""
         self.ws = None
 
     async def connect(self) -> Run:
@@ -78,7 +79,7 @@ class Client:
         """The widget element whose user key is ``key`` (Streamlit ids end with ``-<key>``)."""
         return next((el for wid, el in run.widgets.items() if wid.endswith("-" + key)), None)
 
-    async def rerun(self, changed=None, fragment: str = "") -> Run:
+    async def rerun(self, changed=None, fragment: str = "", *, remember: bool = True) -> Run:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -101,7 +102,9 @@ class Client:
             fm = ForwardMsg()
             fm.ParseFromString(await asyncio.wait_for(self.ws.recv(), timeout=RUN_TIMEOUT_S))
             which = fm.WhichOneof("type")
-            if which == "navigation":
+            if which == "new_session":
+                self.session_id = fm.new_session.initialize.session_id or self.session_id
+            elif which == "navigation":
                 self.page_hash = fm.navigation.page_script_hash
             elif which == "auto_rerun":
                 self.fragments[fm.auto_rerun.fragment_id] = fm.auto_rerun.interval
@@ -130,7 +133,7 @@ class Client:
                     run.error = "compile error"
                     break
         run.seconds = time.perf_counter() - t0
-        if changed is not None and not changed.HasField("trigger_value"):
+        if remember and changed is not None and not changed.HasField("trigger_value"):
             self.states[changed.id] = changed
         return run
 

@@ -50,7 +50,7 @@ def load_model() -> None:
 
 
 def pick(chart: str) -> None:
-    change(experiment.picked(chart, st.session_state[f"{S}.{chart}"]["selection"]["points"]))
+    change(experiment.picked(chart, st.session_state.get(f"{S}.{chart}")))
 
 
 lesson.header(S)

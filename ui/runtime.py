@@ -196,6 +196,55 @@ def guard_clear_cache() -> bool:
     return True
 
 
+@process_wide
+def guard_widget_values() -> bool:
+    """Refuse a widget value of the wrong kind before Streamlit deserializes it; returns whether the guard is in place.
+
+    The browser sends each widget's value in one field of a ``WidgetState`` (a slider's list of floats, a select
+    box's string, a button's trigger...). Streamlit 1.67 deserializes whatever field arrives and then *adopts the
+    field the client sent as the widget's type*: a string sent for a slider, nothing at all, an index for a select
+    box, or a list where none is expected raised inside Streamlit on every later run of that session (the
+    protocol fuzzer, ``tests/hostile``, found 792 such exceptions in 984 messages). Here a value in another field
+    than the widget's declared one, or one its deserializer refuses, is replaced by the widget's default (the
+    lesson kit then re-checks every value against its declaration), and logged once per widget and kind.
+    If Streamlit's internals change, nothing is patched and this returns False (``tests/hostile`` notices).
+    """
+    import logging
+    from copy import deepcopy
+
+    from streamlit.runtime.state.session_state import Serialized, Value, WStates
+
+    original = getattr(WStates, "__getitem__", None)
+    if not callable(original) or getattr(original, "_dl_lab_checked", False):
+        return callable(original)
+    log, logged = logging.getLogger("dl_lab.hostile"), set()
+
+    def refuse(self: WStates, key: str, metadata: Any, why: str) -> Any:
+        if len(logged) < 1000 and (metadata.id.rsplit("-", 1)[-1], why) not in logged:
+            logged.add((metadata.id.rsplit("-", 1)[-1], why))
+            log.warning("widget %s: %s; its default is used instead", metadata.id.rsplit("-", 1)[-1], why)
+        value = deepcopy(metadata.deserializer(None))
+        self.states[key] = Value(value)
+        return value
+
+    def checked_getitem(self: WStates, key: str) -> Any:
+        state, metadata = self.states.get(key), self.widget_metadata.get(key)
+        if not isinstance(state, Serialized) or metadata is None:
+            return original(self, key)
+        sent = state.value.WhichOneof("value")
+        if metadata.value_type and sent != metadata.value_type:
+            return refuse(self, key, metadata, f"a {sent} value for a {metadata.value_type} widget")
+        try:
+            return original(self, key)
+        except Exception as err:   # noqa: BLE001 - any failure on client data (JSON nested 1,000 deep: RecursionError)
+            return refuse(self, key, metadata, f"a {sent} value its deserializer refuses ({type(err).__name__})")
+
+    checked_getitem._dl_lab_checked = True
+    checked_getitem.__wrapped__ = original
+    WStates.__getitem__ = checked_getitem
+    return True
+
+
 UPLOAD_FILES, UPLOAD_BYTES = 4, 6 * 2**20   # per session: a lesson needs one small image at a time
 
 

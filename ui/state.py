@@ -16,7 +16,8 @@ differ from the defaults back to the URL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,3 +135,44 @@ def global_seed() -> int:
 def device_preference() -> str:
     """The sidebar's device choice, "cpu" or "cuda" (dlcore.device.pick validates it)."""
     return str(st.session_state.get("app.device", "cpu"))
+
+
+MAX_SELECTED = 64   # points of one chart selection a callback looks at
+
+
+def selected_points(selection: object, *, limit: int = MAX_SELECTED) -> list[dict[str, object]]:
+    """The points of a chart selection (``st.session_state[chart_key]``) as plain dicts, with only finite numbers.
+
+    The selection arrives from the client, which may send anything (issue 30: strings for coordinates, ``None``,
+    huge indices, nested objects, no "points" at all). A callback reads this instead: each point keeps its numeric
+    ``x``, ``y``, ``z``, ``point_index``, ``point_number``, ``curve_number`` and a ``customdata`` of at most 16
+    finite numbers; anything else is left out, and a malformed selection gives ``[]``.
+    """
+    def get(obj: object, key: str) -> object:   # Streamlit's selection state reads either way
+        return obj[key] if isinstance(obj, Mapping) else getattr(obj, key)
+
+    try:
+        points = get(get(selection, "selection"), "points")
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return []
+    if not isinstance(points, (list, tuple)):
+        return []
+
+    def number(v: object) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e9
+
+    out = []
+    for p in points[:limit]:
+        if not isinstance(p, Mapping):
+            continue
+        clean: dict[str, object] = {k: p[k] for k in ("x", "y", "z", "point_index", "point_number", "curve_number")
+                                    if k in p and number(p[k])}
+        data = p.get("customdata")
+        if isinstance(data, Mapping):   # an array's entries may arrive keyed "0", "1", ...
+            data = list(data.values())
+        if isinstance(data, (list, tuple)) and 0 < len(data) <= 16 and all(number(v) for v in data):
+            clean["customdata"] = list(data)
+        elif number(data):
+            clean["customdata"] = data
+        out.append(clean)
+    return out

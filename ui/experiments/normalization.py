@@ -180,9 +180,12 @@ def one_note(seed: int) -> dict[str, object]:
 
 def picked_cell(selection: Mapping[str, object]) -> dict[str, int]:
     """The cell ("n", "c", "s") a click on the unfolded cube picked (the chart's selection state), {} for none."""
-    points = selection["selection"]["points"]
-    if points and points[0].get("customdata") is not None:
-        return {k: int(i) for k, i in zip("ncs", points[0]["customdata"])}
+    from ui.state import selected_points
+
+    points = selected_points(selection)   # what the client sent, numbers only
+    data = points[0].get("customdata") if points else None
+    if isinstance(data, list) and len(data) == 3:
+        return {k: int(i) for k, i in zip("ncs", data)}   # the kit then checks each index against the cube
     return {}
 
 

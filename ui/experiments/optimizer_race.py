@@ -181,13 +181,21 @@ def sharp_flat_config(values: Mapping[str, object], seed: int) -> bn.SharpFlatCo
 
 def on_surface_change(state: MutableMapping[str, object]) -> None:
     """A new surface brings its own start, inspected point and suggested learning rates."""
-    s = O.make_surface(str(state[f"{SLUG}.surface"]), half_width=float(state[f"{SLUG}.half_width"]))
+    declared = {p.name: p for p in SETTINGS}
+    try:   # the values as the client sent them: the kit re-checks them after this callback, so check them here
+        name, half = (declared[k].check(state.get(f"{SLUG}.{k}")) for k in ("surface", "half_width"))
+    except InvalidValue:
+        return
+    s = O.make_surface(name, half_width=float(half))
     state.update({f"{SLUG}.{k}": v for k, v in surface_defaults(s).items()})
 
 
 def on_map_click(state: MutableMapping[str, object]) -> None:
     """A click on the race map (a point of its invisible grid, chart key "optimizer_race.map") becomes the start."""
-    if points := state[f"{SLUG}.map"].selection.points:
+    from ui.state import selected_points
+
+    points = [p for p in selected_points(state.get(f"{SLUG}.map")) if "x" in p and "y" in p]
+    if points:
         state.update({f"{SLUG}.x0": float(points[0]["x"]), f"{SLUG}.y0": float(points[0]["y"])})
 
 

@@ -123,13 +123,16 @@ def unit_fixes(values: Mapping[str, object], df: pd.DataFrame) -> dict[str, obje
     return fixes
 
 
-def picked(chart: str, points: list[dict]) -> dict[str, object]:
-    """A click on a unit's dot (``unit_fig``) selects that unit; a click on a bar (``rf_fig``) that layer."""
+def picked(chart: str, selection: object) -> dict[str, object]:
+    """A click on a unit's dot (``unit_fig``) selects that unit; a click on a bar (``rf_fig``) that layer.
+    ``selection``: the chart's selection state as the client sent it (only its finite numbers are read)."""
+    from ui.state import selected_points
+
+    points = selected_points(selection)
     data = points[0].get("customdata") if points else None
-    if chart == "unit_fig" and isinstance(data, (list, dict)) and len(data) >= 2:
-        row, col = (int(x) for x in list(data.values() if isinstance(data, dict) else data)[:2])
-        return {"row": row, "col": col}
-    if chart == "rf_fig" and points:
+    if chart == "unit_fig" and isinstance(data, list) and len(data) >= 2:
+        return {"row": int(data[0]), "col": int(data[1])}
+    if chart == "rf_fig" and points and "x" in points[0]:
         return {"layer": int(points[0]["x"]), "row": -1, "col": -1}
     return {}
 
