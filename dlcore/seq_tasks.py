@@ -15,7 +15,6 @@ Their gates are recomputed with :mod:`dlcore.rnn`'s hand-written cells from the 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -24,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlcore import rnn
+from dlcore import rnn, training
 from dlcore.device import generator, seeded
 
 MAX_TYPED = 100              # symbols a learner may type
@@ -280,6 +279,7 @@ class TrainState:
     model: SeqModel
     optimizer: torch.optim.Optimizer
     gen: torch.Generator
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None   # dlcore.training.CosineToZero
     step: int = 0
     history: list[tuple[int, float, float]] = field(default_factory=list)  # (step, loss, eval accuracy)
     last_loss: float = float("nan")
@@ -297,16 +297,16 @@ class TrainState:
 
 def init_training(config: TrainConfig, device: torch.device | str = "cpu") -> TrainState:
     model = make_model(config, device)
-    return TrainState(config, model, torch.optim.Adam(model.parameters(), lr=config.lr),
-                      generator(config.seed + 1))
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    return TrainState(config, model, opt, generator(config.seed + 1), training.CosineToZero(opt, config.steps))
 
 
 def train_steps(state: TrainState, n: int, device: torch.device | str = "cpu") -> TrainState:
     r"""Up to ``n`` Adam steps, evaluating every ``eval_every``; stops when done.
 
     Each step: a batch of one random length, the task's loss, gradient clipping at \theta = ``config.clip``,
-    and a cosine learning-rate schedule \eta_k = \eta (1 + \cos(\pi k / K)) / 2 over K = ``config.steps``
-    (the adding task needs the late small steps to get its sums within 0.04).
+    and the cosine learning-rate schedule \eta_k = \eta (1 + \cos(\pi k / K)) / 2 over K = ``config.steps``
+    (:class:`dlcore.training.CosineToZero`; the adding task needs the late small steps to get its sums within 0.04).
     """
     cfg, task = state.config, TASKS[state.config.task]
     t0 = time.perf_counter()
@@ -316,15 +316,9 @@ def train_steps(state: TrainState, n: int, device: torch.device | str = "cpu") -
             break
         length = int(torch.randint(task.min_len, cfg.max_len + 1, (1,), generator=state.gen))
         x, y = batch(cfg.task, cfg.batch, length, state.gen)
-        for group in state.optimizer.param_groups:
-            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * state.step / cfg.steps))
         loss = loss_fn(cfg.task, state.model(x.to(device)), y.to(device))
-        state.optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(state.model.parameters(), cfg.clip)
-        state.optimizer.step()
+        state.last_loss = training.step(state.model, state.optimizer, state.scheduler, loss, cfg.clip)
         state.step += 1
-        state.last_loss = float(loss.detach())
         if state.step % cfg.eval_every == 0 or state.step == cfg.steps:
             state.model.eval()
             state.history.append((state.step, state.last_loss, evaluate(state.model, cfg, device)))

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dlcore import training
 from dlcore.attention import multi_head_attention, positional_encoding
 from dlcore.device import generator, seeded
 
@@ -265,6 +266,7 @@ class TrainState:
     model: TinyTransformer
     optimizer: torch.optim.Optimizer
     gen: torch.Generator
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None   # dlcore.training.CosineToZero
     step: int = 0
     history: list[tuple[int, float, float]] = field(default_factory=list)   # (step, loss, token accuracy)
     seconds: float = 0.0
@@ -278,12 +280,13 @@ def init_training(config: TrainConfig, model_config: ModelConfig = ModelConfig()
                   device: torch.device | str = "cpu") -> TrainState:
     model = make_model(model_config, config.seed, device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    return TrainState(config, model, opt, generator(config.seed + 1))
+    return TrainState(config, model, opt, generator(config.seed + 1), training.CosineToZero(opt, config.steps))
 
 
 def train_steps(state: TrainState, n: int, device: torch.device | str = "cpu") -> TrainState:
-    r"""Up to ``n`` steps of teacher-forced cross-entropy with Adam, gradient clipping and the cosine schedule
-    \eta_k = \eta (1 + \cos(\pi k / K)) / 2; records (step, loss, token accuracy) every ``eval_every``."""
+    r"""Up to ``n`` steps of teacher-forced cross-entropy with AdamW, gradient clipping and the cosine schedule
+    \eta_k = \eta (1 + \cos(\pi k / K)) / 2 (:class:`dlcore.training.CosineToZero`); records (step, loss,
+    token accuracy) every ``eval_every``."""
     cfg = state.config
     t0 = time.perf_counter()
     state.model.train()
@@ -293,18 +296,13 @@ def train_steps(state: TrainState, n: int, device: torch.device | str = "cpu") -
         # lengths drawn with probability proportional to n: long strings are the hard ones
         length = int(torch.multinomial(torch.arange(1.0, MAX_LEN + 1), 1, generator=state.gen)) + 1
         src, tgt_in, tgt_out = (t.to(device) for t in batch(cfg.task, cfg.batch, length, state.gen))
-        for group in state.optimizer.param_groups:
-            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * state.step / cfg.steps))
         logits, _ = state.model(src, tgt_in)
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), tgt_out.reshape(-1))
-        state.optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(state.model.parameters(), cfg.clip)
-        state.optimizer.step()
+        value = training.step(state.model, state.optimizer, state.scheduler, loss, cfg.clip)
         state.step += 1
         if state.step % cfg.eval_every == 0 or state.done:
             acc = float((logits.argmax(-1) == tgt_out).float().mean())
-            state.history.append((state.step, float(loss.detach()), acc))
+            state.history.append((state.step, value, acc))
     state.model.eval()
     state.seconds += time.perf_counter() - t0
     return state
