@@ -263,16 +263,42 @@ def test_moments_give_the_statistics_each_method_normalizes_with(kind):
         assert torch.equal(m.mean[:, 0], m.mean[:, 3])     # one value per sample: rows
 
 
-def test_compare_with_torch_reports_tiny_differences_and_normalized_sets():
+def test_compare_with_torch_reports_what_torch_functional_gives_and_normalized_sets():
+    """The page's check table, recomputed here from torch.nn.functional (not from the table's own numbers): the
+    differences it reports, the set counts, and the normalized sets' means and standard deviations."""
+    from dlcore.device import generator
+
     x = lab.conv_activations(16, seed=0)
+    N, C, H, W = x.shape
     rows = lab.compare_with_torch(x, groups=4, momentum=0.1, steps=10, seed=0)
     assert [(r.kind, r.mode) for r in rows] == [("batch", "train"), ("batch", "eval"), ("layer", "train"),
                                                  ("instance", "train"), ("group", "train")]
-    assert max(r.max_abs_diff for r in rows) < 1e-4
+    g = generator(0)
+    gamma = 1 + 0.5 * torch.randn(C, generator=g)
+    beta = torch.randn(C, generator=g)
+    gl, bl = gamma[:, None, None].expand(C, H, W), beta[:, None, None].expand(C, H, W)
+    ours = {"batch": norm.batch_norm(x, gamma, beta), "layer": norm.layer_norm(x, (C, H, W), gl, bl),
+            "instance": norm.instance_norm(x, gamma, beta), "group": norm.group_norm(x, 4, gamma, beta)}
+    torch_says = {"batch": F.batch_norm(x, None, None, gamma, beta, training=True),
+                  "layer": F.layer_norm(x, (C, H, W), gl, bl),
+                  "instance": F.instance_norm(x, weight=gamma, bias=beta), "group": F.group_norm(x, 4, gamma, beta)}
+    plain = {"batch": F.batch_norm(x, None, None, training=True), "layer": F.layer_norm(x, (C, H, W)),
+             "instance": F.instance_norm(x), "group": F.group_norm(x, 4)}
+    sets = {"batch": x.transpose(0, 1).reshape(C, -1), "layer": x.reshape(N, -1),
+            "instance": x.reshape(N * C, -1), "group": x.reshape(N * 4, -1)}
     for r in rows:
-        if r.mode == "train":
-            assert r.max_mean < 1e-4 and 0.99 < r.std_lo <= r.std_hi < 1.0001
-    assert rows[0].sets == 8 and rows[2].sets == 16 and rows[3].sets == 128 and rows[4].sets == 64
+        if r.mode != "train":
+            continue
+        assert r.max_abs_diff == pytest.approx(float((ours[r.kind] - torch_says[r.kind]).abs().max()), abs=1e-7)
+        assert r.max_abs_diff < 1e-4
+        hat = plain[r.kind].transpose(0, 1).reshape(C, -1) if r.kind == "batch" else \
+            plain[r.kind].reshape(sets[r.kind].shape)
+        assert r.sets == sets[r.kind].shape[0]                     # 8 channels, 16 samples, 128, 16 x 4 groups
+        assert r.max_mean == pytest.approx(float(hat.mean(1).abs().max()), abs=1e-5)
+        std = hat.std(1, unbiased=False)
+        assert r.std_lo == pytest.approx(float(std.min()), abs=1e-4) and r.std_hi == pytest.approx(float(std.max()),
+                                                                                                  abs=1e-4)
+    assert [r.sets for r in rows if r.mode == "train"] == [8, 16, 128, 64]
 
 
 def test_compare_with_torch_handles_a_large_offset():
