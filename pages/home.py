@@ -4,6 +4,7 @@ this learner's progress on its exercises."""
 import streamlit as st
 
 from ui import catalog
+from ui.frame import prefetch_charts_on_intent
 from ui.i18n import t
 from ui.lesson import ensure_navigation
 from ui.predict import progress
@@ -28,3 +29,4 @@ for row in range(0, len(lessons), 3):   # in syllabus order, three to a row, eac
 
 st.divider()
 st.caption(t("home.footer"))
+prefetch_charts_on_intent()   # the lesson a learner points at will need the charting chunk

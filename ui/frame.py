@@ -115,3 +115,38 @@ def sidebar_device() -> None:
 
 
 assert {"lang", "seed", "device"} <= set(FRAME_PARAMS)
+
+
+def _chart_chunk() -> str | None:
+    """Streamlit's Plotly chunk (the largest script a lesson needs, ~1.4 MB gzipped), relative to the app's root."""
+    from pathlib import Path
+
+    hits = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return f"static/js/{hits[0].name}" if hits else None
+
+
+def prefetch_charts_on_intent() -> None:
+    """On the course map: fetch the charting chunk as soon as the learner points at (or focuses, or touches) a link,
+    while they are still choosing, so the first lesson does not wait for it. A learner who only reads the course
+    map downloads nothing more (issue 29)."""
+    import json
+
+    chunk = _chart_chunk()
+    if chunk is None:
+        return
+    st.html(f"""<script>(() => {{
+  if (window.__dlLabPrefetch) return;
+  window.__dlLabPrefetch = true;
+  const href = new URL({json.dumps(chunk)}, document.baseURI).href;
+  let done = false;
+  const go = (e) => {{
+    if (done || !(e.target && e.target.closest && e.target.closest("a[href]"))) return;
+    done = true;
+    const link = document.createElement("link");
+    link.rel = "prefetch";
+    link.as = "script";
+    link.href = href;
+    document.head.appendChild(link);
+  }};
+  for (const kind of ["pointerover", "focusin", "touchstart"]) document.addEventListener(kind, go, {{passive: true}});
+}})();</script>""", unsafe_allow_javascript=True)

@@ -24,3 +24,26 @@ def test_first_paint_does_not_fetch_the_highlighter_and_opening_the_code_does(br
     assert highlighter, f"opening the code fetched no large chunk: {later}"   # the check sees the highlighter
     assert not {url for url, _ in highlighter} & first_paint
     context.close()
+
+
+def test_the_course_map_fetches_the_charting_chunk_only_when_the_learner_points_at_a_lesson(browser, app_url):
+    """Issue 29: warm the cache while the learner chooses, without adding bytes for one who only reads the map."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")   # empty cache
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("requestfinished", lambda r: fetched.append(r.url))
+    goto(page, app_url)
+    page.locator('[data-testid="stPageLink-NavLink"]').first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    assert not [u for u in fetched if "PlotlyChart" in u], "the course map alone fetched the charting chunk"
+    link = page.locator('[data-testid="stMain"] [data-testid="stPageLink-NavLink"]').first
+    link.hover()
+    page.wait_for_function("() => performance.getEntriesByType('resource').some(e => e.name.includes('PlotlyChart'))",
+                           timeout=30_000)
+    assert [u for u in fetched if "PlotlyChart" in u] or page.evaluate(
+        "() => performance.getEntriesByType('resource').filter(e => e.name.includes('PlotlyChart')).length") > 0
+    link.click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=90_000)
+    assert_no_streamlit_error(page)
+    context.close()
