@@ -46,8 +46,9 @@ def ensure_navigation() -> None:
 def header(slug: str) -> None:
     """Title and one-line promise of a lesson."""
     ensure_navigation()
-    st.title(t(f"{slug}.title"))
-    st.caption(t(f"{slug}.promise"))
+    with st.container(key="lesson_header"):   # presenter mode hides the promise (ui.present.presenter_styles)
+        st.title(t(f"{slug}.title"))
+        st.caption(t(f"{slug}.promise"))
 
 
 def concept(slug: str, *, expanded: bool = True) -> None:

@@ -158,10 +158,10 @@ def _store():
 def predict(bound: Bound, presets: Sequence) -> None:
     """The lesson's Predict part: the presenter's class poll controls (presenter mode), the class's current
     question (a joined student), and this learner's guided path."""
-    if is_presenting():
+    if is_presenting():   # the projector asks the class; the learners' own guided path is on their screens
         presenter_panel(bound)
-    else:
-        class_poll(bound, presets)
+        return
+    class_poll(bound, presets)
     guided_path(bound, presets)
 
 
@@ -224,10 +224,11 @@ def presenter_panel(bound: Bound) -> None:
     if store is None:
         return
     with st.container(border=True, key="presenter_poll"):
-        c = st.columns([3, 1])
+        c = st.columns([3, 1], vertical_alignment="center")
         ids = [ex.id for ex in exercises]
         names = {i: f"{n + 1}. {question(by_id(i))}" for n, i in enumerate(ids)}   # in this run's language
-        picked = c[0].selectbox(t("app.predict.ask_which"), ids, key="app._ask_which", format_func=names.get)
+        picked = c[0].selectbox(t("app.predict.ask_which"), ids, key="app._ask_which", format_func=names.get,
+                                label_visibility="collapsed")   # the options say what they are: compact
         if c[1].button(t("app.predict.ask"), key="app._ask", type="primary", icon=":material/campaign:",
                        width="stretch"):
             ex = by_id(picked)

@@ -69,13 +69,24 @@ def handle_join(page_by_url_path: dict[str, st.Page]) -> None:
 
 
 def presenter_styles() -> None:
-    """Large type for a projector; the sidebar starts collapsed (set in app.py)."""
+    """Large type for a projector, and the figure first: less space above the page, a slim join bar, no
+    one-line promise under the title (the learners' guided path is left out too, ui.predict); the sidebar starts
+    collapsed (set in app.py). The join code and a small QR code sit in the bottom-right corner, over the page (the
+    large QR code opens on click). tests/e2e/test_projector.py checks it at 1280 x 720."""
     st.html("""<style>
-      html { font-size: 118%; }
-      [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+      [data-testid="stMainBlockContainer"] { padding-top: 3.6rem !important; }
+      .st-key-lesson_header [data-testid="stCaptionContainer"] { display: none; }
+      .st-key-lesson_header h1 { padding-bottom: 0.2rem !important; }
+      .st-key-join_bar { position: fixed !important; right: 1rem; bottom: 1rem; z-index: 999990; width: 31rem !important;
+                         max-width: calc(100vw - 2rem); background: #ffffff; box-shadow: 0 2px 12px rgba(0,0,0,.25); }
+      .st-key-join_bar img { max-width: 64px !important; }
+      .st-key-join_bar p { font-size: 1rem !important; }
+      .st-key-join_bar [data-testid="stPopover"] button [data-testid="stMarkdownContainer"] { display: none; }
+      [data-testid="stMainBlockContainer"] { padding-bottom: 9rem !important; }
+      [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.1rem; }
       h1 { font-size: 2.2rem !important; padding-top: 0 !important; }
-      .st-key-join_bar p { font-size: 1.3rem; margin: 0; }
-      .st-key-join_bar code { font-size: 1.8rem; letter-spacing: 0.12em; }
+      .st-key-join_bar p { margin: 0; }
+      .st-key-join_bar code { font-size: 1.6rem; letter-spacing: 0.12em; }
       .js-plotly-plot .gtitle, .js-plotly-plot .xtitle, .js-plotly-plot .ytitle { font-size: 18px !important; }
       .js-plotly-plot .xtick text, .js-plotly-plot .ytick text,
       .js-plotly-plot .legendtext { font-size: 15px !important; }
@@ -110,7 +121,8 @@ def join_panel(url_path: str) -> None:
         cols = st.columns([1, 6, 2], vertical_alignment="center")
         cols[0].html(f'<img src="{svg}" alt="QR" style="width:100%;max-width:96px">')
         cols[1].markdown(t("app.present.join", code=code))
-        with cols[2].popover(t("app.present.big_qr"), icon=":material/qr_code_2:", width="stretch"):
+        with cols[2].popover(t("app.present.big_qr"), icon=":material/qr_code_2:", width="stretch",
+                             help=t("app.present.big_qr")):   # on the projector the button shows only its icon
             st.html(f'<img src="{svg}" alt="QR" style="width:100%;min-width:360px;max-width:560px">')
             st.markdown(f"`{link}`")   # inline code: no syntax highlighter to fetch (see ui.frame.share_link)
 
