@@ -60,6 +60,7 @@ def draw(*names_: str, widths: list[float] | int | None = None) -> dict:
 if tabs["hand"].open:
     with tabs["hand"]:
         v = draw("source", "scaled", "temperature", "causal", "n_pad", widths=[1.2, 1, 1.6, 1, 1])
+        lead = st.container()   # the figure leads; the Q, K, V inputs below it feed it (issue 31: first screen)
         if v["source"] == "random":
             v = draw("n_tokens", "d_k")
             q, k, val = (m.numpy() for m in experiment.random_qkv(v, seed))
@@ -78,8 +79,8 @@ if tabs["hand"].open:
             st.warning(t(f"{S}.pad_capped", n=k.shape[0]))
         with safely():
             hand_fig, compare_fig, (n_live, dev, dead) = hand(q, k, val, cfg, lab())
-            lesson.chart(thaw(hand_fig), f"{S}.hand_fig")
-            st.success(t(f"{S}.rows_sum", n=n_live, dev=f"{dev:.1e}") + " " + (t(f"{S}.dead_rows", rows=", ".join(
+            lesson.chart(thaw(hand_fig), f"{S}.hand_fig", lead)
+            lead.success(t(f"{S}.rows_sum", n=n_live, dev=f"{dev:.1e}") + " " + (t(f"{S}.dead_rows", rows=", ".join(
                 f"q{i + 1}" for i in dead)) if dead else ""), icon=":material/functions:")
             lesson.chart(thaw(compare_fig), f"{S}.compare_fig")
             st.caption(t(f"{S}.notice.additive"))

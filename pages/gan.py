@@ -40,7 +40,6 @@ if values["target"] == "custom":
         values["points"] = experiment.DEFAULTS["points"]
 config = experiment.config(values, global_seed())
 d_fn, g_fn = gan.LOSS_FUNCTIONS[config.loss]
-st.latex(t(f"gan.formulas.{config.loss}"))
 device = pick(device_preference())
 state = st.session_state[RUN] = gan.resume(st.session_state.get(RUN), config, device)
 
@@ -85,7 +84,10 @@ def live() -> None:
             st.session_state[PLAYING] = False
             st.rerun()  # the whole page, so the timer stops and the button says "play"
     snap = gan.current_snapshot(state)
-    m = st.columns(4)
+    left, right = st.columns([1.05, 1])
+    lesson.chart(game_figure(state, snap), "gan.game_fig", left)
+    lesson.chart(figs.curves(state.curves, state.history + [snap], labels=curve_labels), "gan.curves_fig", right)
+    m = st.columns(4)   # the numbers under the figures they summarize
     m[0].metric(t("gan.metric.step"), f"{state.step} / {state.config.steps}")
     m[1].metric(t("gan.metric.modes"), f"{snap.modes_covered} / {snap.n_modes}" if snap.n_modes else "–",
                 help=t("gan.help.modes"))
@@ -96,9 +98,6 @@ def live() -> None:
     elif gan.is_mode_collapse(snap.modes_covered, snap.n_modes, snap.hq_fraction) and snap.step > 0:
         st.warning(t("gan.collapse_flag", modes=snap.modes_covered, n=snap.n_modes, hq=100 * snap.hq_fraction),
                    icon=":material/warning:")
-    left, right = st.columns([1.05, 1])
-    lesson.chart(game_figure(state, snap), "gan.game_fig", left)
-    lesson.chart(figs.curves(state.curves, state.history + [snap], labels=curve_labels), "gan.curves_fig", right)
 
 
 @lesson.cached(16)
@@ -139,6 +138,7 @@ if tabs[1].open:
             lesson.chart(replay_figure(snaps, state), "gan.replay_fig")
             st.caption(t("gan.notice.replay", n=len(figs.pick_frames(snaps)), last=snaps[-1].step))
 
+st.latex(t(f"gan.formulas.{config.loss}"))   # under the figures: they lead (issue 31, the first screen)
 st.markdown({1: t("gan.notice.live_1d"), 64: t("gan.notice.live_digits")}.get(config.dim, t("gan.notice.live")))
 lesson.presets(bound, PRESETS)
 lesson.code_that_ran(gan.train_step, d_fn, g_fn, *([gan.gradient_penalty] if config.loss == "wgan_gp" else []),

@@ -70,6 +70,8 @@ c4.button(t(f"{S}.reset"), key=f"{S}.reset_btn", on_click=load_model, width="str
 v = bound.values()
 edited = v["net"] and v["model"] != "custom"   # a network's table, changed by the learner
 st.caption(t(f"{S}.networks.{v['model']}.note") + (" " + t(f"{S}.edited") if edited else ""))
+# the figures lead (issue 31: the main figure on the first screen); the table that defines the network follows
+tabs = st.tabs([t(f"{S}.tabs.field"), t(f"{S}.tabs.erf")], key=f"{S}.tab", on_change="rerun")
 
 left, right = st.columns([3, 2])
 with left:
@@ -98,7 +100,6 @@ with right:
 layer_table(spec, v["size"], v["in_ch"], layer, lab())
 st.caption(t(f"{S}.table_hint"))
 
-tabs = st.tabs([t(f"{S}.tabs.field"), t(f"{S}.tabs.erf")], key=f"{S}.tab", on_change="rerun")
 if tabs[0].open:
     with tabs[0]:
         d1, d2, d3, d4 = st.columns([3, 1, 1, 2])

@@ -11,7 +11,7 @@ from ui.figures import optimizer_race as figs
 
 LABELS = {"title": "title", "x": "x", "y": "y", "loss_title": "loss", "loss_axis": "f - f*", "loss_raw": "f",
           "lr_title": "lr", "lr_axis": "factor", "step": "step", "play": "play", "pause": "pause", "start": "start",
-          "minimum": "minimum", "colorbar": "f"}
+          "minimum": "minimum", "colorbar": "f", "off_chart": "off the chart"}
 NAMES = {k: k for k in O.RACERS}
 
 
@@ -68,3 +68,23 @@ def test_layout_is_built_once_per_labels_and_not_shared_between_figures():
     assert a["layout"]["xaxis"]["range"] == [-3, 3] and b["layout"]["xaxis"]["range"] == [-2, 2]
     a["layout"]["title"]["text"] = "changed"         # each figure gets its own copy of the cached layout
     assert _spec()[1]["layout"]["title"]["text"] == "title"
+
+
+def test_a_runaway_racer_leaves_the_loss_chart_instead_of_flattening_it():
+    """Issue 31: after the saddle preset one racer reached -1.5e20 and flattened every other loss curve. Its curve
+    now ends, with a cross, where it leaves the band of the map's values; the others keep their whole curves."""
+    from ui.experiments import optimizer_race as E
+
+    cfg = E.race_config(E.settings("saddle"))
+    res, s = O.race_fast(cfg), cfg.make_surface()
+    z = O.surface_grid(s)[2]
+    spec = _decode(figs.race(res, s, O.surface_grid(s), NAMES, LABELS).to_dict())
+    curves = {d["name"]: d for d in spec["data"] if d.get("xaxis") == "x2" and d.get("mode") == "lines" and "name" in d}
+    crosses = [d.get("name") for d in spec["data"] if d.get("xaxis") == "x2" and d.get("mode") == "markers"]
+    assert np.nanmin(res.losses[..., 0]) < -1e19                     # the race itself still runs away
+    span = float(z.max() - z.min())
+    for name, d in curves.items():
+        y = np.asarray(d["y"], dtype=float)
+        assert np.nanmin(y) >= z.min() - 10 * span - 1e-3, name      # no curve stretches the axis
+    assert "momentum" in crosses and "newton" not in crosses
+    assert np.isfinite(np.asarray(curves["newton"]["y"], dtype=float)).all()

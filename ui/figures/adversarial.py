@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, animation_controls, base_layout, color, with_frames
+from ui.figures.common import DIVERGING, MIN_TEXT_PX, animation_controls, base_layout, color, with_frames
 
 INK = "Greys"           # digits: ink (1) black on white paper (0)
 BEFORE, AFTER = "#999999", "#D55E00"
@@ -50,7 +50,7 @@ def attack_figure(images: np.ndarray, probs: np.ndarray, *, label: int, target: 
     fig.add_trace(_image(images[0], titles[0], colorscale=INK, zmin=0, zmax=1, showscale=False), 1, 1)   # 0
     fig.add_trace(_image(delta[n], titles[1], colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
                          colorbar={"len": 0.45, "y": 0.73, "x": 0.625, "thickness": 8,
-                                   "tickfont": {"size": 10}}), 1, 2)                                      # 1
+                                   "tickfont": {"size": MIN_TEXT_PX}}), 1, 2)                                      # 1
     fig.add_trace(_image(images[n], titles[2], colorscale=INK, zmin=0, zmax=1, showscale=False), 1, 3)   # 2
     fig.add_trace(go.Bar(x=classes, y=probs[0], name=before, marker_color=BEFORE,
                          hovertemplate="%{x}: %{y:.3f}<extra>" + before + "</extra>"), 2, 1)              # 3

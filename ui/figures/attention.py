@@ -11,7 +11,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, PALETTE, SEQUENTIAL, base_layout, color, plain
+from ui.figures.common import (
+    CELL_TEXT,
+    DIVERGING,
+    LOG_AXIS,
+    MIN_TEXT_PX,
+    PALETTE,
+    SEQUENTIAL,
+    base_layout,
+    color,
+    plain,
+)
 from ui.figures.common import colorscale as colorscale_of
 
 MASKED = "rgba(150,150,150,0.25)"   # background that shows through masked (NaN) cells
@@ -36,6 +46,7 @@ def _heatmap(z: np.ndarray, x: list[str], y: list[str], *, colorscale: str, zmin
                                                            "showscale": showscale, "zmid": zmid}
     if text:
         kw["texttemplate"] = "%{z:.2f}"
+        kw["textfont"] = CELL_TEXT
     return go.Heatmap(z=z, x=x, y=y, hovertemplate=hover + "<extra></extra>", xgap=1, ygap=1, **kw)
 
 
@@ -48,6 +59,7 @@ def _heatmap_spec(z: np.ndarray, x: list[str], y: list[str], axes: int, *, color
             "showscale": showscale, "xaxis": f"x{n}", "yaxis": f"y{n}"}
     if text:
         spec["texttemplate"] = "%{z:.2f}"
+        spec["textfont"] = CELL_TEXT
     return spec
 
 
@@ -90,7 +102,7 @@ def hand_maps(scores: np.ndarray, logits: np.ndarray, weights: np.ndarray, outpu
                                      (0.36, 0.4, 0.24), 0.11, 34))
     layout["annotations"] += [{"x": 1.0, "xref": "x2 domain", "y": q[r], "yref": "y2",
                                "text": f"{sum_label}{total:.3f}",
-                               "showarrow": False, "xanchor": "left", "xshift": 2, "font": {"size": 10}}
+                               "showarrow": False, "xanchor": "left", "xshift": 2, "font": {"size": MIN_TEXT_PX}}
                               for r, total in enumerate(row_sums)]
     return plain(data, layout)
 
@@ -109,7 +121,7 @@ def compare_maps(maps: Sequence[np.ndarray], names: Sequence[str], q_labels: lis
 @lru_cache(maxsize=64)
 def _saturation_layout(titles: tuple[str, ...], title: str, x: str) -> str:
     fig = make_subplots(1, 2, subplot_titles=list(titles), horizontal_spacing=0.1)
-    fig.update_xaxes(type="log", title_text=x)
+    fig.update_xaxes(**LOG_AXIS, title_text=x)
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
     base_layout(fig, title, height=360)
     # below the axes: at the top right the legend would cover the second panel's title
@@ -154,8 +166,8 @@ def head_grid(maps: np.ndarray, row_titles: Sequence[str], col_titles: Sequence[
         for c in range(C):
             fig.add_trace(go.Heatmap(z=z[r, c], x=x, y=y, coloraxis="coloraxis",
                                      hovertemplate=hover + "<extra></extra>"), r + 1, c + 1)
-    fig.update_yaxes(autorange="reversed", type="category", showticklabels=show_ticks, tickfont={"size": 9})
-    fig.update_xaxes(type="category", showticklabels=show_ticks, tickfont={"size": 9}, tickangle=-60)
+    fig.update_yaxes(autorange="reversed", type="category", showticklabels=show_ticks, tickfont={"size": MIN_TEXT_PX})
+    fig.update_xaxes(type="category", showticklabels=show_ticks, tickfont={"size": MIN_TEXT_PX})
     for c in range(2, C + 1):   # every panel shares the query tokens: label them once, on the left
         fig.update_yaxes(showticklabels=False, col=c)
     fig.update_layout(coloraxis={"colorscale": SEQUENTIAL, "cmin": 0, "cmax": 100 if percent else 1,
@@ -222,7 +234,7 @@ def layer_head_maps(panels: Sequence[tuple[str, np.ndarray, float]], *, title: s
         r, c = i // cols + 1, i % cols + 1
         L, H = z.shape
         fig.add_trace(go.Heatmap(z=z, x=list(range(1, H + 1)), y=list(range(1, L + 1)), colorscale=SEQUENTIAL, zmin=0,
-                                 zmax=zmax, showscale=False, texttemplate="%{z:.2f}", textfont={"size": 9},
+                                 zmax=zmax, showscale=False,   # 6 x 12 cells: too dense for numbers, on hover
                                  hovertemplate=f"{y} %{{y}}, {x} %{{x}}: %{{z:.3f}}<extra></extra>"), r, c)
         if i < len(marks):
             layer, head = marks[i]
@@ -272,7 +284,7 @@ def training_curve(history: Sequence[tuple[int, float, float]], *, names: Sequen
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=h[:, 0], y=h[:, 1], name=names[0], line={"color": color(0)}), secondary_y=False)
     fig.add_trace(go.Scatter(x=h[:, 0], y=h[:, 2], name=names[1], line={"color": color(2)}), secondary_y=True)
-    fig.update_yaxes(type="log", title_text=names[0], secondary_y=False)
+    fig.update_yaxes(**LOG_AXIS, title_text=names[0], secondary_y=False)
     fig.update_yaxes(range=[0, 1.02], title_text=names[1], secondary_y=True)
     return base_layout(fig, title, x=x, height=320)
 

@@ -18,6 +18,9 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
            "#999999", "#882255", "#44AA99", "#332288")
 DIVERGING = "RdBu_r"     # signed values (weights, perturbations, gradients): zero is white
 SEQUENTIAL = "Viridis"   # magnitudes (attention weights, densities)
+MIN_TEXT_PX = 11         # no text in a figure is smaller (tests/pages/test_figure_text.py checks every lesson)
+LOG_AXIS = {"type": "log", "exponentformat": "power"}   # 10⁻⁶ on log axes, never Plotly's SI prefixes (1µ, 1n)
+CELL_TEXT = {"size": 12}  # numbers written in heatmap cells: with no size, Plotly.js shrinks them to fit the cell
 
 
 def color(i: int) -> str:
@@ -29,6 +32,25 @@ def colorscale(name: str) -> tuple[tuple[float, str], ...]:
     """A named colour scale (Plotly's names, "_r" reversed ones included) as the explicit list Plotly.js reads:
     for figures written as plain JSON (``plain``), where Plotly does not resolve the name."""
     return tuple((float(a), c) for a, c in get_colorscale(name))
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """A share as people read it: 0.5861 -> "58.6%" (every lesson writes accuracies and shares this way)."""
+    return f"{100 * float(share):.{digits}f}%"
+
+
+def grouped(count: float) -> str:
+    """A count with its digits grouped: 231211008 -> "231,211,008" (as the receptive-field table writes them)."""
+    return f"{float(count):,.0f}"
+
+
+def readable(df: Any, *, percents: Sequence[str] = (), counts: Sequence[str] = (), digits: int = 3) -> Any:
+    """A table (pandas DataFrame) as ``st.dataframe`` should show it: ``percents`` columns (shares 0-1) as
+    ``percent``, ``counts`` columns as ``grouped``, other numbers to ``digits`` significant digits, never "None".
+    The numbers underneath stay numbers (sorting and the CSV keep them)."""
+    rest = [c for c in df.columns if c not in (*percents, *counts) and df[c].dtype.kind == "f"]
+    fmt = {**{c: percent for c in percents}, **{c: grouped for c in counts}, **{c: f"{{:.{digits}g}}" for c in rest}}
+    return df.style.format(fmt, na_rep="–")
 
 
 def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None,

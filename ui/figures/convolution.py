@@ -13,7 +13,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, animation_controls, animation_layout, base_layout, plain, with_frames
+from ui.figures.common import (
+    CELL_TEXT,
+    DIVERGING,
+    animation_controls,
+    animation_layout,
+    base_layout,
+    plain,
+    readable,
+    with_frames,
+)
 from ui.figures.common import colorscale as colorscale_of
 
 if TYPE_CHECKING:
@@ -50,7 +59,7 @@ def _heatmap(z: np.ndarray, *, text: bool = True, colorscale: str = DIVERGING, z
     z = np.asarray(z, dtype=np.float32)
     kw = {"zmid": zmid} if zmid is not None else {}
     return go.Heatmap(z=z, text=_cell_text(z) if text else None, texttemplate="%{text}" if text else None,
-                      colorscale=colorscale, showscale=showscale, xgap=1, ygap=1, name=name,
+                      textfont=CELL_TEXT, colorscale=colorscale, showscale=showscale, xgap=1, ygap=1, name=name,
                       hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kw)
 
 
@@ -76,7 +85,7 @@ def _slide_layout(hp: int, wo: int, titles: tuple[str, str], title: str) -> str:
 def _heatmap_spec(z: np.ndarray, axes: tuple[str, str], *, colorscale: str, zmid: float | None) -> dict:
     """``_heatmap`` as plain JSON, on the subplot ``axes`` ("x", "y") or ("x2", "y2")."""
     z = np.asarray(z, dtype=np.float32)
-    spec = {"type": "heatmap", "z": z, "text": _cell_text(z), "texttemplate": "%{text}",
+    spec = {"type": "heatmap", "z": z, "text": _cell_text(z), "texttemplate": "%{text}", "textfont": CELL_TEXT,
             "colorscale": colorscale_of(colorscale), "showscale": False, "xgap": 1, "ygap": 1, "name": "",
             "hovertemplate": "row %{y}, col %{x}: %{z}<extra></extra>", "xaxis": axes[0], "yaxis": axes[1]}
     if zmid is not None:
@@ -268,14 +277,15 @@ def check_table(view: MatrixView, labels: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame({labels["what"]: [labels[f"c{i}"] for i in range(3)], labels["error"]: list(view.errors)})
 
 
-def cost_table(rows: Sequence[ConvCost], labels: Mapping[str, str]) -> pd.DataFrame:
+def cost_table(rows: Sequence[ConvCost], labels: Mapping[str, str]) -> pd.io.formats.style.Styler:
     """Weights and multiply-adds of each kind of layer, and their ratio to the standard one (the first row).
     labels: ``COST_LABELS``."""
     import pandas as pd
 
-    return pd.DataFrame({labels["kind"]: [labels[r.kind] for r in rows], labels["params"]: [r.params for r in rows],
-                         labels["madds"]: [r.mult_adds for r in rows],
-                         labels["ratio"]: [r.mult_adds / rows[0].mult_adds for r in rows]})
+    df = pd.DataFrame({labels["kind"]: [labels[r.kind] for r in rows], labels["params"]: [r.params for r in rows],
+                       labels["madds"]: [r.mult_adds for r in rows],
+                       labels["ratio"]: [r.mult_adds / rows[0].mult_adds for r in rows]})
+    return readable(df, counts=(labels["params"], labels["madds"]))
 
 
 def _square_cells(fig: go.Figure, n: int) -> None:

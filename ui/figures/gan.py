@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import PALETTE, Prebuilt, animation_controls, base_layout, freeze, plain, with_frames
+from ui.figures.common import LOG_AXIS, PALETTE, Prebuilt, animation_controls, base_layout, freeze, plain, with_frames
 
 REAL, FAKE, MANIFOLD, ARROW, D_LINE, PG = "#000000", PALETTE[1], PALETTE[0], PALETTE[3], PALETTE[0], PALETTE[1]
 # Purple where D says "generated", green where it says "real" (as in GAN Lab): the middle of ColorBrewer's
@@ -231,7 +231,7 @@ def curves(curves: dict[str, Sequence[float]], snaps: Sequence, *, labels: dict)
                      xaxis={**x_common, "anchor": "y"}, xaxis2={**x_common, "anchor": "y2"},
                      xaxis3={"anchor": "y3", "title": {"text": labels["step"]}},
                      yaxis={"domain": [0.70, 1.0], "title": {"text": labels["loss"]}},
-                     yaxis2={"domain": [0.37, 0.64], "title": {"text": labels["grad"]}, "type": "log"},
+                     yaxis2={"domain": [0.37, 0.64], "title": {"text": labels["grad"]}, **LOG_AXIS},
                      yaxis3={"domain": [0.0, 0.31], "title": {"text": labels["metric"]}, "range": [0, 1.05]},
                      yaxis4={"overlaying": "y3", "side": "right", "showgrid": False, "rangemode": "tozero",
                              "title": {"text": labels["distance"]}},

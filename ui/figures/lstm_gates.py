@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, SEQUENTIAL, base_layout, color
+from ui.figures.common import DIVERGING, MIN_TEXT_PX, SEQUENTIAL, base_layout, color
 
 WIRE = "#555555"
 GATE_FILL = {"sigma": "#FBE3C4", "tanh": "#CFE3F3"}
@@ -219,14 +219,14 @@ def gate_heatmaps(tokens: Sequence[str], panels: Sequence[tuple[str, np.ndarray,
         coloraxis2={"colorscale": DIVERGING, "cmin": -signed_max, "cmax": signed_max,
                     "colorbar": {"title": {"text": "C, h"}, "len": 0.4, "y": 0.2, "thickness": 12}})
     base_layout(fig, title, height=150 + 70 * len(panels) + 14 * len(panels) * len(unit_names))
-    fig.update_xaxes(tickmode="array", tickvals=t, ticktext=list(tokens), tickangle=0, tickfont={"size": 10},
+    fig.update_xaxes(tickmode="array", tickvals=t, ticktext=list(tokens), tickangle=0, tickfont={"size": 12},
                      row=rows, col=1)
     fig.update_xaxes(title_text=step, row=rows, col=1)
     if answer_ticks is not None:
         fig.update_yaxes(tickmode="array", tickvals=list(range(len(answer_ticks))), ticktext=list(answer_ticks),
                          range=[-0.5, len(answer_ticks) - 0.5], row=1, col=1)
     for r in range(2, rows + 1):
-        fig.update_yaxes(autorange="reversed", tickfont={"size": 10}, row=r, col=1)
+        fig.update_yaxes(autorange="reversed", tickfont={"size": MIN_TEXT_PX}, row=r, col=1)
     fig.update_layout(margin={"l": 90, "r": 20, "t": 80, "b": 50})
     return fig
 

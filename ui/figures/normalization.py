@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from dlcore.norm_lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
 from dlcore.norm_training import TrainConfig, TrainHistory
-from ui.figures.common import DIVERGING, PALETTE, base_layout, color
+from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, readable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,7 +151,7 @@ def moments_maps(mean: np.ndarray, std: np.ndarray, *, title: str, labels: dict[
         fig.add_trace(go.Heatmap(z=z, colorscale=scale, zmid=0 if col == 1 else None,
                                  zmin=-zmax if zmax else None, zmax=zmax, xgap=1, ygap=1,
                                  colorbar={"x": 0.44 if col == 1 else 1.0, "len": 0.9, "thickness": 12},
-                                 texttemplate="%{z:.2f}" if z.size <= 96 else None,
+                                 texttemplate="%{z:.2f}" if z.size <= 96 else None, textfont=CELL_TEXT,
                                  hovertemplate="n=%{y}, c=%{x}: %{z:.4f}<extra></extra>"), 1, col)
         fig.update_xaxes(title_text=x, dtick=1, row=1, col=col)
         fig.update_yaxes(title_text=y, dtick=1, autorange="reversed", row=1, col=col)
@@ -239,7 +239,7 @@ def sequences(sq: SequenceResult, feature: int, *, labels: dict[str, str]) -> go
         zz = np.where(mask, z, np.nan)
         zmax = float(np.nanmax(np.abs(zz))) or 1.0
         fig.add_trace(go.Heatmap(z=zz, colorscale=DIVERGING, zmid=0, zmin=-zmax, zmax=zmax, xgap=1, ygap=1,
-                                 showscale=False, texttemplate="%{z:.1f}" if B * T <= 64 else None,
+                                 showscale=False, texttemplate="%{z:.1f}" if B * T <= 64 else None, textfont=CELL_TEXT,
                                  hovertemplate="%{z:.3f}<extra></extra>"), 1, col)
         pb, pt = np.nonzero(~mask)
         fig.add_trace(go.Scatter(x=pt, y=pb, mode="markers", marker={"symbol": "square", "size": 14, "color": PAD},
@@ -332,11 +332,12 @@ def run_names(runs: Sequence[TrainHistory], names: Mapping[str, str], template: 
 
 
 def accuracy_table(runs: Sequence[TrainHistory], methods: Sequence[str], batches: Sequence[int], *,
-                   names: Mapping[str, str], column: str, index: str) -> pd.DataFrame:
+                   names: Mapping[str, str], column: str, index: str) -> pd.io.formats.style.Styler:
     """Final test accuracy, one row per method and one column per batch size (``runs`` in the grid's order:
     batch sizes, then methods); ``column`` is the heading template ("batch size {b}"), ``index`` the axis name."""
     import pandas as pd
 
     acc = [[r.test_acc[-1] for r in runs[i::len(methods)]] for i in range(len(methods))]
-    return pd.DataFrame(acc, index=[names[m] for m in methods],
-                        columns=[column.format(b=b) for b in batches]).rename_axis(index)
+    df = pd.DataFrame(acc, index=[names[m] for m in methods],
+                      columns=[column.format(b=b) for b in batches]).rename_axis(index)
+    return readable(df, percents=list(df.columns))   # 58.6%, not 0.5861

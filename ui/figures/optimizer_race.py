@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.optim import RACERS
-from ui.figures.common import animation_layout, base_layout, color, plain
+from ui.figures.common import LOG_AXIS, animation_layout, base_layout, color, plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # the labels each builder reads (the page passes ui.i18n.labels(<prefix>, these))
 RACE_LABELS = ("title", "x", "y", "loss_title", "loss_axis", "loss_raw", "lr_title", "lr_axis", "step", "play",
-               "pause", "start", "minimum", "colorbar")                                 # optimizer_race.fig
+               "pause", "start", "minimum", "colorbar", "off_chart")                    # optimizer_race.fig
 INSPECT_LABELS = ("inspect_title", "x", "y", "eig", "neg_grad", "escape", "point")     # optimizer_race.fig
 BATCH_LABELS = ("reg_title", "reg_loss", "full_loss", "step", "lsq", "sf_title", "train", "test", "loss_raw",
                 "ends")                                                                 # optimizer_race.fig
@@ -85,7 +85,7 @@ def _race_layout(texts: tuple[tuple[str, str], ...], log_loss: bool) -> str:
                         specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
                         subplot_titles=("", loss_title, labels["lr_title"]))
     if log_loss:
-        fig.update_yaxes(type="log", row=1, col=2)
+        fig.update_yaxes(**LOG_AXIS, row=1, col=2)
     fig.update_xaxes(row=1, col=1, title_text=labels["x"], constrain="domain")
     fig.update_yaxes(row=1, col=1, title_text=labels["y"], scaleanchor="x", scaleratio=1)
     fig.update_xaxes(title_text=labels["step"], row=2, col=2)
@@ -151,6 +151,19 @@ def _map_traces(grid: Grid, surface: Surface, starts: np.ndarray, clipped: np.nd
     return data
 
 
+def on_chart(losses: np.ndarray, z: np.ndarray, margin: float = 10.0) -> np.ndarray:
+    """The losses (R, T, S) a chart should show: NaN from the first step a racer's loss leaves the band
+    [min z - margin * span, max z + margin * span] of the map's values z (span = max z - min z) or stops being
+    finite. A diverged racer (1e20 after a saddle) then ends where it leaves, and the axis keeps the others' scale."""
+    finite = z[np.isfinite(z)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-np.inf, np.inf)
+    span = max(hi - lo, 1e-12)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(losses) & (losses >= lo - margin * span) & (losses <= hi + margin * span)
+    left = np.cumsum(~ok, axis=1) > 0   # once off the chart, off for good
+    return np.where(left, np.nan, losses)
+
+
 def _cursor_range(losses: np.ndarray, f_min: float | None) -> list[float]:
     """The loss cursor spans the plotted range of the first start's losses (R, T, S): paper-free, so it
     animates like any trace."""
@@ -161,11 +174,12 @@ def _cursor_range(losses: np.ndarray, f_min: float | None) -> list[float]:
     return [float(finite.min()), float(finite.max())] if finite.size else [0.0, 1.0]
 
 
-def _panel_traces(result: RaceResult, f_min: float | None, names: Sequence[str], colors: Sequence[str],
-                  cursor_y: list[float]) -> list[dict]:
-    """The right-hand panels: each racer's loss (gap) curve from the first start, the schedule's factor, and the
-    two step cursors (loss, learning rate) that the frames move."""
-    losses, lr_factor = result.losses, result.lr_factor
+def _panel_traces(result: RaceResult, losses: np.ndarray, f_min: float | None, names: Sequence[str],
+                  colors: Sequence[str], cursor_y: list[float], off_chart: str) -> list[dict]:
+    """The right-hand panels: each racer's loss (gap) curve from the first start (``losses``: ``on_chart``'s, a
+    diverged racer's curve ends with a cross where it left the chart), the schedule's factor, and the two step
+    cursors (loss, learning rate) that the frames move."""
+    lr_factor = result.lr_factor
     thin = _thinned(losses.shape[1])
     steps_axis = _f32(thin)
     data = []
@@ -176,6 +190,14 @@ def _panel_traces(result: RaceResult, f_min: float | None, names: Sequence[str],
                      "mode": "lines", "line": {"color": colors[r], "width": 2}, "legendgroup": names[r],
                      "showlegend": False, "name": names[r], "hovertemplate": names[r] + ": %{y:.3g}<extra></extra>",
                      **LOSS})
+        last = np.flatnonzero(np.isfinite(losses[r, :, 0]))
+        if len(last) < losses.shape[1]:   # left the chart: a cross at the last step it was on it
+            k = int(last[-1]) if len(last) else 0
+            end = losses[r, k, 0] if len(last) else np.nan
+            end = max(end - f_min, 1e-16) if f_min is not None else end
+            data.append({"type": "scatter", "x": [k], "y": [float(end)], "mode": "markers", "legendgroup": names[r],
+                         "marker": {"symbol": "x", "size": 11, "color": colors[r]}, "showlegend": False,
+                         "name": names[r], "hovertemplate": f"{names[r]}: {off_chart}<extra></extra>", **LOSS})
     lr_thin = thin[thin < len(lr_factor)]
     data.append({"type": "scatter", "x": _f32(lr_thin), "y": _f32(lr_factor[lr_thin]), "mode": "lines",
                  "line": {"color": "#444", "width": 2}, "showlegend": False,
@@ -235,10 +257,11 @@ def race(result: RaceResult, surface: Surface, grid: Grid, names: Mapping[str, s
     """
     racers, colors = [names[k] for k in result.kinds], racer_colors(result.kinds)
     clipped = _clip(result.paths, surface.bounds)
-    cursor_y = _cursor_range(result.losses, surface.f_min)
+    shown = on_chart(result.losses, grid[2])
+    cursor_y = _cursor_range(shown, surface.f_min)
     data = _map_traces(grid, surface, result.paths[0, 0], clipped, racers, colors, labels, click_grid)
     first_trail = len(data) - 2 * len(racers)
-    data += _panel_traces(result, surface.f_min, racers, colors, cursor_y)
+    data += _panel_traces(result, shown, surface.f_min, racers, colors, cursor_y, labels["off_chart"])
     frames = _race_frames(clipped, result.lr_factor, cursor_y, labels["title"], first_trail, len(data) - 2)
     layout = json.loads(_race_layout(tuple(sorted((k, labels[k]) for k in RACE_LABELS)), surface.f_min is not None))
     x0, x1, y0, y1 = surface.bounds
@@ -365,7 +388,7 @@ def regression(grid: Grid, result: RegressionResult, names: Sequence[str], label
     fig.update_xaxes(title_text="w", range=[float(wg[0]), float(wg[-1])], row=1, col=1)
     fig.update_yaxes(title_text="b", range=[float(bg[0]), float(bg[-1])], row=1, col=1)
     fig.update_xaxes(title_text=labels["step"], row=1, col=2)
-    fig.update_yaxes(title_text=labels["full_loss"], type="log", row=1, col=2)
+    fig.update_yaxes(title_text=labels["full_loss"], **LOG_AXIS, row=1, col=2)
     return fig
 
 
