@@ -14,7 +14,7 @@ from ui.attention_models import PICK_MINE, RUN, minilm_tab, retrain_panel
 from ui.controls import control
 from ui.experiments import attention as experiment
 from ui.figures import attention as figs
-from ui.figures.common import thaw
+from ui.figures.common import scientific, thaw
 from ui.grid_input import grid_editor
 from ui.i18n import labels, t
 from ui.runtime import safely
@@ -80,7 +80,7 @@ if tabs["hand"].open:
         with safely():
             hand_fig, compare_fig, (n_live, dev, dead) = hand(q, k, val, cfg, lab())
             lesson.chart(thaw(hand_fig), f"{S}.hand_fig", lead)
-            lead.success(t(f"{S}.rows_sum", n=n_live, dev=f"{dev:.1e}") + " " + (t(f"{S}.dead_rows", rows=", ".join(
+            lead.success(t(f"{S}.rows_sum", n=n_live, dev=scientific(dev)) + " " + (t(f"{S}.dead_rows", rows=", ".join(
                 f"q{i + 1}" for i in dead)) if dead else ""), icon=":material/functions:")
             lesson.chart(thaw(compare_fig), f"{S}.compare_fig")
             st.caption(t(f"{S}.notice.additive"))
@@ -93,7 +93,7 @@ if tabs["heads"].open:
                                   lab())
         for spec, key in zip(specs, ("heads_fig", "concat_fig")):
             lesson.chart(thaw(spec), f"{S}.{key}")
-        st.success(t(f"{S}.same_as_torch", **{k: f"{e:.1e}" for k, e in max_error.items()}), icon=":material/check:")
+        st.success(t(f"{S}.same_as_torch", **{k: scientific(e) for k, e in max_error.items()}), icon=":material/check:")
 
 if tabs["positions"].open:
     with tabs["positions"]:

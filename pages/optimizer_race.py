@@ -12,7 +12,7 @@ from ui import lesson
 from ui.controls import control
 from ui.experiments import optimizer_race as experiment
 from ui.figures import optimizer_race as figs
-from ui.figures.common import freeze, thaw
+from ui.figures.common import freeze, scientific, thaw
 from ui.i18n import labels, lang, option_names, t
 from ui.runtime import heavy_slot, offload, safely
 from ui.state import bind, global_seed, sync_url
@@ -130,7 +130,7 @@ if tabs[1].open and not lab.formula_error:
         for rule, fn in zip(U.RULES, (U.momentum_step, U.adagrad_step, U.rmsprop_step, U.adam_step)):
             a, b = st.columns([1, 1.3])
             a.markdown(f"**{t(f'{S}.rules.{rule}')}**\n\n$${t(f'{S}.rules.{rule}_tex')}$$")
-            a.caption(t(f"{S}.rules.check", err=f"{checks[rule].max_error:.1e}", steps=100))
+            a.caption(t(f"{S}.rules.check", err=scientific(checks[rule].max_error), steps=100))
             b.code(inspect.getsource(fn), language="python")
 if tabs[2].open:
     with tabs[2], heavy_slot() as ok, safely():

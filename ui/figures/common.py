@@ -44,6 +44,17 @@ def grouped(count: float) -> str:
     return f"{float(count):,.0f}"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(x: float, digits: int = 1) -> str:
+    """A very small or large number for prose: 1.734e-10 -> "1.7 × 10⁻¹⁰" (0 stays "0")."""
+    if x == 0 or not np.isfinite(x):
+        return f"{x:g}"
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
 def readable(df: Any, *, percents: Sequence[str] = (), counts: Sequence[str] = (), digits: int = 3) -> Any:
     """A table (pandas DataFrame) as ``st.dataframe`` should show it: ``percents`` columns (shares 0-1) as
     ``percent``, ``counts`` columns as ``grouped``, other numbers to ``digits`` significant digits, never "None".
