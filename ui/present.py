@@ -77,8 +77,9 @@ def presenter_styles() -> None:
       [data-testid="stMainBlockContainer"] { padding-top: 3.6rem !important; }
       .st-key-lesson_header [data-testid="stCaptionContainer"] { display: none; }
       .st-key-lesson_header h1 { padding-bottom: 0.2rem !important; }
-      .st-key-join_bar { position: fixed !important; right: 1rem; bottom: 1rem; z-index: 999990; width: 31rem !important;
-                         max-width: calc(100vw - 2rem); background: #ffffff; box-shadow: 0 2px 12px rgba(0,0,0,.25); }
+      .st-key-join_bar { position: fixed !important; right: 1rem; bottom: 1rem; z-index: 999990;
+                         width: 31rem !important; max-width: calc(100vw - 2rem); background: #ffffff;
+                         box-shadow: 0 2px 12px rgba(0,0,0,.25); }
       .st-key-join_bar img { max-width: 64px !important; }
       .st-key-join_bar p { font-size: 1rem !important; }
       .st-key-join_bar [data-testid="stPopover"] button [data-testid="stMarkdownContainer"] { display: none; }

@@ -171,7 +171,7 @@ def test_rules_and_batch_tabs_in_chinese():
     at = _tab(open_page(PAGE, "zh"), "rules", "zh")
     assert not at.exception and not at.error
     text = all_text(at)
-    assert "最大差值" in text and "e-1" in text                # differences like 1e-16
+    assert "最大差值" in text and "× 10⁻¹" in text             # differences like 2.8 × 10⁻¹⁶ (issue 31: not 2.8e-16)
     assert len(open_code(at).code) >= 4
     at = _tab(at, "batch", "zh")
     assert not at.exception and not at.error
