@@ -29,3 +29,15 @@ def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 1) -> float
             fn()
         best = min(best, (time.perf_counter() - t0) / number)
     return best * 1000
+
+
+def cpu_ms(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Best CPU time of ``repeat`` calls, in milliseconds (``time.process_time``: this process only, so other work on
+    shared cores does not count; torch runs on one thread here, so CPU time is what the call costs)."""
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeat):
+        c0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - c0)
+    return best * 1000

@@ -8,21 +8,11 @@ import time
 
 import torch
 
-from bench import Row
+from bench import Row, cpu_ms
 
 B = "detection"
 
 
-def best_of(fn, repeat: int = 5) -> float:
-    """Best CPU time of ``repeat`` calls in ms (``time.process_time``: on a shared machine the wall clock also
-    counts other people's work; torch runs on one thread here, so CPU time is the time the call costs)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        c0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - c0)
-    return best * 1000
 
 
 def run() -> list[Row]:
@@ -34,25 +24,25 @@ def run() -> list[Row]:
     anchors = detection.multibox_prior(40, 50, [0.75, 0.5, 0.25], [1, 2, 0.5])     # 10,000 anchors
     xy = torch.rand(20, 2, generator=g) * 0.7
     truth = torch.cat((xy, xy + 0.1 + torch.rand(20, 2, generator=g) * 0.2), dim=1)
-    rows.append(Row(B, "box_iou 10,000 anchors x 20 boxes", best_of(lambda: detection.box_iou(anchors, truth)), "ms",
+    rows.append(Row(B, "box_iou 10,000 anchors x 20 boxes", cpu_ms(lambda: detection.box_iou(anchors, truth)), "ms",
                     "CPU; target <= 20 ms"))
     xy = torch.rand(2000, 2, generator=g) * 500
     boxes = torch.cat((xy, xy + 5 + torch.rand(2000, 2, generator=g) * 80), dim=1)
     scores = torch.rand(2000, generator=g)
-    rows.append(Row(B, "nms 2,000 random boxes (the cap)", best_of(lambda: detection.nms(boxes, scores, 0.5)), "ms",
+    rows.append(Row(B, "nms 2,000 random boxes (the cap)", cpu_ms(lambda: detection.nms(boxes, scores, 0.5)), "ms",
                     "target <= 50 ms"))
     centres = torch.rand(20, 2, generator=g) * 500
     objects = torch.cat((centres, centres + 60), dim=1)
     cand, cscores, _ = detection.jitter_candidates(objects, torch.zeros(20, dtype=torch.long), 30, 0, 640, 640)
     many = torch.cat([cand] * 4)[:2000] + torch.rand(2000, 4, generator=g)
-    rows.append(Row(B, "nms 2,000 clustered boxes (20 objects)", best_of(
+    rows.append(Row(B, "nms 2,000 clustered boxes (20 objects)", cpu_ms(
         lambda: detection.nms(many, torch.cat([cscores] * 4)[:2000], 0.5)), "ms", "target <= 50 ms"))
-    rows.append(Row(B, "multibox_prior d2l example (2,042,040 anchors)", best_of(
+    rows.append(Row(B, "multibox_prior d2l example (2,042,040 anchors)", cpu_ms(
         lambda: detection.multibox_prior(561, 728, [0.75, 0.5, 0.25], [1, 2, 0.5]), repeat=3), "ms"))
     model = detector.load_detector()
     for side in (64, 128):
         image = detector.make_scene(detector.HELD_OUT_SEED, 0, side).image
-        rows.append(Row(B, f"detector on one {side}x{side} scene (forward, decode, NMS)", best_of(
+        rows.append(Row(B, f"detector on one {side}x{side} scene (forward, decode, NMS)", cpu_ms(
             lambda image=image: detector.predict(model, image)), "ms", "target <= 50 ms" if side == 128 else ""))
     c0 = time.process_time()
     result = detector.evaluate(model, 200)

@@ -10,21 +10,11 @@ import time
 
 import torch
 
-from bench import Row
+from bench import Row, cpu_ms
 
 B = "linear_classifiers"
 
 
-def best_of(fn, repeat: int = 5) -> float:
-    """Best CPU time (``time.process_time``: this process only, so the other engineers' jobs on the shared cores do
-    not count) of ``repeat`` runs, in ms; torch runs on one thread, so CPU time is the work done."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best * 1000
 
 
 def _plain_loop(x, y, loss: str, steps: int, lam: float, lr: float) -> float:
@@ -52,12 +42,12 @@ def run() -> list[Row]:
     x, y = playground.make_dataset("spirals", 500, 0.3, 0)
     models = playground.fit_models(x, y, LinearConfig("svm"), LinearConfig("softmax"), False)
     for res in (100, 200):
-        ms = best_of(lambda res=res: playground.decision_regions(x, y, models, 5, "l2", res), repeat=10)
+        ms = cpu_ms(lambda res=res: playground.decision_regions(x, y, models, 5, "l2", res), repeat=10)
         rows.append(Row(B, f"decision regions, 4 classifiers, {res}x{res} grid, 500 points", ms, "ms",
                         "target <= 150 ms at 200x200" if res == 200 else "page default grid"))
-    ms = best_of(lambda: playground.decision_regions(x, y, models, 5, "l1", 200), repeat=10)
+    ms = cpu_ms(lambda: playground.decision_regions(x, y, models, 5, "l1", 200), repeat=10)
     rows.append(Row(B, "decision regions, 200x200, 500 points, L1", ms, "ms", "target <= 150 ms"))
-    rows.append(Row(B, "fit SVM + softmax (200 steps each) + Gaussian, 500 points", best_of(
+    rows.append(Row(B, "fit SVM + softmax (200 steps each) + Gaussian, 500 points", cpu_ms(
         lambda: playground.fit_models(x, y, *experiment.linear_configs(experiment.settings(), 0), False),
         repeat=3), "ms", "cached for the class per setting"))
     from ui.figures import linear_classifiers as figs
@@ -71,10 +61,10 @@ def run() -> list[Row]:
         r = playground.decision_regions(xd, yd, md, v["k"], v["metric"], v["resolution"], v["delta"])
         return freeze(figs.regions(r, xd.numpy(), yd.numpy(), labels, clickable=True,
                                    hood=experiment.neighbourhood(v, xd)))
-    rows.append(Row(B, "playground interaction at defaults (new k): regions + figure", best_of(interaction), "ms",
+    rows.append(Row(B, "playground interaction at defaults (new k): regions + figure", cpu_ms(interaction), "ms",
                     "target well under 300 ms"))
     studies.digits_flat()
-    rows.append(Row(B, "5-fold CV over 10 k on digits (+ test and train curves)", best_of(
+    rows.append(Row(B, "5-fold CV over 10 k on digits (+ test and train curves)", cpu_ms(
         lambda: studies.choosing_k(experiment.KS, 5), repeat=3), "ms", "target <= 1000 ms; cached for the class"))
     for loss in ("svm", "softmax"):
         steps, lam, lr = 400, 1e-3, 0.3
@@ -89,9 +79,9 @@ def run() -> list[Row]:
         rows.append(Row(B, f"{loss} training, 500 points: plain PyTorch loop", statistics.median(plain), "steps/s",
                         "median"))
         rows.append(Row(B, f"{loss} training: ours / plain", 100 * ratio, "%", "median of pairs; target >= 90 %"))
-    rows.append(Row(B, "digits templates (softmax, 300 steps)", best_of(
+    rows.append(Row(B, "digits templates (softmax, 300 steps)", cpu_ms(
         lambda: studies.digit_templates(experiment.template_config(experiment.settings(), 0)), repeat=2), "ms",
         "cached for the class"))
-    rows.append(Row(B, "generative vs discriminative curve (8 sizes x 40 draws)", best_of(
+    rows.append(Row(B, "generative vs discriminative curve (8 sizes x 40 draws)", cpu_ms(
         lambda: studies.gen_vs_disc(experiment.GEN_SIZES), repeat=1), "ms", "cached for the class, in a worker"))
     return rows

@@ -9,20 +9,9 @@ reduction: each tensor's storage in shared memory, its file descriptor handed ov
 from __future__ import annotations
 
 import multiprocessing
-import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench import Row
-
-
-def _cpu_ms(fn, repeat: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        c0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - c0)
-    return best * 1000
+from bench import Row, cpu_ms
 
 
 def run() -> list[Row]:
@@ -39,9 +28,9 @@ def run() -> list[Row]:
         cases = [("attention retrain state, one chunk of 0 steps", tr.train_steps, (state, 0)),
                  (f"GAN run, {config.steps} steps (snapshots back)", jobs.collect, (gan.train, config))]
         for name, fn, args in cases:
-            ours = _cpu_ms(lambda fn=fn, args=args: jobs.loads(pool.submit(jobs.call, jobs.dumps((fn, args, {})))
+            ours = cpu_ms(lambda fn=fn, args=args: jobs.loads(pool.submit(jobs.call, jobs.dumps((fn, args, {})))
                                                                .result()), 3)
-            plain = _cpu_ms(lambda fn=fn, args=args: pool.submit(fn, *args).result(), 3)
+            plain = cpu_ms(lambda fn=fn, args=args: pool.submit(fn, *args).result(), 3)
             rows.append(Row("workers", f"{name}: server CPU, app transport", ours, "ms",
                             f"plain pool {plain:.1f} ms ({plain / max(ours, 1e-9):.1f}x)"))
     finally:

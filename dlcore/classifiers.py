@@ -11,7 +11,8 @@ thing for every model.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ MAX_UPLOAD_BYTES = 1 << 20      # 1 MiB: a photo of one digit needs far less
 MAX_UPLOAD_PIXELS = 4096 * 4096  # refuse decompression bombs before decoding
 WORK_SIDE = 256                  # decoded pictures are shrunk to at most this before any numpy work
 UPLOAD_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")   # the file endings an uploader offers for them
 UPLOAD_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes with an obvious grey value
 
 
@@ -250,23 +252,17 @@ class ImageRejected(ValueError):
         self.detail = detail
 
 
-def image_to_digit(data: bytes) -> Tensor:
-    r"""Decode an uploaded image and make it look like the bundled digits: (1, 1, 8, 8) in [0, 1].
-
-    1) refuse anything over ``MAX_UPLOAD_BYTES``, formats other than ``UPLOAD_FORMATS``, more than
-       ``MAX_UPLOAD_PIXELS`` by the size the header claims (read before any pixel is decoded), animations
-       and modes without a plain 8-bit grey value (CMYK, 16-bit, float);
-    2) grey $= 0.299 R + 0.587 G + 0.114 B$ (Pillow's "L"), transparent pixels count as background;
-    3) dark ink on light paper is inverted, because the digits are light ink (16) on black (0);
-    4) crop to the ink, centre it in a square (the bundled digits touch the top and bottom rows),
-       area-average down to 8x8 and stretch so the brightest pixel is 1.
-    Raises :class:`ImageRejected`. Pillow (a Streamlit dependency) is imported here only.
-    """
+@contextmanager
+def checked_image(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[object]:
+    """An uploaded file opened as a ``PIL.Image`` after the checks every upload of the app passes, in order: not
+    empty, at most ``max_bytes``, one of ``UPLOAD_FORMATS``, at most ``MAX_UPLOAD_PIXELS`` by the size its header
+    claims (read before any pixel is decoded), not animated, a mode in ``UPLOAD_MODES``. Raises
+    :class:`ImageRejected` (``reason``: empty, too_large, not_image, too_many_pixels, animated, mode)."""
     from PIL import Image, UnidentifiedImageError
 
     if len(data) == 0:
         raise ImageRejected("empty")
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > max_bytes:
         raise ImageRejected("too_large", f"{len(data)} bytes")
     try:
         img = Image.open(io.BytesIO(data), formats=UPLOAD_FORMATS)   # reads the header only: format and size
@@ -282,6 +278,24 @@ def image_to_digit(data: bytes) -> Tensor:
             raise ImageRejected("animated", f"{img.n_frames} frames")
         if img.mode not in UPLOAD_MODES:
             raise ImageRejected("mode", img.mode)
+        yield img
+
+
+def image_to_digit(data: bytes) -> Tensor:
+    r"""Decode an uploaded image and make it look like the bundled digits: (1, 1, 8, 8) in [0, 1].
+
+    1) refuse anything over ``MAX_UPLOAD_BYTES``, formats other than ``UPLOAD_FORMATS``, more than
+       ``MAX_UPLOAD_PIXELS`` by the size the header claims (read before any pixel is decoded), animations
+       and modes without a plain 8-bit grey value (CMYK, 16-bit, float);
+    2) grey $= 0.299 R + 0.587 G + 0.114 B$ (Pillow's "L"), transparent pixels count as background;
+    3) dark ink on light paper is inverted, because the digits are light ink (16) on black (0);
+    4) crop to the ink, centre it in a square (the bundled digits touch the top and bottom rows),
+       area-average down to 8x8 and stretch so the brightest pixel is 1.
+    Raises :class:`ImageRejected`. Pillow (a Streamlit dependency) is imported here only.
+    """
+    from PIL import Image
+
+    with checked_image(data) as img:
         try:
             small = img.convert("RGBA")
             small.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)   # bounded work after decoding

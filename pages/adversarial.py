@@ -19,7 +19,6 @@ from ui.runtime import heavy_slot, offload, safely
 from ui.state import bind, device_preference, global_seed, sync_url
 
 S = "adversarial"
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
 digits_cnn = st.cache_resource(show_spinner=False)(clf.load_digits_cnn)   # read-only shared models: (robust, device)
 moons_mlp = st.cache_resource(show_spinner=False)(clf.load_moons_mlp)     # (device)
@@ -95,7 +94,7 @@ if tabs[0].open:
             if v["source"] == "test":
                 control(bound, "index", help=t("adversarial.help.index", label=label))
             else:
-                up = st.file_uploader(t("adversarial.upload"), type=UPLOAD_TYPES, max_upload_size=1,
+                up = st.file_uploader(t("adversarial.upload"), type=list(clf.UPLOAD_TYPES), max_upload_size=1,
                                       key=f"{S}.upload", help=t("adversarial.help.upload"))
                 decoded, why = decode(up.getvalue()) if up is not None else (None, "none")
                 if decoded is not None:
