@@ -128,8 +128,9 @@ def decoder_steps(probs: np.ndarray, words: Sequence[str], output: Sequence[str]
                  "marker": {"color": [PALETTE[3] if n == output[t] else PALETTE[0] for n in names]},
                  "hovertemplate": "%{x}: %{y:.4f}<extra></extra>"}]
     names = [f"{t + 1}: {w}" for t, w in enumerate(output)]
+    # log: a confident model's runners-up stay visible
     layout = _layout(lab["steps_title"], lab["next_token"], lab["prob"], 400, xaxis={"type": "category"},
-                     yaxis={"type": "log", "range": [-6, 0.3]})   # log: a confident model's runners-up stay visible
+                     yaxis={"type": "log", "exponentformat": "power", "range": [-6, 0.3]})
     layout.update(animation_layout(names, play=lab["play"], pause=lab["pause"], step_label=lab["step"],
                                    duration_ms=700))
     layout["margin"]["b"] = 110
@@ -206,7 +207,7 @@ def curves(histories: Mapping[str, Sequence[Sequence[float]]], lab: Mapping[str,
     base_layout(fig, lab["curve_title"], height=380)
     fig.update_xaxes(title_text=lab["train_step"])
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
     return fig
 
 
@@ -215,7 +216,7 @@ def perplexity_bars(names: Sequence[str], values: Sequence[float], lab: Mapping[
     fig = go.Figure(go.Bar(x=list(names), y=list(values), marker_color=[color(i) for i in range(len(values))],
                            text=[f"{v:.2f}" for v in values], textposition="outside"))
     base_layout(fig, lab["ppl_title"], x=lab["model"], y=lab["perplexity"], height=340)
-    fig.update_yaxes(type="log", range=[-0.1, np.log10(max(values) * 3)])
+    fig.update_yaxes(type="log", exponentformat="power", range=[-0.1, np.log10(max(values) * 3)])
     return fig
 
 
