@@ -196,6 +196,11 @@ def guard_clear_cache() -> bool:
     return True
 
 
+# Fields one widget legitimately receives either of: the browser sends a number input's value as int_value while
+# Streamlit registered the widget as double_value (every number input, the sidebar's seed included).
+_KIND = {"int_value": "number", "double_value": "number", "int_array_value": "numbers", "double_array_value": "numbers"}
+
+
 @process_wide
 def guard_widget_values() -> bool:
     """Refuse a widget value of the wrong kind before Streamlit deserializes it; returns whether the guard is in place.
@@ -232,7 +237,7 @@ def guard_widget_values() -> bool:
         if not isinstance(state, Serialized) or metadata is None:
             return original(self, key)
         sent = state.value.WhichOneof("value")
-        if metadata.value_type and sent != metadata.value_type:
+        if metadata.value_type and _KIND.get(sent, sent) != _KIND.get(metadata.value_type, metadata.value_type):
             return refuse(self, key, metadata, f"a {sent} value for a {metadata.value_type} widget")
         try:
             return original(self, key)

@@ -73,3 +73,20 @@ def test_a_widget_value_of_the_wrong_kind_becomes_the_widgets_default_instead_of
     assert states["$$ID-2-lesson.grid"] == {}
     states.states["$$ID-1-lesson.lr"] = Serialized(WidgetState(id="$$ID-1-lesson.lr", double_value=0.1))
     assert states["$$ID-1-lesson.lr"] == 0.1   # a good value passes
+
+
+def test_a_number_sent_as_an_integer_to_a_float_registered_widget_is_kept():
+    """The browser sends number inputs as int_value where Streamlit registered double_value (seen in the browser:
+    the sidebar's seed and the receptive field's size reset on every click until this was allowed)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.runtime.state.common import WidgetMetadata
+    from streamlit.runtime.state.session_state import Serialized, WStates
+
+    from ui.runtime import guard_widget_values
+
+    assert guard_widget_values() is True
+    states = WStates()
+    states.set_widget_metadata(WidgetMetadata("$$ID-3-app.seed", lambda v: 0 if v is None else int(v), lambda v: v,
+                                              "double_value"))
+    states.states["$$ID-3-app.seed"] = Serialized(WidgetState(id="$$ID-3-app.seed", int_value=42))
+    assert states["$$ID-3-app.seed"] == 42
