@@ -19,6 +19,7 @@ import random
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -187,7 +188,9 @@ def test_no_hostile_widget_message_breaks_a_lesson_or_exceeds_its_budget(server)
     lessons = [lesson.slug for lesson in catalog.available()
                if lesson.slug in os.environ.get("DL_LAB_FUZZ_LESSONS", lesson.slug).split(",")]
     log = {"messages": 0, "exceptions": 0, "worst_cpu_s": 0.0, "worst_rss_growth_mb": 0.0, "worst_wall_s": 0.0}
-    problems = asyncio.run(_fuzz(base, proc, lessons, log))
+    # in a thread of its own: the browser tests' Playwright leaves an event loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        problems = pool.submit(asyncio.run, _fuzz(base, proc, lessons, log)).result()
     out = ROOT / "artifacts" / "hostile-fuzz.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({**log, "lessons": lessons, "problems": problems}, indent=1))
