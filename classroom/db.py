@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
@@ -67,8 +69,8 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None   # the driver stops issuing BEGIN itself
         cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout={TIMEOUT_S * 1000}")   # first: switching to WAL waits for it too
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={TIMEOUT_S * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")   # a poll and its votes go with their join code
         cur.close()
@@ -128,12 +130,24 @@ def upgrade(engine: Engine, target: str = "head") -> str:
 
     Returns the revision the database is at afterwards.
     """
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config()
     known = {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+    for attempt in range(5):   # SQLite: processes starting together may find the new file locked for a moment
+        try:
+            return _upgrade(engine, cfg, known, target)
+        except sa.exc.OperationalError as err:
+            if engine.dialect.name != "sqlite" or "locked" not in str(err) or attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _upgrade(engine: Engine, cfg, known: set[str], target: str) -> str:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         with _migration_lock(conn):
             current = MigrationContext.configure(conn).get_current_revision()
