@@ -33,7 +33,7 @@ t0 = time.perf_counter()
 import torch
 from dlcore.device import set_threads
 set_threads(int(os.environ.get("DL_LAB_TORCH_THREADS", "1")))
-from dlcore import bert_attention as bert
+from dlcore.attention import bert
 t1 = time.perf_counter()
 model, tok = bert.load_minilm(bert.model_dir())
 t2 = time.perf_counter()
@@ -53,7 +53,7 @@ def _t(lang: str = "en"):
 
 
 def _hand_rows(t) -> list[Row]:
-    from dlcore import attention as att
+    from dlcore.attention import mechanism as att
     from ui.figures import attention as figs
 
     rows: list[Row] = []
@@ -82,7 +82,7 @@ def _hand_rows(t) -> list[Row]:
 
 
 def _heads_rows(t) -> list[Row]:
-    from dlcore import attention as att
+    from dlcore.attention import mechanism as att
     from ui.figures import attention as figs
 
     rows: list[Row] = []
@@ -109,7 +109,7 @@ def _heads_rows(t) -> list[Row]:
 
 
 def _toy_rows(t) -> list[Row]:
-    from dlcore import transformer as tr
+    from dlcore.attention import transformer as tr
     from ui.figures import attention as figs
 
     rows: list[Row] = []
@@ -139,7 +139,7 @@ def _cold_load(repeat: int = 2) -> list[dict]:
 
 
 def _minilm_rows(t) -> list[Row]:
-    from dlcore import bert_attention as bert
+    from dlcore.attention import bert
     from ui.figures import attention as figs
 
     if bert.model_dir() is None:

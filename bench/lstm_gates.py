@@ -10,8 +10,7 @@ from bench import Row, best_of
 
 
 def run() -> list[Row]:
-    from dlcore import rnn
-    from dlcore import seq_tasks as tasks
+    from dlcore.sequences import rnn, tasks
     from ui.figures import lstm_gates as figs
 
     rows: list[Row] = []

@@ -14,7 +14,7 @@ from bench import Row, best_of
 def _plain_loop(method: str, batch: int, steps: int) -> float:
     """Steps/s of a bare SGD loop on the same model and data (no recording, no evaluation)."""
     from dlcore import data
-    from dlcore import norm_training as training
+    from dlcore.normalization import training
 
     x, y = data.digits("train")
     model = training.small_cnn(method)
@@ -31,9 +31,8 @@ def _plain_loop(method: str, batch: int, steps: int) -> float:
 
 
 def run() -> list[Row]:
-    from dlcore import norm
-    from dlcore import norm_lab as lab
-    from dlcore import norm_training as training
+    from dlcore.normalization import lab, training
+    from dlcore.normalization import layers as norm
     from ui.figures import normalization as figs
 
     B = "normalization"

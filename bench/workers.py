@@ -16,7 +16,7 @@ from bench import Row, cpu_ms
 
 def run() -> list[Row]:
     from dlcore import gan, jobs
-    from dlcore import transformer as tr
+    from dlcore.attention import transformer as tr
 
     rows: list[Row] = []
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),

@@ -12,8 +12,9 @@ from typing import Any
 import torch
 
 # the modules whose training functions run in a worker; imported once when the worker starts
-TRAINING_MODULES = ("dlcore.transformer", "dlcore.seq_tasks", "dlcore.deep_training", "dlcore.norm_training",
-                    "dlcore.adversarial", "dlcore.gan", "dlcore.batch_noise", "dlcore.cnn_architectures")
+TRAINING_MODULES = ("dlcore.attention.transformer", "dlcore.sequences.tasks", "dlcore.deep_training",
+                    "dlcore.normalization.training", "dlcore.adversarial", "dlcore.gan", "dlcore.batch_noise",
+                    "dlcore.cnn_architectures")
 
 
 def start(threads: int | None) -> None:

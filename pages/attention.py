@@ -6,9 +6,9 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from dlcore import attention as att
-from dlcore import bert_attention as bert
-from dlcore import transformer as tr
+from dlcore.attention import bert
+from dlcore.attention import mechanism as att
+from dlcore.attention import transformer as tr
 from ui import lesson
 from ui.attention_models import PICK_MINE, RUN, minilm_tab, retrain_panel
 from ui.controls import control

@@ -6,9 +6,8 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from dlcore import rnn
-from dlcore import seq_tasks as tasks
 from dlcore.device import pick
+from dlcore.sequences import rnn, tasks
 from ui import lesson
 from ui.controls import control
 from ui.experiments import lstm_gates as experiment

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from dlcore import norm
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
 from dlcore.device import pick
+from dlcore.normalization import lab, training
+from dlcore.normalization import layers as norm
 from ui import lesson
 from ui.controls import control
 from ui.experiments import normalization as experiment

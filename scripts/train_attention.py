@@ -20,7 +20,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dlcore import transformer as tr  # noqa: E402
+from dlcore.attention import transformer as tr  # noqa: E402
 
 OUT = ROOT / "assets" / "models" / "attention"
 

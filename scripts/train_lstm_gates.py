@@ -3,7 +3,7 @@
     python scripts/train_lstm_gates.py          # ~1 minute on one CPU thread
 
 Writes assets/models/lstm_gates/{recall,brackets,adding}.pt (dicts for ``torch.load(weights_only=True)``,
-read by ``dlcore.seq_tasks.unpack``) and sweep.json (recall accuracy at the training length, per model kind).
+read by ``dlcore.sequences.tasks.unpack``) and sweep.json (recall accuracy at the training length, per model kind).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dlcore import seq_tasks  # noqa: E402
+from dlcore.sequences import tasks as seq_tasks  # noqa: E402
 
 OUT = ROOT / "assets" / "models" / "lstm_gates"
 SWEEP_LENGTHS = (5, 10, 20, 30, 40, 60)

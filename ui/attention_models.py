@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from dlcore import bert_attention as bert
-from dlcore import transformer as tr
+from dlcore.attention import bert
+from dlcore.attention import transformer as tr
 from ui import lesson
 from ui.controls import control
 from ui.experiments import attention as experiment

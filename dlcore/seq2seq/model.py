@@ -7,7 +7,7 @@ embedding of the previous target token y_{t-1} concatenated with a context vecto
 
 - plain (d2l's Seq2SeqDecoder): the same c = h_S at every step;
 - attention (d2l's Seq2SeqAttentionDecoder): c_t = \sum_s \alpha(s_{t-1}, h_s) h_s, the additive attention of
-  :func:`dlcore.attention.additive_attention` with the decoder's previous state s_{t-1} as the query and the
+  :func:`dlcore.attention.mechanism.additive_attention` with the decoder's previous state s_{t-1} as the query and the
   encoder's states h_1..h_S as keys and values.
 
 Then P(y_t | y_{<t}, x) = softmax(W_o s_t + b_o). Training either feeds the true previous token (teacher forcing)
@@ -25,10 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlcore import attention as att
-from dlcore import rnn, training
+from dlcore import training
+from dlcore.attention import mechanism as att
 from dlcore.device import generator, seeded
 from dlcore.seq2seq import number_words as nw
+from dlcore.sequences import rnn
 
 DIRECTIONS = ("digits-en", "digits-zh", "en-digits", "zh-digits")   # the bundled models' directions
 MAX_STEPS = 3000                          # a live training run
@@ -443,7 +444,7 @@ class Walkthrough:
 
 def walkthrough(model: Seq2Seq, src_tokens: tuple[str, ...], max_len: int = MAX_TARGET + 1,
                 device: torch.device | str = "cpu") -> Walkthrough:
-    """Encode ``src_tokens`` with the hand-written GRU cells of :mod:`dlcore.rnn` (the lesson on gates), then
+    """Encode ``src_tokens`` with the hand-written GRU cells of :mod:`dlcore.sequences.rnn` (the lesson on gates), then
     decode greedily, keeping every step's distribution and attention."""
     src_ids = model.src_vocab.ids(src_tokens)
     with torch.inference_mode():

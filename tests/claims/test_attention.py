@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import attention as att
-from dlcore import bert_attention as bert
-from dlcore import transformer as tr
+from dlcore.attention import bert
+from dlcore.attention import mechanism as att
+from dlcore.attention import transformer as tr
 from dlcore.device import generator
 from ui.experiments import attention as experiment
 

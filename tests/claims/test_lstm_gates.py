@@ -10,9 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from dlcore import rnn
-from dlcore import seq_tasks as tasks
 from dlcore.device import seeded
+from dlcore.sequences import rnn, tasks
 from ui.experiments import lstm_gates as experiment
 
 MODELS = Path(__file__).resolve().parents[2] / "assets" / "models" / "lstm_gates"

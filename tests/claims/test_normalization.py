@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import data, norm
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
+from dlcore import data
+from dlcore.normalization import lab, training
+from dlcore.normalization import layers as norm
 from ui.experiments import normalization as experiment
 
 SEEDS = range(5)   # the sidebar's global seed: 0 by default, any other a learner may pick

@@ -1,6 +1,6 @@
 """The normalization lesson in a real browser: the cube is drawn, a click on a cell picks it, tabs recompute."""
 
-from dlcore import norm_lab as lab
+from dlcore.normalization import lab
 from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
 from ui.experiments import normalization as experiment
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import attention as att
-from dlcore import bert_attention as bert
-from dlcore import transformer as tr
+from dlcore.attention import bert
+from dlcore.attention import mechanism as att
+from dlcore.attention import transformer as tr
 from tests.support import all_text, figures, open_page
 from ui.i18n import strings
 

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import rnn
-from dlcore import seq_tasks as tasks
+from dlcore.sequences import rnn, tasks
 from tests.support import all_text, figures, open_page
 from ui.i18n import strings
 

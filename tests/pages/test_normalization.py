@@ -4,9 +4,8 @@ training, presets, URL state and bad input, in both languages."""
 import numpy as np
 import pytest
 
-from dlcore import norm
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
+from dlcore.normalization import lab, training
+from dlcore.normalization import layers as norm
 from tests.support import all_text, figures, open_page
 from ui.figures.normalization import PICKED, SHARED
 from ui.i18n import strings

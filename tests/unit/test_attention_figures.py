@@ -1,6 +1,6 @@
 """The "by hand" attention figures change with every input, so they are written as plain JSON on cached
 Plotly-built layouts: Plotly must still accept every property, and the traces must carry what
-dlcore.attention computed (checked against torch's own softmax attention)."""
+dlcore.attention.mechanism computed (checked against torch's own softmax attention)."""
 
 import math
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import attention as att
+from dlcore.attention import mechanism as att
 from tests.support import _decode
 from ui.figures import attention as figs
 from ui.figures.common import colorscale

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from dlcore import rnn
 from dlcore.device import generator
+from dlcore.sequences import rnn
 from ui.exercises import for_lesson
 from ui.experiments import lstm_gates as experiment
 

@@ -8,8 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
+from dlcore.normalization import lab, training
 from ui.exercises import by_id, for_lesson
 from ui.experiments import normalization as experiment
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dlcore import jobs
-from dlcore import transformer as tr
+from dlcore.attention import transformer as tr
 from ui import runtime, settings
 
 

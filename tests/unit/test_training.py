@@ -9,10 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import seq_tasks as tasks
 from dlcore import training
-from dlcore import transformer as tr
+from dlcore.attention import transformer as tr
 from dlcore.device import generator
+from dlcore.sequences import tasks
 
 
 def test_the_cosine_schedule_is_torchs_cosine_annealing_to_zero():

@@ -1,5 +1,6 @@
 """Exercises of the attention lesson: each answer is computed by dlcore on the preset it names (attention by hand
-and the saturation curve from ``dlcore.attention``, the bundled toy Transformer from ``dlcore.transformer``).
+and the saturation curve from ``dlcore.attention.mechanism``, the bundled toy Transformer from
+``dlcore.attention.transformer``).
 
 dlcore, and the experiment module that imports it, are imported inside the solvers: the course map counts
 exercises before torch has loaded."""
@@ -34,7 +35,7 @@ def _q4_top_weight(seed: int) -> float:
 
 def top_weight(seed: int) -> float:
     """The saturation curve's average largest weight of a row, unscaled, at the preset's d_k."""
-    from dlcore import attention as att
+    from dlcore.attention import mechanism as att
     from ui.experiments import attention as experiment
 
     values = experiment.settings("saturate")
@@ -49,7 +50,7 @@ def _saturation(seed: int) -> str:
 
 def _shuffle(seed: int) -> str:
     """Whether any word's output changes when the sentence is shuffled (the tab's bars)."""
-    from dlcore import attention as att
+    from dlcore.attention import mechanism as att
     from ui.experiments import attention as experiment
 
     values = experiment.settings("order_blind")
@@ -61,7 +62,7 @@ def reverse_reading():
     """The bundled reverse model on the preset's digits (the toy tab's reading)."""
     import torch
 
-    from dlcore import transformer as tr
+    from dlcore.attention import transformer as tr
     from ui.experiments import attention as experiment
 
     values = experiment.settings("reverse")

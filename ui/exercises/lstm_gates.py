@@ -1,6 +1,6 @@
 """Exercises of the LSTM-gates lesson: each answer is computed by dlcore on the preset it names (the step-through
-from ``dlcore.rnn.step_through``, the live recall run from ``dlcore.seq_tasks``, the gradient flow from
-``dlcore.rnn.flow``).
+from ``dlcore.sequences.rnn.step_through``, the live recall run from ``dlcore.sequences.tasks``, the gradient flow from
+``dlcore.sequences.rnn.flow``).
 
 dlcore, and the experiment module that imports it, are imported inside the solvers: the course map counts
 exercises before torch has loaded."""
@@ -14,7 +14,7 @@ LOW, HIGH = 0.4, 0.9   # the options' bounds on recall accuracy (chance: 25%, on
 
 
 def _step(preset: str, seed: int):
-    from dlcore import rnn
+    from dlcore.sequences import rnn
     from ui.experiments import lstm_gates as experiment
 
     return rnn.step_through(experiment.cell_config(experiment.settings(preset), seed))
@@ -41,7 +41,7 @@ def _gru_follows(seed: int) -> str:
 def recall_accuracy(seed: int) -> float:
     """A live retraining run on recall, as the page's "Retrain live" starts it with the preset's model; its
     accuracy on the evaluation set."""
-    from dlcore import seq_tasks as tasks
+    from dlcore.sequences import tasks
     from ui.experiments import lstm_gates as experiment
 
     state = tasks.init_training(experiment.retrain_config("recall", experiment.settings("rnn_fails"), seed))

@@ -21,7 +21,7 @@ def _shared_with_group_one(seed: int) -> int:
 
 def _moves_with_padding(seed: int) -> str:
     """The one normalization whose output on a real token changes as the batch carries more padding."""
-    from dlcore import norm_lab as lab
+    from dlcore.normalization import lab
     from ui.experiments import normalization as experiment
 
     sq = lab.sequences(experiment.sequence_config(experiment.values("padded_ln"), seed))
@@ -33,7 +33,7 @@ def _moves_with_padding(seed: int) -> str:
 
 def _final_accuracies(preset: str, seed: int, batch: int | None = None) -> dict[tuple[str, int], float]:
     """Final test accuracy of each run of the preset's training grid (only the runs of ``batch`` if given)."""
-    from dlcore import norm_training as training
+    from dlcore.normalization import training
     from ui.experiments import normalization as experiment
 
     return {(c.method, c.batch): float(training.train(c).test_acc[-1])
@@ -59,7 +59,7 @@ def _learns_at_high_lr(seed: int) -> str:
 
 def _eval_agrees(seed: int) -> str:
     """How soon after the layer stops moving eval mode's output matches train mode's (mismatch below SETTLED)."""
-    from dlcore import norm_lab as lab
+    from dlcore.normalization import lab
     from ui.experiments import normalization as experiment
 
     v = experiment.values("eval_too_early")

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dlcore import attention as att
-from dlcore import bert_attention as bert
-from dlcore import transformer as tr
+from dlcore.attention import bert
+from dlcore.attention import mechanism as att
+from dlcore.attention import transformer as tr
 from ui.figures import attention as figs
 from ui.figures.common import freeze
 from ui.params import Param, defaults

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 
 import torch
 
-from dlcore import rnn
-from dlcore import seq_tasks as tasks
+from dlcore.sequences import rnn, tasks
 from ui.figures import lstm_gates as figs
 from ui.figures.common import freeze
 from ui.params import Param, defaults

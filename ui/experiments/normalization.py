@@ -8,9 +8,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from dlcore import norm
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
+from dlcore.normalization import lab, training
+from dlcore.normalization import layers as norm
 from ui.params import Param, defaults
 
 NC, CC, SC = lab.MAX_CUBE
@@ -90,8 +89,8 @@ def drift_config(v: Mapping[str, object], seed: int) -> lab.DriftConfig:
 
 
 def lengths_error(v: Mapping[str, object]) -> str | None:
-    """Why the typed lengths of ``v`` cannot be used (an i18n key's last part, see ``dlcore.norm_lab.parse_lengths``),
-    None if they can."""
+    """Why the typed lengths of ``v`` cannot be used (an i18n key's last part, see
+    ``dlcore.normalization.lab.parse_lengths``), None if they can."""
     try:
         lab.parse_lengths(str(v["lengths"]))
     except ValueError as err:

@@ -327,7 +327,7 @@ def _qk_labels(r: dict) -> tuple[list[str], list[str]]:
 
 
 def hand_figure(r: dict, scale: float, tau: float, lab: Labels) -> go.Figure:
-    """Scores, weights and output of the "by hand" lab (r: the arrays of dlcore.attention.HandResult)."""
+    """Scores, weights and output of the "by hand" lab (r: the arrays of dlcore.attention.mechanism.HandResult)."""
     ql, kl = _qk_labels(r)
     return hand_maps(r["scores"], r["logits"], r["weights"], r["output"], ql, kl, r["row_sums"], sum_label="Σ=",
                      titles=[lab["fig.scores"], lab["fig.weights"], lab["fig.output"]],
@@ -406,7 +406,7 @@ def bert_head_figures(weights: np.ndarray, tokens: list[str], layer: int, head: 
 
 
 def roles_figure(panels: dict[str, tuple[np.ndarray, float, tuple[int, int]]], lab: Labels) -> go.Figure:
-    """Per-head statistics (entropy and roles; see dlcore.bert_attention.head_panels), standout heads boxed."""
+    """Per-head statistics (entropy and roles; see dlcore.attention.bert.head_panels), standout heads boxed."""
     return layer_head_maps([(lab[f"roles.{k}"], z, top) for k, (z, top, _) in panels.items()],
                            title=lab["fig.roles_title"], x=lab["fig.head_axis"],
                            y=lab["fig.layer_axis"], marks=[p[2] for p in panels.values()])
@@ -421,22 +421,23 @@ def averaged_figure(averaged: np.ndarray, tokens: list[str], lab: Labels) -> go.
 # ---------------------------------------------------------------- each tab's figures from dlcore's results
 
 def hand_figures(r, scale: float, tau: float, lab: Labels) -> tuple[go.Figure, go.Figure]:
-    """The by-hand tab from a dlcore.attention.HandResult: scores, weights and output; then dot-product against
-    additive weights. scale: 1/sqrt(d_k) or 1 (the title shows it apart from ``tau``)."""
+    """The by-hand tab from a dlcore.attention.mechanism.HandResult: scores, weights and output; then dot-product
+    against additive weights. scale: 1/sqrt(d_k) or 1 (the title shows it apart from ``tau``)."""
     arrays = {f: getattr(r, f).numpy() for f in ("scores", "logits", "weights", "output", "additive_weights",
                                                  "row_sums")}
     return hand_figure(arrays, scale, tau, lab), compare_figure(arrays, lab)
 
 
 def heads_figures(demo, lab: Labels) -> tuple[go.Figure, go.Figure]:
-    """The heads tab from a dlcore.attention.HeadsDemo: each head's map, then the heads concatenated and after W_o."""
+    """The heads tab from a dlcore.attention.mechanism.HeadsDemo: each head's map, then the heads concatenated and
+    after W_o."""
     weights, concat, output = (m[0].numpy() for m in (demo.result.weights, demo.result.concat, demo.result.output))
     tokens, d_head = [f"x{i + 1}" for i in range(weights.shape[-1])], concat.shape[-1] // weights.shape[0]
     return heads_figure(weights, tokens, d_head, lab), concat_figure(concat, output, tokens, d_head, lab)
 
 
 def sentence_figures(ba, panels: dict, lab: Labels) -> tuple[go.Figure, go.Figure, go.Figure]:
-    """The MiniLM tab from a dlcore.bert_attention.BertAttention and its head panels: every head, the heads'
+    """The MiniLM tab from a dlcore.attention.bert.BertAttention and its head panels: every head, the heads'
     roles, each layer's mean."""
     return (bert_grid_figure(ba.weights, ba.tokens, lab), roles_figure(panels, lab),
             averaged_figure(ba.averaged, ba.tokens, lab))

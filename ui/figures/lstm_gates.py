@@ -324,7 +324,7 @@ def unit_names(roles: Sequence[str], lab: Mapping[str, str]) -> list[str]:
 
 def trained_figures(trace, kind: str, roles: Sequence[str], featured: Sequence[int], accuracy: float, task: str,
                     lab: Mapping[str, str]) -> tuple[go.Figure, go.Figure]:
-    """The gates of a trained model over the typed sequence (``trace``: a dlcore.seq_tasks.GateTrace) and the
+    """The gates of a trained model over the typed sequence (``trace``: a dlcore.sequences.tasks.GateTrace) and the
     typed text coloured by the state of the ``featured`` units."""
     units = unit_names(roles, lab)
     state = "c" if kind == "lstm" else "h"
@@ -355,7 +355,7 @@ def flow_figure(norms: Mapping[str, np.ndarray], lab: Mapping[str, str]) -> go.F
 
 def flow_table(results: Mapping[str, object], lab: Mapping[str, str]) -> pd.DataFrame:
     """Per cell kind: how much weaker the gradient reaches the first step, the parameter gradient's norm before
-    and after clipping (``results``: dlcore.rnn.FlowResult by kind)."""
+    and after clipping (``results``: dlcore.sequences.rnn.FlowResult by kind)."""
     return pd.DataFrame({lab["table.kind"]: [lab[f"kinds.{k}"] for k in results],
                          lab["table.ratio"]: [r.norms[0] / r.norms[-1] for r in results.values()],
                          lab["table.param"]: [r.param_norm for r in results.values()],

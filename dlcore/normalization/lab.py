@@ -1,8 +1,8 @@
 r"""The normalization lab's experiments on real data: a batch of conv activations checked against ``torch.nn``,
 how BN's statistics depend on batch size, running statistics that lag, padded sequences, and gamma / beta.
 
-Every function takes a frozen config (or plain values), computes with :mod:`dlcore.norm` and returns a small
-dataclass of numpy arrays; seed 001 ("BN": test-time statistics, "LN": BN's weak points), seed 004 (LN in the
+Every function takes a frozen config (or plain values), computes with :mod:`dlcore.normalization.layers` and returns
+a small dataclass of numpy arrays; seed 001 ("BN": test-time statistics, "LN": BN's weak points), seed 004 (LN in the
 Transformer).
 """
 
@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlcore import data, norm
+from dlcore import data
 from dlcore.device import generator
+from dlcore.normalization import layers as norm
 
 MAX_CUBE = (8, 12, 16)      # largest (N, C, H*W) of the axes view
 MAX_BATCH = 256             # largest batch any experiment draws
@@ -288,8 +289,9 @@ def train_eval_drift(config: DriftConfig, device: torch.device | str = "cpu") ->
     r"""BN's running statistics chasing a layer whose output moves during training.
 
     Step t draws a batch of the (drifting) activations $a_t = \mu_0 + s_t (a - \mu_0) + b_t$, normalizes it with its own
-    $\mu_B, \sigma_B^2$ (train mode) and updates $\hat\mu, \hat\sigma^2$ with :func:`dlcore.norm.update_running_stats`,
-    starting from torch's (0, 1). The mismatch is what eval mode would change on held-out images:
+    $\mu_B, \sigma_B^2$ (train mode) and updates $\hat\mu, \hat\sigma^2$ with
+    :func:`dlcore.normalization.layers.update_running_stats`, starting from torch's (0, 1). The mismatch is what
+    eval mode would change on held-out images:
     RMS of $\frac{a-\hat\mu}{\sqrt{\hat\sigma^2+\epsilon}} - \frac{a-\mu_t}{\sqrt{\sigma_t^2+\epsilon}}$.
     """
     A = _activation_pool("train", config.seed)[:, config.channel:config.channel + 1].to(device)  # (P, 1, H, W)
@@ -420,8 +422,8 @@ class AffineView:
 
 def affine_view(gamma: float, beta: float, channel: int = 0, n: int = 64, seed: int = 0,
                 device: torch.device | str = "cpu") -> AffineView:
-    r"""One channel of a real batch before and after :func:`dlcore.norm.batch_norm` with $\gamma_c$ = gamma,
-    $\beta_c$ = beta."""
+    r"""One channel of a real batch before and after :func:`dlcore.normalization.layers.batch_norm` with
+    $\gamma_c$ = gamma, $\beta_c$ = beta."""
     _check_channel(channel)
     if not math.isfinite(gamma) or not math.isfinite(beta):
         raise ValueError(f"Invalid gamma, beta: {gamma}, {beta} (allowed: finite numbers)")

@@ -6,7 +6,7 @@ $\sigma_i^2 = \frac{1}{m}\sum_{k \in \mathcal{S}_i}(x_k - \mu_i)^2$; they differ
 of $m$ elements that share statistics with element $i$ of an (N, C, H, W) tensor (Wu & He, "Group
 Normalization", 2018, eq. 1-3 and Fig. 2). The recipes follow the NumPy code of seed 001 ("BN", "LN"); BN's
 test-time running statistics follow ``nn.BatchNorm2d``. The experiments that use them live in
-:mod:`dlcore.norm_lab`, the side-by-side training in :mod:`dlcore.norm_training`.
+:mod:`dlcore.normalization.lab`, the side-by-side training in :mod:`dlcore.normalization.training`.
 """
 
 from __future__ import annotations

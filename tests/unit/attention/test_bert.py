@@ -1,11 +1,11 @@
-"""dlcore.bert_attention on the real all-MiniLM-L6-v2 (pinned in requirements.txt: a missing package fails):
+"""dlcore.attention.bert on the real all-MiniLM-L6-v2 (pinned in requirements.txt: a missing package fails):
 tokens, shapes, softmax rows, our scaled_dot_product reproducing the model's attention, head roles, caps."""
 
 import numpy as np
 import pytest
 from torch.testing import assert_close
 
-from dlcore import bert_attention as bert
+from dlcore.attention import bert
 
 
 def test_the_pinned_minilm_package_is_installed():

@@ -1,4 +1,4 @@
-"""dlcore.attention against torch.nn.functional.scaled_dot_product_attention, nn.MultiheadAttention,
+"""dlcore.attention.mechanism against torch.nn.functional.scaled_dot_product_attention, nn.MultiheadAttention,
 closed forms and invariants."""
 
 import math
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from dlcore import attention as att
+from dlcore.attention import mechanism as att
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 TOL64 = {"atol": 1e-12, "rtol": 1e-10}

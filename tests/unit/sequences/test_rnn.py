@@ -1,11 +1,11 @@
-"""dlcore.rnn against torch.nn cells and layers, hand-derived gradients and closed-form memories."""
+"""dlcore.sequences.rnn against torch.nn cells and layers, hand-derived gradients and closed-form memories."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from dlcore import rnn
+from dlcore.sequences import rnn
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}
 

@@ -9,12 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcore import rnn
 from dlcore.seq2seq import beam_search, greedy_search
 from dlcore.seq2seq import model as s2s
 from dlcore.seq2seq import number_words as nw
+from dlcore.sequences import rnn
 
-MODELS = Path(__file__).resolve().parents[2] / "assets" / "models" / "seq2seq"
+MODELS = Path(__file__).resolve().parents[3] / "assets" / "models" / "seq2seq"
 
 
 def fresh(direction="digits-en", attention=False, seed=0):

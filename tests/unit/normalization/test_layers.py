@@ -1,4 +1,4 @@
-"""dlcore.norm, norm_lab and norm_training against torch.nn / torch.nn.functional, hand-derived values and
+"""dlcore.normalization (layers, lab, training) against torch.nn / torch.nn.functional, hand-derived values and
 invariants."""
 
 import math
@@ -9,9 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlcore import norm
-from dlcore import norm_lab as lab
-from dlcore import norm_training as training
+from dlcore.normalization import lab, training
+from dlcore.normalization import layers as norm
 
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 

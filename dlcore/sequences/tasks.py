@@ -10,7 +10,7 @@ Three tasks (seed 001, "how the forget and input gates give long and short memor
   of the marked values so far (the answer at the end is the adding problem's). A cell accumulates.
 
 Models are one recurrent layer (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``) and a linear read-out at every step.
-Their gates are recomputed with :mod:`dlcore.rnn`'s hand-written cells from the layer's own weights.
+Their gates are recomputed with :mod:`dlcore.sequences.rnn`'s hand-written cells from the layer's own weights.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dlcore import rnn, training
+from dlcore import training
 from dlcore.device import generator, seeded
+from dlcore.sequences import rnn
 
 MAX_TYPED = 100              # symbols a learner may type
 MAX_DEPTH = 6                # deepest nesting the bracket task knows
@@ -341,7 +342,7 @@ class GateTrace:
 
 
 def trace(model: SeqModel, task: str, tokens: list[str]) -> GateTrace:
-    """Run the hand-written cell of :mod:`dlcore.rnn` over ``tokens`` with ``model``'s weights."""
+    """Run the hand-written cell of :mod:`dlcore.sequences.rnn` over ``tokens`` with ``model``'s weights."""
     if not 1 <= len(tokens) <= MAX_TYPED:
         raise ValueError(f"Invalid sequence length: {len(tokens)} steps (allowed 1..{MAX_TYPED})")
     device = next(model.parameters()).device

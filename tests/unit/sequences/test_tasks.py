@@ -1,4 +1,4 @@
-"""dlcore.seq_tasks: typed-sequence validation, data, the bundled models actually solving their tasks, and
+"""dlcore.sequences.tasks: typed-sequence validation, data, the bundled models actually solving their tasks, and
 the hand-written gate trace agreeing with the torch layer."""
 
 import json
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from dlcore import seq_tasks as tasks
 from dlcore.device import generator
+from dlcore.sequences import tasks
 
-MODELS = Path(__file__).resolve().parents[2] / "assets" / "models" / "lstm_gates"
+MODELS = Path(__file__).resolve().parents[3] / "assets" / "models" / "lstm_gates"
 
 
 @pytest.mark.parametrize("task,text,valid,code", [

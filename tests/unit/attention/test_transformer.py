@@ -1,5 +1,5 @@
-"""dlcore.transformer: input rules, the bundled copy / reverse / sort models solve their tasks, their attention
-has the shapes the lesson points at, training is deterministic, and a block computes what torch's
+"""dlcore.attention.transformer: input rules, the bundled copy / reverse / sort models solve their tasks, their
+attention has the shapes the lesson points at, training is deterministic, and a block computes what torch's
 nn.TransformerEncoderLayer / nn.TransformerDecoderLayer (pre-LN) compute with the same weights."""
 
 from pathlib import Path
@@ -9,9 +9,9 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from dlcore import transformer as tr
+from dlcore.attention import transformer as tr
 
-MODELS = Path(__file__).resolve().parents[2] / "assets" / "models" / "attention"
+MODELS = Path(__file__).resolve().parents[3] / "assets" / "models" / "attention"
 
 
 @pytest.fixture(scope="module")
