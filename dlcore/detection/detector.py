@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dlcore import training
 from dlcore.detection.anchors import label_anchors, multibox_prior, offset_inverse
 from dlcore.detection.boxes import BoxError, box_iou, check_threshold
 from dlcore.detection.nms import batched_nms
@@ -174,11 +175,9 @@ def train(config: TrainConfig = TrainConfig()) -> tuple[TinySSD, list[float]]:
         idx = torch.randint(0, config.n_train, (config.batch_size,), generator=g)
         logits, offsets = model(x[idx])
         loss = detection_loss(logits, offsets, classes[idx], target_offsets[idx], mask[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        value = training.step(model, opt, None, loss)
         if step % 50 == 0 or step == config.steps - 1:
-            history.append(float(loss.detach()))
+            history.append(value)
     return model.eval(), history
 
 

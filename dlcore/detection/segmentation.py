@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dlcore import training
 from dlcore.detection.boxes import BoxError
 from dlcore.detection.detector import CLASSES, HELD_OUT_SEED, MAX_SCENES, SIDE, _block, make_scenes
 from dlcore.device import generator, seeded
@@ -108,12 +109,9 @@ def train_fcn(config: SegConfig = SegConfig()) -> tuple[TinyFCN, list[float]]:
     history = []
     for step in range(config.steps):
         idx = torch.randint(0, config.n_train, (config.batch_size,), generator=g)
-        loss = F.cross_entropy(model(x[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        value = training.step(model, opt, None, F.cross_entropy(model(x[idx]), y[idx]))
         if step % 50 == 0 or step == config.steps - 1:
-            history.append(float(loss.detach()))
+            history.append(value)
     return model.eval(), history
 
 
