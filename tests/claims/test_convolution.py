@@ -19,6 +19,7 @@ from dlcore import conv
 from tests.support import _decode
 from ui.experiments import convolution as experiment
 from ui.figures import convolution as figs
+from ui.figures.common import PALETTE
 
 SEEDS = range(5)   # the sidebar's global seed: 0 by default, any other a learner may pick
 SMALL = 6          # the transposed-convolution tab uses the top-left 6 x 6 block of the input
@@ -352,28 +353,73 @@ def test_depthwise_separable_costs_one_over_m_plus_one_over_k_squared_of_a_stand
 
 # ---- the slide animation, help texts and messages --------------------------------------------------------------------
 
-@pytest.mark.parametrize("preset", [None, "dilated"])
-def test_the_animation_marks_the_taps_in_orange_and_writes_one_outlined_output_cell_per_frame(preset):
-    """notice.slide: "the orange squares are the taps the kernel reads (with dilation they have holes), the outlined
-    cell on the right is the one being written, and the sum underneath is its multiply-add. Scrubbing runs in your
-    browser: no server work." """
+COLOUR_WORDS = {"en": {"red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "blue": "blue",
+                        "purple": "purple", "grey": "grey", "gray": "grey", "black": "black"},
+                 "zh": {"红": "red", "橙": "orange", "黄": "yellow", "绿": "green", "蓝": "blue", "紫": "purple",
+                        "灰": "grey", "黑": "black"}}
+
+
+def _slide_spec(preset: str | None) -> tuple[conv.ConvTrace, dict]:
     _, k, s, p, d, _ = shape(preset)
     x, w = lesson_input(preset, 0)
     tr = conv.conv2d_trace(x, w, stride=s, padding=p, dilation=d)
-    fig = figs.sliding_window(tr, p, {"padded_input": "a", "output": "b", "slide_title": "t",
-                                      "equation": "y[{r},{c}] = {y}", "play": "play", "pause": "pause",
-                                      "position": "step"})
-    spec = _decode(fig.to_dict())
-    taps, cell = spec["data"][2], spec["data"][5]
-    assert taps["marker"]["symbol"] == "square-open" and taps["marker"]["line"]["color"].upper() == "#E69F00"
-    assert cell["line"]["color"].upper() == "#E69F00" and cell["xaxis"] == "x2"      # orange, on the right panel
-    assert len(spec["frames"]) == tr.output.numel()                                   # every position, in the browser
-    ho, wo = tr.output.shape
-    last = spec["frames"][-1]
-    assert last["name"] == f"{ho - 1},{wo - 1}" and last["traces"][0] == 2
-    np.testing.assert_array_equal(np.asarray(last["data"][0]["x"]), tr.cols[ho - 1, wo - 1].numpy().ravel())
-    assert set(np.diff(np.unique(np.asarray(last["data"][0]["x"]))).tolist()) == {d}  # d - 1 holes between taps
-    torch.testing.assert_close(tr.products.sum((-1, -2)), tr.output)
+    labels = {name: name for name in figs.SLIDE_LABELS} | {"sum": "{y} {r} {c}"}
+    return tr, _decode(figs.sliding_window(tr, p, labels).to_dict())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_slide_caption_names_the_colours_the_figure_draws(lang):
+    """notice.slide: "the orange squares are the input cells the kernel reads ... the dotted orange box is its window
+    ... the grey border is the zero padding ... framed in orange ... the output cell outlined in orange ... Grey
+    output cells are not computed yet." Issue 31: it said "orange squares" while the squares were drawn red (an open
+    marker takes ``marker.color``, which was unset, and the Streamlit theme coloured it)."""
+    from tests.support import colour_name
+    from ui.i18n import strings
+
+    caption = strings(lang)["convolution.notice.slide"]
+    named = {colour for word, colour in COLOUR_WORDS[lang].items() if word in caption}
+    assert named == {"orange", "grey"}
+    _, spec = _slide_spec(None)
+    data = dict(zip(figs.SLIDE_TRACES, spec["data"]))
+    taps = data["taps"]["marker"]
+    assert taps["symbol"] == "square-open"
+    assert colour_name(taps["color"]) == colour_name(taps["line"]["color"]) == "orange"   # what an open marker draws
+    for outline in ("window", "products_frame", "cell"):
+        assert colour_name(data[outline]["line"]["color"]) == "orange", outline
+    assert data["window"]["line"]["dash"] == "dot"
+    assert colour_name(dict(data["padding"]["colorscale"])[1]) == "grey"                  # the zero border
+    assert colour_name(dict(data["curtain"]["colorscale"])[0]) == "grey"                  # not computed yet
+    assert figs.ACCENT in PALETTE                                                          # colour-blind safe
+
+
+@pytest.mark.parametrize("preset", [None, "dilated", "halve"])
+def test_the_animation_shows_the_window_the_products_and_their_sum_as_the_outlined_output_cell(preset):
+    """notice.slide: "the orange squares are the input cells the kernel reads at this position (... with dilation it
+    has holes ...). In the middle are the kernel's weights w and, framed in orange under them, the products x · w at
+    this position: their sum Σ is the output cell outlined in orange on the right. Grey output cells are not computed
+    yet. Scrubbing runs in your browser: no server work." """
+    _, k, s, p, d, _ = shape(preset)
+    x, w = lesson_input(preset, 0)
+    tr, spec = _slide_spec(preset)
+    data = dict(zip(figs.SLIDE_TRACES, spec["data"]))
+    torch.testing.assert_close(torch.tensor(np.array(data["kernel"]["z"])), w)     # the kernel's weights w
+    reference = F.conv2d(x[None, None], w[None, None], stride=s, padding=p, dilation=d)[0, 0]
+    windows = F.unfold(x[None, None], k, dilation=d, padding=p, stride=s)[0]               # (k*k, Ho*Wo)
+    ho, wo = reference.shape
+    assert len(spec["frames"]) == ho * wo                                      # every position, in the browser
+    moved = list(spec["frames"][0]["traces"])
+    for i, frame in enumerate(spec["frames"]):
+        r, c = divmod(i, wo)
+        f = dict(zip([figs.SLIDE_TRACES[j] for j in moved], frame["data"]))
+        taps_x = np.unique(np.asarray(f["taps"]["x"]))
+        assert set(np.diff(taps_x).tolist()) <= {d}                                         # d - 1 holes between taps
+        products = torch.tensor(np.array(f["products"]["z"]))
+        torch.testing.assert_close(products, windows[:, i].reshape(k, k) * w)              # x · w at this position
+        torch.testing.assert_close(products.sum(), reference[r, c], rtol=1e-5, atol=1e-4)  # Σ = the output cell
+        assert frame["layout"]["xaxis3"]["title"]["text"] == f"{figs._fmt(reference[r, c])} {r} {c}"
+        assert f["cell"]["x"][0] == c - 0.5 and f["cell"]["y"][0] == r - 0.5              # outlined on the right
+        shown = np.asarray(f["curtain"]["z"]).ravel()
+        assert shown[:i + 1].all() and not shown[i + 1:].any()                               # later cells: grey
 
 
 def test_the_input_size_help_range_is_three_to_sixteen():

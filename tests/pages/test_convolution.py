@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from dlcore import conv
 from tests.support import all_text, figures, open_page
 from ui.experiments import convolution as experiment
+from ui.figures import convolution as figs
 from ui.figures.common import figure_table
 from ui.i18n import strings
 
@@ -20,8 +21,11 @@ def _tab(at, name: str, lang: str = "en"):
     return at.run()
 
 
+T = {name: i for i, name in enumerate(figs.SLIDE_TRACES)}
+
+
 def _slide(at) -> dict:
-    return next(f for f in figures(at) if f.get("frames") and len(f["data"]) == 7)
+    return next(f for f in figures(at) if f.get("frames") and len(f["data"]) == len(figs.SLIDE_TRACES))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -32,12 +36,16 @@ def test_default_animation_shows_torch_output_and_one_frame_per_output_cell(lang
     x = conv.make_input("random", 6, 0)
     w = conv.make_kernel("random", 3, 0)
     expected = F.conv2d(x[None, None], w[None, None])[0, 0].numpy()
-    np.testing.assert_allclose(fig["data"][3]["z"], expected)           # the output heatmap
-    np.testing.assert_allclose(fig["data"][0]["z"], x.numpy())          # the (unpadded) input
+    np.testing.assert_allclose(fig["data"][T["output"]]["z"], expected)   # the output heatmap
+    np.testing.assert_allclose(fig["data"][T["input"]]["z"], x.numpy())   # the (unpadded) input
+    np.testing.assert_allclose(fig["data"][T["kernel"]]["z"], w.numpy())  # the kernel's weights
     assert len(fig["frames"]) == 16                                      # 4 x 4 output cells
-    last = fig["frames"][-1]["data"]
-    assert int(np.asarray(last[1]["z"]).sum()) == 16                    # every cell revealed at the end
-    assert strings(lang)["convolution.fig.slide_title"] in fig["layout"]["title"]["text"]
+    last = dict(zip(fig["frames"][-1]["traces"], fig["frames"][-1]["data"]))
+    assert int(np.asarray(last[T["curtain"]]["z"]).sum()) == 16          # every cell revealed at the end
+    np.testing.assert_allclose(np.asarray(last[T["products"]]["z"]).sum(), expected[3, 3], atol=1e-4)
+    assert fig["layout"]["title"]["text"].replace("<br>", "") == strings(lang)["convolution.fig.slide_title"]
+    titles = [a["text"].replace("<br>", "") for a in fig["layout"]["annotations"]]
+    assert titles == [strings(lang)[f"convolution.fig.{k}"] for k in ("padded_input", "kernel", "products", "output")]
 
 
 def test_stride_padding_dilation_change_the_output_and_taps():
@@ -48,8 +56,8 @@ def test_stride_padding_dilation_change_the_output_and_taps():
     at.number_input(key="convolution.dilation").set_value(2).run()
     assert not at.exception and not at.error
     fig = _slide(at)
-    assert np.asarray(fig["data"][3]["z"]).shape == (4, 4)               # floor((9+2-5)/2)+1
-    taps_x = np.asarray(fig["frames"][0]["data"][0]["x"])
+    assert np.asarray(fig["data"][T["output"]]["z"]).shape == (4, 4)    # floor((9+2-5)/2)+1
+    taps_x = np.asarray(fig["frames"][0]["data"][0]["x"])               # the first moving trace: the taps
     assert sorted(set(taps_x.tolist())) == [0, 2, 4]                    # holes of dilation 2
     assert "= 4$" in all_text(at)                                        # the formula line, filled in
 
@@ -158,7 +166,7 @@ def test_every_figure_offers_its_data_as_a_csv_download():
     x, w = conv.make_input("random", 6, 0), conv.make_kernel("random", 3, 0)
     out = F.conv2d(x[None, None], w[None, None])[0, 0].numpy()
     cells = {(int(r["x"]), int(r["y (y)"] if "y (y)" in r else r["y"])): float(r["z"]) for r in rows
-             if r["trace"] == "heatmap 4" and "frame" not in r}
+             if r["trace"] == f"heatmap {T['output'] + 1}" and "frame" not in r}
     assert cells and all(cells[(c, r)] == out[r, c] for r in range(4) for c in range(4))
     for tab, keys in [("transposed", ["scatter_fig", "direct_fig"]), ("matrix", ["matrix_fig"]),
                       ("checker", ["overlap_fig", "upsample_fig"]), ("channels", ["maps_fig"])]:

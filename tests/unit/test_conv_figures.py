@@ -12,9 +12,11 @@ from dlcore import conv
 from tests.support import _decode
 from ui.figures import convolution as figs
 
-EQUATION = "y[{r},{c}] = {terms} = {y}"
-LABELS = {"padded_input": "input", "output": "output", "slide_title": "title", "equation": EQUATION, "play": "Play",
-          "pause": "Pause", "position": "Step"}
+SUM = "S={y} at {r},{c}"
+LABELS = {"padded_input": "input", "kernel": "kernel", "products": "products", "output": "output",
+          "slide_title": "title", "sum": SUM, "hover": "r %{y} c %{x}: %{z}", "play": "Play", "pause": "Pause",
+          "position": "Step"}
+T = {name: i for i, name in enumerate(figs.SLIDE_TRACES)}
 
 
 def _figure(n: int, k: int, stride: int, padding: int, dilation: int = 1):
@@ -29,34 +31,116 @@ def _figure(n: int, k: int, stride: int, padding: int, dilation: int = 1):
 def test_plotly_accepts_every_property_and_the_frames_follow_the_convolution(n, k, stride, padding, dilation):
     x, w, tr, spec = _figure(n, k, stride, padding, dilation)
     fig = go.Figure(spec)                          # raises ValueError on any invalid property or value
-    assert len(fig.data) == 7 and len(fig.frames) == len(spec["frames"])
+    assert len(fig.data) == len(figs.SLIDE_TRACES) and len(fig.frames) == len(spec["frames"])
     reference = F.conv2d(x[None, None], w[None, None], stride=stride, padding=padding, dilation=dilation)[0, 0]
     ho, wo = reference.shape
     data = spec["data"]
-    np.testing.assert_allclose(data[3]["z"], reference.numpy(), rtol=1e-6, atol=1e-6)      # the output panel
-    np.testing.assert_array_equal(data[0]["z"], F.pad(x, (padding,) * 4).numpy())          # the padded input
-    assert data[1]["z"].sum() == (n + 2 * padding) ** 2 - n * n                               # the zero border
-    assert [(d["xaxis"], d["yaxis"]) for d in data] == [("x", "y")] * 3 + [("x2", "y2")] * 3 + [("x", "y")]
-    assert data[3]["colorscale"] == [list(s) for s in get_colorscale("RdBu_r")]             # "_r" resolved here
+    np.testing.assert_allclose(data[T["output"]]["z"], reference.numpy(), rtol=1e-6, atol=1e-6)  # the output panel
+    np.testing.assert_array_equal(data[T["input"]]["z"], F.pad(x, (padding,) * 4).numpy())       # the padded input
+    np.testing.assert_array_equal(data[T["kernel"]]["z"], w.numpy())                            # the kernel's weights
+    assert data[T["padding"]]["z"].sum() == (n + 2 * padding) ** 2 - n * n                        # the zero border
+    axes = {"input": "y", "padding": "y", "taps": "y", "window": "y", "kernel": "y2", "products": "y3",
+            "products_frame": "y3", "output": "y4", "curtain": "y4", "cell": "y4"}
+    assert {name: data[i]["yaxis"] for name, i in T.items()} == axes
+    assert data[T["output"]]["colorscale"] == [list(s) for s in get_colorscale("RdBu_r")]        # "_r" resolved here
     frames = spec["frames"]
     assert [f["name"] for f in frames] == [f"{r},{c}" for r in range(ho) for c in range(wo)]
+    moved = [T[name] for name in ("taps", "window", "products", "curtain", "cell")]
+    # every window of the padded input the kernel reads, as F.unfold cuts them: (k*k, Ho*Wo)
+    windows = F.unfold(x[None, None], k, dilation=dilation, padding=padding, stride=stride)[0]
     for f in (frames[0], frames[len(frames) // 2], frames[-1]):
         r, c = map(int, f["name"].split(","))
-        taps, curtain, cell, text = f["data"]
+        assert f["traces"] == moved
+        taps, window, products, curtain, cell = f["data"]
         # the kernel's taps sit where the output cell reads the padded input: r*s + i*d, c*s + j*d
         rows = (r * stride + dilation * np.arange(k))[:, None].repeat(k, 1)
         cols = (c * stride + dilation * np.arange(k))[None, :].repeat(k, 0)
         np.testing.assert_array_equal(taps["y"], rows.ravel())
         np.testing.assert_array_equal(taps["x"], cols.ravel())
+        span = dilation * (k - 1) + 1
+        assert (min(window["x"]), max(window["x"])) == (c * stride - 0.5, c * stride + span - 0.5)
+        assert (min(window["y"]), max(window["y"])) == (r * stride - 0.5, r * stride + span - 0.5)
+        # the products at this position are the window times the kernel, element by element; they sum to y[r, c]
+        window_values = windows[:, r * wo + c].reshape(k, k)
+        np.testing.assert_allclose(products["z"], (window_values * w).numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(products["z"].sum(), reference[r, c].item(), rtol=1e-5, atol=1e-5)
+        assert f["layout"]["xaxis3"]["title"]["text"] == SUM.format(y=figs._fmt(reference[r, c]), r=r, c=c)
         assert curtain["z"].sum() == r * wo + c + 1                                # cells revealed so far
-        assert cell["x"] == [c - 0.5, c + 0.5, c + 0.5, c - 0.5, c - 0.5]
-        assert text["text"][0].startswith(f"y[{r},{c}] = ") and text["text"][0].endswith(figs._fmt(tr.output[r, c]))
+        assert cell["x"].tolist() == [c - 0.5, c + 0.5, c + 0.5, c - 0.5, c - 0.5]
     lay = spec["layout"]
-    assert lay["title"]["text"] == "title" and [a["text"] for a in lay["annotations"]] == ["input", "output"]
-    assert lay["yaxis"]["range"] == [n + 2 * padding + 1.5, -0.5] and lay["yaxis2"]["autorange"] == "reversed"
-    assert lay["yaxis2"]["scaleanchor"] == "x2"                                   # square output cells
+    assert lay["title"]["text"].replace("<br>", "") == "title"
+    assert [a["text"] for a in lay["annotations"]] == ["input", "kernel", "products", "output"]
+    assert lay["xaxis3"]["title"]["text"] == SUM.format(y=figs._fmt(reference[0, 0]), r=0, c=0)
     assert [s["label"] for s in lay["sliders"][0]["steps"]] == [f["name"] for f in frames]
     assert [b["label"] for b in lay["updatemenus"][0]["buttons"]] == ["Play", "Pause"]
+
+
+@pytest.mark.parametrize(("n", "k", "padding"), [(6, 3, 0), (9, 3, 2), (16, 7, 4)])
+def test_every_axis_ends_at_its_grid_and_every_cell_is_square(n, k, padding):
+    """Issue 31: the y axes ran past the grid (room was left under the input for an equation)."""
+    *_, spec = _figure(n, k, 1, padding)
+    lay = spec["layout"]
+    hp, o, = n + 2 * padding, n + 2 * padding - k + 1
+    for i, (h, w) in enumerate([(hp, hp), (k, k), (k, k), (o, o)], start=1):
+        suffix = "" if i == 1 else str(i)
+        x, y = lay[f"xaxis{suffix}"], lay[f"yaxis{suffix}"]
+        assert x["range"] == [-0.5, w - 0.5] and y["range"] == [h - 0.5, -0.5], i   # row 0 on top, nothing more
+        assert x["autorange"] is False and y["autorange"] is False
+        assert y["scaleanchor"] == f"x{suffix}" and y["constrain"] == x["constrain"] == "domain"
+    domains = sorted(tuple(lay[f"xaxis{s}"]["domain"]) for s in ("", "2", "4"))
+    assert all(a[1] < b[0] for a, b in zip(domains, domains[1:]))            # three columns, apart
+    assert lay["yaxis2"]["domain"][0] > lay["yaxis3"]["domain"][1]             # the kernel above the products
+
+
+def test_not_yet_computed_output_cells_are_blank_grey_not_faint_numbers():
+    """Issue 31: cells not yet computed showed white numbers on pale pink through a translucent curtain."""
+    *_, spec = _figure(6, 3, 1, 0)
+    curtain = spec["data"][T["curtain"]]
+    scale = dict((v, colour) for v, colour in curtain["colorscale"])
+    assert scale[0.0] == figs.NOT_YET and figs.NOT_YET.startswith("#")          # opaque: the numbers are hidden
+    assert scale[1.0].endswith(",0)") and (curtain["zmin"], curtain["zmax"]) == (0, 1)
+    assert T["curtain"] > T["output"] and T["cell"] > T["curtain"]             # drawn over the output, under the box
+    first = spec["frames"][0]["data"][3]["z"]
+    assert first.sum() == 1 and first[0, 0] == 1                                # only y[0,0] is shown at first
+
+
+def test_the_controls_sit_on_rows_of_their_own():
+    """Issue 31, 390 px: Play / Pause overlapped the slider's label. Buttons on one row, the slider under them."""
+    *_, spec = _figure(6, 3, 1, 0)
+    menu, slider = spec["layout"]["updatemenus"][0], spec["layout"]["sliders"][0]
+    assert menu["yanchor"] == slider["yanchor"] == "top" and slider["y"] < menu["y"] < 0
+    plot_h = spec["layout"]["height"] - spec["layout"]["margin"]["t"] - spec["layout"]["margin"]["b"]
+    assert (menu["y"] - slider["y"]) * plot_h >= 36                            # a button's height, and some
+    assert slider["x"] == 0 and slider["len"] == 1
+    assert slider["currentvalue"]["font"]["size"] >= 11
+
+
+def test_dense_grids_show_their_numbers_on_hover_only():
+    *_, spec = _figure(16, 3, 1, 2)                # a 20 x 20 padded input: cells of a few pixels on a phone
+    data = spec["data"]
+    assert data[T["input"]]["texttemplate"] == "" and data[T["output"]]["texttemplate"] == ""
+    assert data[T["kernel"]]["texttemplate"] == data[T["products"]]["texttemplate"] == "%{text}"
+    assert "%{z}" in data[T["input"]]["hovertemplate"]
+
+
+@pytest.mark.parametrize("text", [
+    "Each output cell sums the kernel times one window of the input",
+    "每个输出格子都是卷积核与输入中一个窗口的乘加",
+    "直接视角：把输入拉开、把卷积核翻转，再以步幅 1、空洞率 d 滑动——结果与 PyTorch 相同",
+    "Direct view: spread the input, flip the kernel, slide it with stride 1 and dilation d — same result as PyTorch",
+    "short"])
+@pytest.mark.parametrize("width", [figs.TITLE_UNITS, figs.PANEL_UNITS, 8])
+def test_wrap_breaks_titles_into_lines_that_fit_and_loses_nothing(text, width):
+    import unicodedata
+
+    wrapped = figs.wrap(text, width)
+    assert wrapped.replace("<br>", "") == text
+    for line in wrapped.split("<br>"):
+        wide = [unicodedata.east_asian_width(ch) in "FW" for ch in line.rstrip()]
+        units = sum(2 if w else 1 for w in wide)
+        one_word = len(line.split()) == 1 and not any(wide)
+        assert units <= width + 2 or one_word, (line, units)   # a closing mark may end a full line; a long word stays
+        assert not line.startswith(("，", "。", "、", "）"))             # no line opens with closing punctuation
 
 
 def test_a_cached_layout_is_never_shared_between_figures():
@@ -64,7 +148,7 @@ def test_a_cached_layout_is_never_shared_between_figures():
     a["layout"]["title"]["text"] = "changed"
     *_, b = _figure(6, 3, 1, 0)
     assert b["layout"]["title"]["text"] == "title"
-    np.testing.assert_array_equal(a["data"][3]["z"], b["data"][3]["z"])
+    np.testing.assert_array_equal(a["data"][T["output"]]["z"], b["data"][T["output"]]["z"])
 
 
 def test_each_builder_reads_only_its_declared_labels():
