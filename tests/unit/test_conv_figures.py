@@ -162,7 +162,9 @@ def test_each_builder_reads_only_its_declared_labels():
     figs.transposed_stamping(views, 1, only(figs.TRANSPOSED_LABELS))
     figs.direct_view(views, conv.direct_output(views).numpy(), only(figs.TRANSPOSED_LABELS))
     mv = conv.matrix_view(cfg.input(), cfg.weight(), stride=2, padding=1)
-    assert figs.matrix(mv.matrix.numpy(), only(figs.MATRIX_LABELS)).layout.title.text == "C 4 x 16"
+    mfig = figs.matrix(mv.matrix.numpy(), only(figs.MATRIX_LABELS))
+    assert mfig.layout.title.text == "C 4 x 16"
+    assert mfig.data[0].hovertemplate == "matrix_hover<extra></extra>"   # translated, not a hard-coded English line
     figs.check_table(mv, only(figs.CHECK_LABELS))
     overlap = figs.overlaps(conv.overlap_counts(6, 6, 3, 2).numpy(), 3, 2, only(figs.CHECKER_LABELS))
     assert overlap.layout.annotations[0].text == "k=3 s=2"

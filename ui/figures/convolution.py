@@ -38,7 +38,7 @@ SLIDE_LABELS = ("padded_input", "kernel", "products", "output", "slide_title", "
                 "position")                                                                       # convolution.fig
 TRANSPOSED_LABELS = ("scatter_title", "play", "pause", "input_cell", "direct_title", "spread_input",
                      "flipped_kernel", "direct_result", "torch_result", "hover")                  # convolution.fig
-MATRIX_LABELS = ("matrix_title", "matrix_x", "matrix_y")                                          # convolution.fig
+MATRIX_LABELS = ("matrix_title", "matrix_x", "matrix_y", "matrix_hover")                       # convolution.fig
 CHECKER_LABELS = ("overlap_title", "overlaps", "upsample_title", "up_k3", "up_k4", "up_resize",
                   "hover")                                                                        # convolution.fig
 MAPS_LABELS = ("maps_title", "grey", "channel")                                                   # convolution.fig
@@ -374,11 +374,11 @@ def grids(panels: list[tuple[str, np.ndarray]], *, title: str, text: bool = True
 
 def matrix(c: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
     """The convolution matrix C (rows: output cells, columns: input cells); zeros left blank.
-    labels: ``MATRIX_LABELS`` ("matrix_title" with {r}, {c}: C's shape)."""
+    labels: ``MATRIX_LABELS`` ("matrix_title" with {r}, {c}: C's shape; "matrix_hover" a Plotly hover template)."""
     title, x, y = labels["matrix_title"].format(r=c.shape[0], c=c.shape[1]), labels["matrix_x"], labels["matrix_y"]
     z = np.where(c == 0, np.nan, c).astype(np.float32)
     fig = go.Figure(go.Heatmap(z=z, colorscale=DIVERGING, zmid=0, xgap=0.5, ygap=0.5,
-                               hovertemplate="out %{y}, in %{x}: %{z}<extra></extra>"))
+                               hovertemplate=labels["matrix_hover"] + "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     return base_layout(fig, title, x=x, y=y, height=460)
 
