@@ -5,7 +5,9 @@ For every lesson, a cold Chromium (empty cache) opens the lesson directly (a joi
 bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength) and the time until the first Plotly figure
 is drawn: straight from Streamlit, and through the nginx proxy of ``scripts/serve_local.sh`` (gzip, cached
 static files). Through the proxy it also opens it at 2.5 Mbps (a sixtieth of a 150 Mbps classroom link, Chromium's
-network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs /usr/bin/chromium and nginx).
+network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs /usr/bin/chromium and nginx);
+``DL_LAB_FIRSTPAINT_LESSONS=attention,receptive_field`` measures only those lessons (and ``DL_LAB_FIRSTPAINT_SLOW=0``
+leaves out the 2.5 Mbps runs), for a quick before/after.
 """
 
 from __future__ import annotations
@@ -45,11 +47,20 @@ def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float
     return mb, dt
 
 
+def _lessons() -> list:
+    from ui import catalog
+
+    wanted = [s for s in os.environ.get("DL_LAB_FIRSTPAINT_LESSONS", "").split(",") if s]
+    return [x for x in catalog.available() if not wanted or x.slug in wanted]
+
+
 def run() -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
     from ui import catalog
+
+    slow = os.environ.get("DL_LAB_FIRSTPAINT_SLOW", "1") != "0"
 
     port, first = _free_port(), _free_port()
     proc = subprocess.Popen(["bash", "scripts/serve_local.sh"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -69,11 +80,13 @@ def run() -> list[Row]:
                 mb, dt = _open(browser, f"{base}/?lang=en")
                 rows += [Row("firstpaint", f"course map, {where}: bytes", mb, "MB"),
                          Row("firstpaint", f"course map, {where}: time", dt, "s")]
-            for lesson in catalog.available():
+            for lesson in _lessons():
                 for where, base in (("direct", direct), ("proxy", proxy)):
                     mb, dt = _open(browser, f"{base}/{lesson.slug}?lang=en")
                     rows += [Row("firstpaint", f"{lesson.slug}, {where}: bytes to first figure", mb, "MB"),
                              Row("firstpaint", f"{lesson.slug}, {where}: time to first figure", dt, "s")]
+                if not slow:
+                    continue
                 mb, dt = _open(browser, f"{proxy}/{lesson.slug}?lang=en", SLOW)
                 rows.append(Row("firstpaint", f"{lesson.slug}, proxy at 2.5 Mbps: time to first figure", dt, "s",
                                 f"{mb:.2f} MB"))

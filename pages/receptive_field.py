@@ -70,10 +70,9 @@ c4.button(t(f"{S}.reset"), key=f"{S}.reset_btn", on_click=load_model, width="str
 v = bound.values()
 edited = v["net"] and v["model"] != "custom"   # a network's table, changed by the learner
 st.caption(t(f"{S}.networks.{v['model']}.note") + (" " + t(f"{S}.edited") if edited else ""))
-# the figures lead (issue 31: the main figure on the first screen); the table that defines the network follows
-tabs = st.tabs([t(f"{S}.tabs.field"), t(f"{S}.tabs.erf")], key=f"{S}.tab", on_change="rerun")
+tabs = st.tabs([t(f"{S}.tabs.field"), t(f"{S}.tabs.erf")], key=f"{S}.tab", on_change="rerun")   # the table below
 
-left, right = st.columns([3, 2])
+left, right = st.columns([2, 1])   # the editor wide enough for all its columns
 with left:
     parsed = layer_editor(bound, v["net"] or model_spec(v["model"]))
 spec = rf.to_spec(parsed.layers)
@@ -91,7 +90,7 @@ change(experiment.unit_fixes(bound.values(), df))   # the unit looked at, on a t
 layer, unit = bound.values()["layer"] or len(df), (st.session_state[f"{S}.row"], st.session_state[f"{S}.col"])
 with right:
     st.markdown(t(f"{S}.formula_title", layer=layer, name=df.name.iloc[layer - 1]))
-    st.latex(r"\small " + figs.recurrence_latex(df, layer))
+    st.latex(r"\footnotesize " + figs.recurrence_latex(df, layer))
     shape = " × ".join(map(str, check.out_shape))
     same = list(check.out_sizes) == df.out_size.tolist() and list(check.params) == df.params.tolist()
     st.caption(t(f"{S}.torch_check" if same else f"{S}.torch_mismatch", shape=shape))
@@ -102,6 +101,7 @@ st.caption(t(f"{S}.table_hint"))
 
 if tabs[0].open:
     with tabs[0]:
+        lead = st.container()   # the figure first (issue 29: a projector's first screen), what it shows below
         d1, d2, d3, d4 = st.columns([3, 1, 1, 2])
         names = [t(f"{S}.layer_last", name=df.name.iloc[-1])] + [
             f"{i}. {x.name} ({x.out_size} × {x.out_size})" for i, x in enumerate(df.itertuples(), 1)]
@@ -113,8 +113,8 @@ if tabs[0].open:
         control(bound, "image", d4)
         with safely():
             fig, box, how = unit_view(spec, v["size"], v["in_ch"], layer, unit, v["image"], lab())
-            lesson.chart(thaw(fig), f"{S}.unit_fig", on_select=lambda: pick("unit_fig"), selection_mode="points")
-            st.caption(t(f"{S}.autograd.{how}", **experiment.box_numbers(box)) + " " + t(f"{S}.click_hint"))
+            lesson.chart(thaw(fig), f"{S}.unit_fig", lead, on_select=lambda: pick("unit_fig"), selection_mode="points")
+            lead.caption(t(f"{S}.autograd.{how}", **experiment.box_numbers(box)) + " " + t(f"{S}.click_hint"))
         lesson.chart(thaw(rf_chart(spec, v["size"], v["in_ch"], layer, lab())), f"{S}.rf_fig",
                      on_select=lambda: pick("rf_fig"), selection_mode="points")
 if tabs[1].open:

@@ -20,14 +20,35 @@ SEED_MAX = 2**31 - 1
 def configure_torch() -> int:
     """Set torch's thread count once per process (every session shares it); returns the count."""
     import gc
+    import threading
 
     from dlcore import device
 
     wanted = torch_threads_from_env()
     n = device.set_threads(wanted) if wanted is not None else device.threads()
     start_workers()   # training workers spawn and warm up in the background
+    # pandas is imported here, whole, before the warm-up thread starts: Plotly looks pandas up in sys.modules without
+    # importing it, so a page drawing a figure while another thread is half-way through ``import pandas`` fails with
+    # "partially initialized module 'pandas' has no attribute 'Series'" (seen in AppTest).
+    import pandas  # noqa: F401
+    threading.Thread(target=warm_first_paint, name="dl-lab-warm-up", daemon=True).start()
     gc.freeze()  # the libraries just imported live for the whole process: keep them out of every GC pass
     return n
+
+
+def warm_first_paint() -> None:
+    """Pay, once per process and in the background, the one-time costs that a lesson's first open would otherwise
+    add to its first figure (issue 29, measured on the receptive field: ~1.7 s for the symbolic-shape module torch
+    loads on the first meta-device convolution, ``dlcore.receptive_field.torch_check``; ~1.6 s for pandas' Styler
+    and its templates, the layer table). Runs after the first page of the first session is drawn."""
+    import gc
+
+    import pandas.io.formats.style  # noqa: F401 - imported for its side effect: templates compiled once
+    import torch
+
+    x = torch.empty(1, 1, 4, 4, device="meta")
+    torch.nn.functional.conv2d(x, torch.empty(1, 1, 3, 3, device="meta"))   # imports torch's shape checker
+    gc.freeze()   # as configure_torch does: what was just imported lives for the whole process
 
 
 def navigation(sections: dict[str, list[st.Page]]) -> None:
@@ -55,10 +76,35 @@ def _seed_from_url() -> None:
     st.session_state["app.seed"] = seed
 
 
+# Streamlit (1.67) draws its own controls in English only and offers no way to translate them (the strings are
+# literals in its compiled frontend). The one a learner meets, the status widget's Stop button (shown while a run
+# takes over 0.5 s), is relabelled here with CSS; the README lists the rest. tests/e2e/test_frame.py checks it.
+# The style sits in a hidden element of the page, not alone in an st.html: a style-only st.html goes to Streamlit's
+# event container, which is emptied when a run starts, just when the Stop button appears.
+_STOP_CSS = """<style>
+  .st-key-app_streamlit_labels {{ display: none; }}
+  [data-testid="stStatusWidget"] button {{ font-size: 0 !important; }}
+  [data-testid="stStatusWidget"] button p {{ font-size: 0 !important; }}
+  [data-testid="stStatusWidget"] button::after {{ content: {stop}; font-size: 0.875rem; line-height: 1.6; }}
+  [data-testid="stStatusWidget"] button:disabled::after {{ content: {stopping}; }}
+</style>"""
+
+
+def translate_streamlit_controls() -> None:
+    """Streamlit's own Stop button in the learner's language (see _STOP_CSS)."""
+    import json
+
+    css = _STOP_CSS.format(stop=json.dumps(t("app.streamlit.stop"), ensure_ascii=False),
+                           stopping=json.dumps(t("app.streamlit.stopping"), ensure_ascii=False))
+    with st.container(key="app_streamlit_labels"):
+        st.html(css + "<span></span>")   # not style-only: stays on the page
+
+
 def sidebar_top() -> None:
-    """Language switch, global seed and the share link."""
+    """Language switch, global seed and the share link; Streamlit's Stop button in the chosen language."""
     with st.sidebar:
         language_picker()
+        translate_streamlit_controls()
         _seed_from_url()
         st.number_input(t("app.seed"), min_value=0, max_value=SEED_MAX, step=1, key="app.seed",
                         help=t("app.seed_help"))
@@ -95,17 +141,19 @@ def presenter_toggle() -> None:
 
 
 def sidebar_device() -> None:
-    """Compute device: CPU, or CUDA with the card's name when torch sees one."""
+    """Compute device: CPU, or CUDA with the card's name when torch sees one. The picker shows only when there is
+    something to pick (issue 31); the name of the device in use always shows."""
     configure_torch()
     from dlcore import device
 
     kinds = device.available()
-    if "app.device" not in st.session_state:
+    if "app.device" not in st.session_state or st.session_state["app.device"] not in kinds:
         wanted = st.query_params.get("device", "cpu")
         st.session_state["app.device"] = wanted if wanted in kinds else "cpu"
     with st.sidebar:
-        st.radio(t("app.device"), kinds, key="app.device", horizontal=True,
-                 format_func=lambda k: t(f"app.device_{k}"))
+        if len(kinds) > 1:
+            st.radio(t("app.device"), kinds, key="app.device", horizontal=True,
+                     format_func=lambda k: t(f"app.device_{k}"))
         info = device.describe(device.pick(st.session_state["app.device"]))
         st.caption(t("app.device_name", name=info.name))
     if st.session_state["app.device"] != "cpu":

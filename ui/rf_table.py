@@ -32,17 +32,24 @@ NUMBER_COLUMNS = (("kernel", 1, rf.MAX_KERNEL, 3), ("stride", 1, rf.MAX_STRIDE, 
                   ("channels", 1, rf.MAX_CHANNELS, None), ("groups", 1, rf.MAX_CHANNELS, 1))   # name, lo, hi, default
 
 
+def header_width(text: str, least: int) -> int:
+    """Pixels a column needs to show its whole header ``text`` (an edit icon, then the text: ~14 px a CJK
+    character, ~8 px any other), and at least ``least`` for its cells (issue 31: no header cut off)."""
+    return max(least, 30 + sum(14 if ord(ch) > 0x2E7F else 8 for ch in text))
+
+
 def column_config(lesson: str) -> dict[str, Any]:
     """The editor's columns: translated short headers and help, the kinds' names, each number's range."""
     cc, short = st.column_config, labels(f"{lesson}.short", ("name", "kind", "bias", *(c[0] for c in NUMBER_COLUMNS)))
     columns = {"order": cc.NumberColumn("#", help=t(f"{lesson}.help.order"), width=40, format="%g"),
-               "name": cc.TextColumn(short["name"], max_chars=rf.MAX_NAME, width=64),
+               "name": cc.TextColumn(short["name"], max_chars=rf.MAX_NAME, width=header_width(short["name"], 64)),
                "kind": cc.SelectboxColumn(short["kind"], options=rf.KINDS, default="conv", required=True,
-                                          format_func=option_names(f"{lesson}.kinds", rf.KINDS).get, width=96),
-               "bias": cc.CheckboxColumn(short["bias"], default=True, width=44)}
+                                          format_func=option_names(f"{lesson}.kinds", rf.KINDS).get,
+                                          width=header_width(short["kind"], 96)),
+               "bias": cc.CheckboxColumn(short["bias"], default=True, width=header_width(short["bias"], 44))}
     for name, lo, hi, default in NUMBER_COLUMNS:
         columns[name] = cc.NumberColumn(short[name], help=t(f"{lesson}.help.{name}"), min_value=lo, max_value=hi,
-                                        step=1, default=default, width=44 if len(name) < 8 else 60)
+                                        step=1, default=default, width=header_width(short[name], 44))
     return columns
 
 

@@ -4,6 +4,7 @@ Every click that reruns the script is followed by a wait for what it must change
 the URL), with generous timeouts: CI runs this on a loaded 2-core machine.
 """
 
+import pytest
 
 from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
 
@@ -175,3 +176,28 @@ def test_minilm_grid_loads_rerenders_for_a_typed_sentence_and_reopens_in_chinese
     assert "第 1 层，第 1 个头" in [f["title"] for f in _figs(page)]
     assert_no_streamlit_error(page)
     _tall_screenshot(page, "attention-minilm-zh", height=3000)
+
+
+_OVERLAPS_JS = """() => {
+  const gd = Array.from(document.querySelectorAll('.js-plotly-plot')).find(p => p.getClientRects().length > 0);
+  const box = e => e.getBoundingClientRect();
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const bars = Array.from(gd.querySelectorAll('.colorbar'));
+  const labels = Array.from(gd.querySelectorAll('.ytick text, .y2tick text, .ytitle, .y2title, .xtick text, '
+                                                + '.x2tick text')).filter(l => !l.closest('.colorbar'));
+  return {bars: bars.length, labels: labels.length,
+          overlaps: bars.flatMap(b => labels.filter(l => hit(box(b), box(l))).map(l => l.textContent))};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_positional_colour_bar_covers_no_labels_of_the_next_map(page, app_url, lang):
+    """Issue 31: the encoding's colour bar covered the similarity map's labels (Plotly's drawn boxes, 1400 px)."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    goto(page, app_url, path="attention", lang=lang, query="attention.view=positions")
+    page.locator(".js-plotly-plot .colorbar").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    found = page.evaluate(_OVERLAPS_JS)
+    page.locator(".js-plotly-plot").first.screenshot(path=str(screenshot(page, f"attention-positions-{lang}")))
+    assert found["bars"] == 2 and found["labels"] > 10
+    assert not found["overlaps"], f"{lang}: the colour bar covers {found['overlaps']}"

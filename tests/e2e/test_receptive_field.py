@@ -78,3 +78,19 @@ def test_effective_field_tab_draws_maps_and_growth(page, app_url):
     assert_no_streamlit_error(page)
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     screenshot(page, "receptive_field-erf-en")
+
+
+def test_the_layer_editor_shows_every_column_at_1400_px_in_both_languages(page, app_url):
+    """Issue 31: the table cut off its last columns. Its grid scrolls sideways by no more than a pixel or two."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    for lang in ("zh", "en"):
+        goto(page, app_url, path="receptive_field", lang=lang)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        editor = page.locator('[data-testid="stDataFrame"]').first
+        editor.scroll_into_view_if_needed()
+        wait_idle(page)
+        over = editor.evaluate("""e => Array.from(e.querySelectorAll('.dvn-scroller'))
+                                        .map(s => s.scrollWidth - s.clientWidth)""")
+        editor.screenshot(path=str(screenshot(page, f"receptive_field-editor-{lang}")))
+        assert over and max(over) <= 2, f"{lang}: the editor hides {max(over or [0])} px of columns"
+        assert_no_streamlit_error(page)

@@ -278,3 +278,48 @@ def test_an_edit_the_fixed_grid_could_not_send_is_dropped_with_a_note_and_the_ex
     scores = np.asarray(figures(at)[0]["data"][0]["z"])
     q, k, _ = att.example_qkv(4, 5, 3, 2)
     np.testing.assert_allclose(scores, (q @ k.T).numpy(), atol=1e-6)                  # the example's 4 x 5 scores
+
+
+def _axes(fig: dict, kind: str) -> list[dict]:
+    return [v for k, v in fig["layout"].items() if k.startswith(kind + "axis")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_positional_colour_bar_sits_between_the_maps_clear_of_the_second_maps_labels(lang):
+    """Issue 31: the encoding's colour bar covered the next heatmap's labels. It now starts just right of its own
+    map and leaves the second map's tick labels and title (~60 px of a ~900 px figure) room before that map."""
+    at = _tab(open_page(PAGE, lang), "positions", lang)
+    pe = _fig(at, strings(lang)["attention.fig.pe_title"].split("{")[0].strip() or "PE")
+    first, second = pe["layout"]["xaxis"]["domain"], pe["layout"]["xaxis2"]["domain"]
+    bar = pe["data"][0]["colorbar"]
+    assert bar["xanchor"] == "left" and first[1] < bar["x"] < first[1] + 0.03
+    assert second[0] - bar["x"] >= 0.15   # thickness 10 px and its numbers (~35 px), then the y labels (~60 px)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_toy_transformer_maps_are_wide_enough_for_upright_token_labels(lang):
+    """Issue 31: the toy Transformer's labels were tiny and rotated. Two panels a row, tokens upright at 12 px."""
+    at = open_page(PAGE, lang, query={"attention.view": "toy"})
+    fig = next(f for f in figures(at) if len(f["data"]) == 8)
+    assert all(ax.get("tickangle") == 0 and ax["tickfont"]["size"] >= 12 for ax in _axes(fig, "x"))
+    widths = [ax["domain"][1] - ax["domain"][0] for ax in _axes(fig, "x")]
+    assert len({round(w, 6) for w in widths}) == 1 and widths[0] > 0.4                  # 2 a row, not 4
+    titles = [a["text"] for a in fig["layout"]["annotations"]]
+    layer, head = strings(lang)["attention.fig.layer"], strings(lang)["attention.fig.head"]
+    assert f"{layer.format(i=2)} · {head.format(i=4)}" in titles
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_minilm_grid_names_every_token_on_the_left_of_each_layer(lang):
+    """Issue 31: the 6 x 12 grid had no token labels. The first panel of each layer names every query token (all,
+    dtick 1, at least 13 px a token); the other panels and the keys are on hover."""
+    at = _tab(open_page(PAGE, lang), "bert", lang)
+    grid = figures(at)[0]
+    left = [grid["layout"][f"yaxis{'' if i == 1 else i}"] for i in range(1, 72, 12)]
+    assert all(ax["showticklabels"] and ax["dtick"] == 1 for ax in left)
+    others = [grid["layout"][f"yaxis{i}"] for i in range(2, 13)]
+    assert not any(ax.get("showticklabels") for ax in others)
+    n_tokens = len(np.asarray(grid["data"][0]["z"]))
+    rows_px = grid["layout"]["height"] - 120
+    assert rows_px / 6 * 0.85 / n_tokens >= 12                                           # room for 11 px labels
+    assert grid["data"][0]["y"][0] == "[CLS]"

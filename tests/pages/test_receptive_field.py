@@ -1,6 +1,8 @@
 """AppTest of the receptive-field lesson: figure values, the table editor, networks, presets,
 the effective-field tab, URL state and bad input, in both languages."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -271,3 +273,21 @@ def test_every_figure_offers_its_data_and_controls_have_the_declared_ranges():
     assert len(at.get("plotly_chart")) == len(at.get("download_button")) == 2          # the field, the growth
     assert at.slider(key="receptive_field.erf_depth").max == declared["erf_depth"].hi == rf.MAX_ERF_DEPTH
     assert at.slider(key="receptive_field.erf_seeds").max == declared["erf_seeds"].hi == rf.MAX_ERF_SEEDS
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_layer_editor_columns_are_wide_enough_for_their_headers(lang):
+    """Issue 31: the table cut off its last columns. Each column is as wide as its translated header needs, and the
+    editor's column is wide enough for all of them (the browser check: tests/e2e/test_receptive_field.py)."""
+    from ui.rf_table import header_width
+
+    at = open_page(PAGE, lang)
+    assert not at.exception
+    editor = at.dataframe[0].proto
+    widths = {}
+    for name, config in json.loads(editor.columns).items():
+        widths[name] = config.get("width")
+        label = config.get("label")
+        if label and isinstance(widths[name], int):
+            assert widths[name] >= header_width(label, 0), (name, label, widths[name])
+    assert header_width("输出通道", 44) == 86 and header_width("k", 44) == 44

@@ -25,6 +25,7 @@ from ui.figures.common import (
 from ui.figures.common import colorscale as colorscale_of
 
 MASKED = "rgba(150,150,150,0.25)"   # background that shows through masked (NaN) cells
+GRID_LABELLED = 20                  # MiniLM's grid names its tokens up to this many (a row of 290 px)
 
 
 def unique_labels(tokens: Sequence[str]) -> list[str]:
@@ -150,30 +151,44 @@ def saturation(d_k: np.ndarray, max_weight: np.ndarray, entropy: np.ndarray, cur
 
 def head_grid(maps: np.ndarray, row_titles: Sequence[str], col_titles: Sequence[str], x_labels: list[str],
               y_labels: list[str], *, title: str, percent: bool = False, cell: int = 0, show_ticks: bool = True,
-              colorbar: str = "") -> go.Figure:
+              colorbar: str = "", wrap: int = 0, query_ticks: bool = False) -> go.Figure:
     """A grid of attention maps (rows x cols x T_query x T_key), all on one 0-1 colour scale.
 
     percent: send weights as whole percents (uint8), which keeps a 6 x 12 grid of 40 x 40 maps small.
+    wrap: lay the panels out ``wrap`` to a row, each titled "row title · column title" (wide panels: every token
+    label fits upright). query_ticks: label the queries on the left panels even when ``show_ticks`` is off.
     """
     R, C = maps.shape[:2]
     x, y = unique_labels(x_labels), unique_labels(y_labels)
-    fig = make_subplots(R, C, column_titles=list(col_titles), row_titles=list(row_titles),
-                        horizontal_spacing=0.1 / C if not show_ticks else 0.25 / C,
-                        vertical_spacing=0.12 / R if not show_ticks else 0.3 / R)
+    if wrap:
+        panels = [(maps[r, c], f"{row_titles[r]} · {col_titles[c]}") for r in range(R) for c in range(C)]
+        rows, cols = -(-len(panels) // wrap), wrap
+        fig = make_subplots(rows, cols, subplot_titles=[name for _, name in panels], horizontal_spacing=0.12 / cols,
+                            vertical_spacing=0.35 / rows)
+    else:
+        panels, rows, cols = [(maps[r, c], None) for r in range(R) for c in range(C)], R, C
+        fig = make_subplots(R, C, column_titles=list(col_titles), row_titles=list(row_titles),
+                            horizontal_spacing=0.1 / C if not show_ticks else 0.25 / C,
+                            vertical_spacing=0.12 / R if not show_ticks else 0.3 / R)
     z = np.round(maps * 100).astype(np.uint8) if percent else maps
     hover = "%{y} → %{x}: %{z}%" if percent else "%{y} → %{x}: %{z:.3f}"
-    for r in range(R):
-        for c in range(C):
-            fig.add_trace(go.Heatmap(z=z[r, c], x=x, y=y, coloraxis="coloraxis",
-                                     hovertemplate=hover + "<extra></extra>"), r + 1, c + 1)
-    fig.update_yaxes(autorange="reversed", type="category", showticklabels=show_ticks, tickfont={"size": MIN_TEXT_PX})
-    fig.update_xaxes(type="category", showticklabels=show_ticks, tickfont={"size": MIN_TEXT_PX})
-    for c in range(2, C + 1):   # every panel shares the query tokens: label them once, on the left
+    for i in range(len(panels)):
+        fig.add_trace(go.Heatmap(z=z[i // C, i % C], x=x, y=y, coloraxis="coloraxis",
+                                 hovertemplate=hover + "<extra></extra>"), i // cols + 1, i % cols + 1)
+    tick_font = {"size": CELL_TEXT["size"] if wrap else MIN_TEXT_PX}
+    fig.update_yaxes(autorange="reversed", type="category", showticklabels=show_ticks, tickfont=tick_font)
+    fig.update_xaxes(type="category", showticklabels=show_ticks, tickfont=tick_font, tickangle=0 if wrap else None)
+    for c in range(2, cols + 1):   # every panel shares the query tokens: label them once, on the left
         fig.update_yaxes(showticklabels=False, col=c)
+    if not show_ticks:   # no tick marks either (they would poke into the neighbouring panel)
+        fig.update_yaxes(ticks="")
+        fig.update_xaxes(ticks="")
+    if query_ticks:
+        fig.update_yaxes(showticklabels=True, dtick=1, col=1)   # every token, none skipped
     fig.update_layout(coloraxis={"colorscale": SEQUENTIAL, "cmin": 0, "cmax": 100 if percent else 1,
                                  "colorbar": {"title": {"text": colorbar}, "thickness": 12}})
-    fig.update_annotations(font={"size": 11})
-    height = cell * R + 120 if cell else max(300, 120 + R * (60 + 16 * len(y)))
+    fig.update_annotations(font={"size": 11 if not wrap else CELL_TEXT["size"]})
+    height = cell * rows + 120 if cell else max(300, 120 + rows * (60 + (20 if wrap else 16) * len(y)))
     return base_layout(fig, title, height=height)
 
 
@@ -247,11 +262,14 @@ def layer_head_maps(panels: Sequence[tuple[str, np.ndarray, float]], *, title: s
 
 def positional(pe: np.ndarray, similarity: np.ndarray, *, titles: Sequence[str], title: str, pos: str,
                dim: str) -> go.Figure:
-    """The sinusoidal matrix (positions x dimensions) and the dot products of position vectors."""
-    fig = make_subplots(1, 2, subplot_titles=list(titles), horizontal_spacing=0.15, column_widths=[0.55, 0.45])
-    fig.add_trace(go.Heatmap(z=pe, colorscale=DIVERGING, zmin=-1, zmax=1, colorbar={"x": 0.545, "thickness": 10},
+    """The sinusoidal matrix (positions x dimensions) and the dot products of position vectors. Each colour bar
+    sits just right of its own map, clear of the next map's labels (issue 31)."""
+    fig = make_subplots(1, 2, subplot_titles=list(titles), horizontal_spacing=0.2, column_widths=[0.55, 0.45])
+    right = fig.layout.xaxis.domain[1]
+    fig.add_trace(go.Heatmap(z=pe, colorscale=DIVERGING, zmin=-1, zmax=1,
+                             colorbar={"x": right + 0.01, "xanchor": "left", "thickness": 10, "len": 0.9},
                              hovertemplate=f"{pos} %{{y}}, {dim} %{{x}}: %{{z:.3f}}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Heatmap(z=similarity, colorscale=SEQUENTIAL, colorbar={"thickness": 10},
+    fig.add_trace(go.Heatmap(z=similarity, colorscale=SEQUENTIAL, colorbar={"thickness": 10, "len": 0.9},
                              hovertemplate=f"{pos} %{{y}} · {pos} %{{x}}: %{{z:.2f}}<extra></extra>"), 1, 2)
     fig.update_yaxes(autorange="reversed", title_text=pos)
     fig.update_xaxes(title_text=dim, row=1, col=1)
@@ -379,7 +397,7 @@ def toy_figure(maps: np.ndarray, kind: str, task: str, x: list[str], y: list[str
     """Layers x heads of one kind of attention of the toy Transformer. maps: (layers, heads, T_q, T_k)."""
     return head_grid(maps, [lab["fig.layer"].format(i=i + 1) for i in range(maps.shape[0])],
                      [lab["fig.head"].format(i=i + 1) for i in range(maps.shape[1])], x, y,
-                     title=lab[f"fig.toy_{kind}"].format(task=lab[f"tasks.{task}"]))
+                     title=lab[f"fig.toy_{kind}"].format(task=lab[f"tasks.{task}"]), wrap=2)   # tokens upright
 
 
 def training_figure(history: Sequence[tuple[int, float, float]], task: str, seconds: float, lab: Labels) -> go.Figure:
@@ -389,10 +407,14 @@ def training_figure(history: Sequence[tuple[int, float, float]], task: str, seco
 
 
 def bert_grid_figure(weights: np.ndarray, tokens: list[str], lab: Labels) -> go.Figure:
-    """All layers x heads of MiniLM as small maps (percent, no tick labels). weights: (L, H, T, T)."""
-    L, H = weights.shape[:2]
+    """All layers x heads of MiniLM as small maps (percent). Up to GRID_LABELLED tokens, the query tokens label the
+    left of each layer's row (each row tall enough for them, 13 px a token); keys, and longer sentences, on hover.
+    weights: (L, H, T, T)."""
+    L, H, T = weights.shape[:3]
+    labelled = T <= GRID_LABELLED
     return head_grid(weights, [f"L{i + 1}" for i in range(L)], [f"H{j + 1}" for j in range(H)], tokens, tokens,
-                     title=lab["fig.grid_title"], percent=True, cell=110, show_ticks=False, colorbar="%")
+                     title=lab["fig.grid_title"], percent=True, cell=max(110, 13 * T + 30) if labelled else 110,
+                     show_ticks=False, colorbar="%", query_ticks=labelled)
 
 
 def bert_head_figures(weights: np.ndarray, tokens: list[str], layer: int, head: int, chosen: int, lab: Labels
