@@ -70,8 +70,7 @@ bound = bind(S, experiment.SETTINGS)
 PRESETS = [lesson.Preset(n, values, {"adversarial.tab": t(f"adversarial.tabs.{experiment.tab_of(n)}")})
            for n, values in experiment.PRESETS.items()]   # a preset opens its tab
 lesson.predict(bound, PRESETS)
-v = bound.values()
-device = str(pick(device_preference()))
+v, device = bound.values(), str(pick(device_preference()))
 tabs = st.tabs([t(f"{S}.tabs.{n}") for n in ("attack", "geometry", "curves")], key=f"{S}.tab", on_change="rerun")
 norm_names = option_names("adversarial.options.norm", adv.NORMS)
 eps = v["eps_l2"] if v["norm"] == "l2" else v["eps"]
@@ -82,9 +81,11 @@ if tabs[0].open:
             l2 = v["norm"] == "l2"
             for name in ("model", "method", "norm", "eps_l2" if l2 else "eps"):
                 control(bound, name)
-            for name in ("alpha_l2" if l2 else "alpha", "steps"):
-                control(bound, name, disabled=v["method"] == "fgsm")   # FGSM takes one step of size eps
-            control(bound, "random_start", disabled=v["method"] != "pgd")
+            shown = {"pgd": 3, "bim": 2}.get(v["method"], 0)   # FGSM takes one step of size eps: nothing to set
+            for name in ("alpha_l2" if l2 else "alpha", "steps", "random_start")[:shown]:
+                control(bound, name)
+            if not shown:
+                st.caption(t(f"{S}.fgsm_one_step"))
             control(bound, "targeted")
             if v["targeted"]:
                 control(bound, "target")

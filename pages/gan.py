@@ -22,7 +22,7 @@ lesson.concept("gan", expanded=False)
 bound = bind("gan", experiment.SETTINGS)
 PRESETS = [lesson.Preset(name, experiment.preset_settings(name), extra={PLAYING: True}) for name in experiment.PRESETS]
 lesson.predict(bound, PRESETS)
-for where, name in zip(st.columns([1.2, 1.2, 1, 1, 0.9, 1.3]), ("target", "loss", "lr_d", "lr_g", "d_steps", "sn")):
+for where, name in zip(st.columns([1.8, 1.2, 0.9, 0.9, 0.8, 1.2]), ("target", "loss", "lr_d", "lr_g", "d_steps", "sn")):
     control(bound, name, where)
 with st.expander(t("gan.setup"), icon=":material/tune:"):
     columns = st.columns(4)

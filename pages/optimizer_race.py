@@ -28,13 +28,13 @@ lesson.predict(bound, PRESETS)
 
 
 @lesson.cached(64)
-def race_figures(config: O.RaceConfig, view3d: bool, language: str):
-    """The race (``O.race_fast``: the same result as ``O.race``, faster) and the frozen specs of its figures."""
+def race_figures(config: O.RaceConfig, view3d: bool, language: str, compact: bool = False):
+    """The race (``O.race_fast``: as ``O.race``, faster) and its figures' specs (compact: the phone's layout)."""
     res, surface = O.race_fast(config), config.make_surface()
     grid, names = O.surface_grid(surface), option_names(f"{S}.racer", O.RACERS)
     texts = labels(f"{S}.fig", figs.RACE_LABELS)
     fig3d = freeze(figs.surface3d(grid, res, names, texts)) if view3d else None
-    return res, freeze(figs.race(res, surface, grid, names, texts)), fig3d
+    return res, freeze(figs.race(res, surface, grid, names, texts, compact=compact)), fig3d
 
 
 @lesson.cached(64)
@@ -62,6 +62,7 @@ def batch_noise(reg_config: bn.RegressionConfig, sf_config: bn.SharpFlatConfig, 
 
 
 v = bound.values()
+race_slot = st.container()   # the race leads the lab: drawn above its controls once they have been read
 c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1])
 control(bound, "surface", c1, on_change=experiment.on_surface_change, args=(st.session_state,))
 for name, col in zip(experiment.SHOWN_WITH.get(v["surface"], ()), (c2, c3)):   # kappa, angle / formula, half_width
@@ -72,29 +73,32 @@ for name, col in zip(("x0", "y0", "more_starts", "schedule", "view3d"), st.colum
 if shown := experiment.SHOWN_WITH.get(v["schedule"]):   # step_size and gamma side by side, or warmup
     for name, col in zip(shown, st.columns(len(shown)) if len(shown) > 1 else (st,)):
         control(bound, name, col)
-control(bound, "racers")
+pick, tune = st.columns([4, 1], vertical_alignment="bottom")
+control(bound, "racers", pick)
 kinds, names = v["racers"] or ["sgd"], option_names(f"{S}.racer", O.RACERS)
-for kind, col in zip(kinds, st.columns(min(6, len(kinds))) * 2):   # a second row of popovers past six racers
-    with col.popover(names[kind], width="stretch"):
-        for h in O.RACERS[kind].hypers:
-            control(bound, f"{kind}.{h.name}", label=t(f"{S}.hyper.{h.name}"), format="%g")
+with tune.popover(t(f"{S}.hypers"), icon=":material/tune:", width="stretch"):   # one row of inputs per racer
+    for kind in kinds:
+        for h, col in zip(O.RACERS[kind].hypers, st.columns(3)):
+            control(bound, f"{kind}.{h.name}", col, label=f"{names[kind]}: {t(f'{S}.hyper.{h.name}')}", format="%g")
 
 lab = experiment.read(v)
 if lab.points_error:
-    st.warning(t(f"{S}.points.{lab.points_error}"), icon=":material/warning:")
+    race_slot.warning(t(f"{S}.points.{lab.points_error}"), icon=":material/warning:")
 if lab.formula_error:
-    st.error(t(f"{S}.expr.{lab.formula_error.code}", detail=lab.formula_error.detail), icon=":material/function:")
+    race_slot.error(t(f"{S}.expr.{lab.formula_error.code}", detail=lab.formula_error.detail),
+                    icon=":material/function:")
 else:
     if lab.moved:
         x0, x1, y0, y1 = lab.surface.bounds
-        st.warning(t(f"{S}.off_map", x0=x0, x1=x1, y0=y0, y1=y1), icon=":material/open_with:")
+        race_slot.warning(t(f"{S}.off_map", x0=x0, x1=x1, y0=y0, y1=y1), icon=":material/open_with:")
     config = experiment.race_config(v, lab.starts)
     with heavy_slot("compute") as ok, safely():
         if ok:
-            res, spec, spec3d = race_figures(config, v["view3d"], lang())
-            lesson.chart(thaw(spec), f"{S}.map", on_select=partial(experiment.on_map_click, st.session_state),
-                         selection_mode="points")
-            st.caption(t(f"{S}.click_hint"))
+            phone = "Mobi" in st.context.headers.get("User-Agent", "")   # a phone gets the panels under the map
+            res, spec, spec3d = race_figures(config, v["view3d"], lang(), phone)
+            lesson.chart(thaw(spec), f"{S}.map", race_slot, on_select=partial(experiment.on_map_click,
+                         st.session_state), selection_mode="points")
+            race_slot.caption(t(f"{S}.click_hint"))
             if spec3d:
                 lesson.chart(thaw(spec3d), f"{S}.fig3d")
             board = O.leaderboard(res, lab.surface, config.tol)
@@ -105,7 +109,6 @@ else:
     st.markdown(t(f"{S}.notice"))
 
 lesson.presets(bound, PRESETS)
-st.divider()
 tabs = st.tabs([t(f"{S}.tabs.{n}") for n in ("inspect", "rules", "batch")], key=f"{S}.tab", on_change="rerun")
 if tabs[0].open and lab.surface is not None:
     with tabs[0], safely():
@@ -120,9 +123,8 @@ if tabs[0].open and lab.surface is not None:
         if esc is not None:
             st.markdown(t(f"{S}.escape_text", f0=f"{info.value:.4g}", f1=f"{esc.losses.min():.4g}",
                           pred=f"{esc.predicted:.4g}", lam=f"{esc.eigenvalue:.3g}", size=v["escape"]))
-        snapped = st.button(t(f"{S}.snap"), key=f"{S}.snap", on_click=experiment.on_snap,
-                            args=(st.session_state, lab.surface))
-        if snapped and st.session_state.get(f"{S}._snap_failed"):
+        if st.button(t(f"{S}.snap"), key=f"{S}.snap", on_click=experiment.on_snap,
+                     args=(st.session_state, lab.surface)) and st.session_state.get(f"{S}._snap_failed"):
             st.warning(t(f"{S}.snap_failed"))
 if tabs[1].open and not lab.formula_error:
     with tabs[1], safely():
@@ -144,6 +146,5 @@ if tabs[2].open:
             lesson.chart(thaw(sf_spec), f"{S}.sf_fig")
             st.dataframe(figs.sharp_flat_table(sf, bnames, labels(f"{S}.sf", figs.SF_COLS)), hide_index=True)
             st.caption(t(f"{S}.sf_notice"))
-
 lesson.code_that_ran(O.race, O.race_paths, O.Newton, O.make_scheduler, O.inspect_point, O.escape_step, bn.sharp_flat)
 sync_url(bound)

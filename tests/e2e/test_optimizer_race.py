@@ -81,3 +81,34 @@ def test_batch_noise_tab_in_chinese(page, app_url):
     page.locator(RACE).nth(2).scroll_into_view_if_needed()
     page.locator(RACE).nth(2).screenshot(path=str(screenshot(page, "optimizer_race-sharp-flat-zh").with_name(
         "optimizer_race-sharp-flat-figure-zh.png")))
+
+
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def test_on_a_390_px_phone_the_race_comes_first_its_map_is_wide_and_nothing_covers_the_title(browser, app_url):
+    """Issue 31, item 10: the first figure started 1563 px down, its map was 140 px wide, its legend covered the
+    title. A phone (its user agent says Mobile) gets the race above the controls, the map full width and the loss
+    and schedule panels under it."""
+    from tests.e2e.test_overlap import _BOXES_JS, problems
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=PHONE_UA, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        goto(page, app_url, path="optimizer_race", lang="zh", timeout=120_000)
+        plot = page.locator(RACE).first
+        plot.wait_for(timeout=90_000)
+        page.wait_for_timeout(800)
+        top = plot.evaluate("p => p.getBoundingClientRect().top")
+        map_width = page.locator(f"{RACE} .nsewdrag").first.bounding_box()["width"]
+        found = [p for p in problems(page.evaluate(_BOXES_JS)) if p.startswith("figure 0")]
+        shot = screenshot(page, "optimizer_race-390-zh").with_name("optimizer_race-390-figure-zh.png")
+        plot.screenshot(path=str(shot))
+        assert_no_streamlit_error(page)
+        assert top < 700, f"the race starts {top:.0f} px down"          # it was 1563 px
+        assert map_width > 240, f"the map is {map_width:.0f} px wide"   # it was 140 px
+        assert not found, found
+    finally:
+        context.close()

@@ -37,3 +37,43 @@ def test_freezing_a_plotly_figure_packs_its_arrays():
     fig = go.Figure(go.Scatter(x=np.arange(4), y=np.linspace(0, 1, 4)))
     frozen = freeze(fig)
     assert frozen == json.loads(fig.to_json()) and frozen["data"][0]["y"]["dtype"] == "f8"
+
+
+def _hue(hex_colour: str) -> tuple[float, float]:
+    import colorsys
+
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    h, _, s = colorsys.rgb_to_hls(r, g, b)
+    return 360 * h, s
+
+
+def test_series_styles_are_distinct_and_similar_hues_differ_in_dash_and_symbol():
+    from ui.figures.common import PALETTE, series
+
+    styles = [series(i) for i in range(12)]
+    assert len({(s.color, s.dash, s.symbol) for s in styles}) == 12
+    assert len({s.symbol for s in styles}) == 12
+    assert all(s.color in PALETTE for s in styles)      # one palette
+    for a in range(12):
+        for b in range(a + 1, 12):
+            (ha, sa), (hb, sb) = _hue(styles[a].color), _hue(styles[b].color)
+            close = min(abs(ha - hb), 360 - abs(ha - hb)) < 25 and sa > 0.2 and sb > 0.2
+            if close or styles[a].color == styles[b].color:
+                assert styles[a].dash != styles[b].dash and styles[a].symbol != styles[b].symbol, (a, b)
+
+
+def test_no_series_is_yellow_on_white():
+    from ui.figures.common import series
+
+    for i in range(24):
+        r, g, b = (int(series(i).color[k:k + 2], 16) for k in (1, 3, 5))
+        luminance = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+        assert luminance < 0.7, series(i).color          # readable on the white page
+
+
+def test_series_gives_plotly_line_and_marker_properties():
+    from ui.figures.common import series
+
+    s = series(1)
+    go.Scatter(line=s.line(3), marker=s.marker(10, line={"width": 1, "color": "#fff"}))
+    assert s.line(3) == {"color": s.color, "dash": s.dash, "width": 3}

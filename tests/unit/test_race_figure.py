@@ -88,3 +88,42 @@ def test_a_runaway_racer_leaves_the_loss_chart_instead_of_flattening_it():
         assert np.nanmin(y) >= z.min() - 10 * span - 1e-3, name      # no curve stretches the axis
     assert "momentum" in crosses and "newton" not in crosses
     assert np.isfinite(np.asarray(curves["newton"]["y"], dtype=float)).all()
+
+
+def test_on_a_phone_the_map_is_full_width_and_the_panels_sit_under_it():
+    s = O.SURFACES["quadratic"]
+    res, wide = _spec()
+    compact = figs.race(res, s, O.surface_grid(s), NAMES, LABELS, compact=True).to_dict()
+    go.Figure(_decode(compact))                                     # Plotly accepts it
+    lw, lc = wide["layout"], compact["layout"]
+    assert lw["xaxis"]["domain"][1] < 0.7 and lc["xaxis"]["domain"] == [0.0, 1.0]
+    assert lc["xaxis2"]["domain"] == [0.0, 1.0] and lc["yaxis2"]["domain"][1] < lc["yaxis"]["domain"][0]
+    assert lc["yaxis3"]["domain"][1] < lc["yaxis2"]["domain"][0]     # the schedule under the loss
+    assert [t["xaxis"] for t in compact["data"]] == [t["xaxis"] for t in wide["data"]]   # the same traces and frames
+    assert len(compact["frames"]) == len(wide["frames"])
+
+
+def test_every_racer_has_its_own_colour_dash_and_marker_and_the_default_seven_seven_hues():
+    from tests.support import colour_name
+    from ui.experiments.optimizer_race import DEFAULT_RACERS
+
+    styles = figs.racer_styles(list(O.RACERS))
+    assert len({(x.color, x.dash, x.symbol) for x in styles}) == len(O.RACERS)
+    assert len({x.symbol for x in styles}) == len(O.RACERS)
+    default = figs.racer_styles(DEFAULT_RACERS)
+    assert len({x.color for x in default}) == len(DEFAULT_RACERS)
+    assert "yellow" not in {colour_name(x.color) for x in styles}   # nothing yellow on the white page
+    by_kind = dict(zip(O.RACERS, styles))
+    assert colour_name(by_kind["momentum"].color) != colour_name(by_kind["adagrad"].color)   # issue 31, item 11
+
+
+def test_the_two_hessian_eigenvectors_differ_in_colour_and_dash_when_their_signs_agree():
+    s = O.make_surface("quadratic")
+    info = O.inspect_point(s, (0.3, 0.2))                       # a bowl: both eigenvalues positive
+    assert (info.eigenvalues > 0).all()
+    labels = {"inspect_title": "t", "x": "x", "y": "y", "eig": "e{i} {lam}", "neg_grad": "g", "escape": "e",
+              "point": "p"}
+    fig = figs.inspector(O.surface_grid(s, 41, figs.close_up(s, (0.3, 0.2), 0.5)), info, None, labels)
+    eig = [tr for tr in fig.data if str(tr.name).startswith("e1") or str(tr.name).startswith("e2")]
+    assert len(eig) == 2
+    assert eig[0].line.color != eig[1].line.color and eig[0].line.dash != eig[1].line.dash

@@ -67,7 +67,8 @@ def attack_figure(images: np.ndarray, probs: np.ndarray, *, label: int, target: 
         fig.add_vrect(x0=k - 0.5, x1=k + 0.5, fillcolor=colour, opacity=0.12, line_width=0, row=2, col=1)
     base_layout(fig, labels["title"], height=640)
     fig.update_layout(barmode="group", bargap=0.25,
-                      legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.36, "yanchor": "bottom"})
+                      legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": -0.36, "yanchor": "top"},
+                      margin={"b": 220}, height=680)   # the legend under the play controls, clear of the panel's title
     frames = [{"name": str(t), "traces": [1, 2, 4],
                "data": [{"type": "heatmap", "z": delta[t].astype(np.float32)},
                         {"type": "heatmap", "z": images[t].astype(np.float32)},

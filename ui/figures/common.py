@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +16,7 @@ from plotly.colors import get_colorscale
 # Colour-blind-safe qualitative palette (Okabe-Ito), in a fixed order so the same
 # racer / method / class keeps its colour across figures.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
-           "#999999", "#882255", "#44AA99", "#332288")
+           "#999999", "#882255", "#44AA99", "#332288", "#661100")
 DIVERGING = "RdBu_r"     # signed values (weights, perturbations, gradients): zero is white
 SEQUENTIAL = "Viridis"   # magnitudes (attention weights, densities)
 MIN_TEXT_PX = 11         # no text in a figure is smaller (tests/pages/test_figure_text.py checks every lesson)
@@ -25,6 +26,41 @@ CELL_TEXT = {"size": 12}  # numbers written in heatmap cells: with no size, Plot
 
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+# Series (lines, markers) on a white background take their colours in this order: PALETTE's entries without the
+# yellow (#F0E442 is unreadable on white: it is kept for filled marks with a dark outline, such as a minimum's star),
+# with the two oranges (#E69F00, #D55E00) and the two blues (#0072B2, #56B4E9) five places apart. Colour is never
+# the only channel: each series also gets its own dash and marker symbol (``series``), so a colour-blind learner,
+# or a black-and-white printout, still tells them apart.
+SERIES_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#D55E00", "#882255",
+                 "#332288", "#44AA99", "#999999", "#661100")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross", "pentagon", "hexagon",
+           "triangle-down", "hourglass", "star-square")
+
+
+@dataclass(frozen=True)
+class Series:
+    """How series number i is drawn: a colour AND a dash (lines) AND a marker symbol (points)."""
+
+    color: str
+    dash: str
+    symbol: str
+
+    def line(self, width: float = 2.0) -> dict[str, Any]:
+        """Plotly ``line`` properties."""
+        return {"color": self.color, "dash": self.dash, "width": width}
+
+    def marker(self, size: float = 9.0, **extra: Any) -> dict[str, Any]:
+        """Plotly ``marker`` properties (``extra``: e.g. an outline ``line``)."""
+        return {"color": self.color, "symbol": self.symbol, "size": size, **extra}
+
+
+def series(i: int) -> Series:
+    """The style of series ``i`` (a racer, a method, a model): the same i gives the same look in every figure, and
+    no two of the first 12 share colour, dash and symbol together; similar hues always differ in dash and symbol."""
+    return Series(SERIES_COLORS[i % len(SERIES_COLORS)], DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)])
 
 
 @lru_cache(maxsize=16)

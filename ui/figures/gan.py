@@ -11,7 +11,17 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import LOG_AXIS, PALETTE, Prebuilt, animation_controls, base_layout, freeze, plain, with_frames
+from ui.figures.common import (
+    LOG_AXIS,
+    PALETTE,
+    Prebuilt,
+    animation_controls,
+    base_layout,
+    freeze,
+    plain,
+    series,
+    with_frames,
+)
 
 REAL, FAKE, MANIFOLD, ARROW, D_LINE, PG = "#000000", PALETTE[1], PALETTE[0], PALETTE[3], PALETTE[0], PALETTE[1]
 # Purple where D says "generated", green where it says "real" (as in GAN Lab): the middle of ColorBrewer's
@@ -19,6 +29,7 @@ REAL, FAKE, MANIFOLD, ARROW, D_LINE, PG = "#000000", PALETTE[1], PALETTE[0], PAL
 D_SCALE = [[0.0, "rgb(118,42,131)"], [0.25, "rgb(194,165,207)"], [0.5, "rgb(247,247,247)"],
            [0.75, "rgb(166,219,160)"], [1.0, "rgb(27,120,55)"]]
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0.0}
+LINE_DASH = ("solid", "dash", "dot", "dashdot")   # the curves: D loss, G loss, D gradient, G gradient
 MAX_FRAMES = 60
 MAX_CURVE_POINTS = 600
 # The keys of ``gan.fig`` the figures read (the page adds ``d``, D's axis name, and the titles)
@@ -214,25 +225,27 @@ def curves(curves: dict[str, Sequence[float]], snaps: Sequence, *, labels: dict)
         data.append({"type": "scatter", "x": steps, "y": _window_mean(np.asarray(curves[name], dtype=np.float64),
                                                                       MAX_CURVE_POINTS),
                      "name": labels[name], "xaxis": f"x{axis if axis > 1 else ''}",
-                     "yaxis": f"y{axis if axis > 1 else ''}", "line": {"color": PALETTE[j % 2 * 3], "width": 1.5,
-                                                                          "dash": "solid" if axis == 1 else "dot"}})
+                     "yaxis": f"y{axis if axis > 1 else ''}",
+                     "line": {**series(j % 2).line(1.5), "dash": LINE_DASH[j]}})
     s = [x for x in snaps if x.step > 0]
     ms = np.array([x.step for x in s], dtype=np.float32)
     if s and s[-1].n_modes:
         data.append({"type": "scatter", "x": ms, "y": np.array([x.modes_covered / x.n_modes for x in s], np.float32),
-                     "name": labels["modes"], "xaxis": "x3", "yaxis": "y3", "line": {"color": PALETTE[2]}})
+                     "name": labels["modes"], "xaxis": "x3", "yaxis": "y3", "line": series(2).line(2)})
     data.append({"type": "scatter", "x": ms, "y": np.array([x.hq_fraction for x in s], np.float32),
-                 "name": labels["hq"], "xaxis": "x3", "yaxis": "y3", "line": {"color": PALETTE[4]}})
+                 "name": labels["hq"], "xaxis": "x3", "yaxis": "y3", "line": series(3).line(2)})
     data.append({"type": "scatter", "x": ms, "y": np.array([x.distance for x in s], np.float32),
                  "name": labels["distance"], "xaxis": "x3", "yaxis": "y4",
-                 "line": {"color": PALETTE[7], "dash": "dash"}})
+                 "line": series(4).line(2)})
     x_common = {"matches": "x3", "showticklabels": False}
     layout = _layout(labels["title"], 600,
                      xaxis={**x_common, "anchor": "y"}, xaxis2={**x_common, "anchor": "y2"},
                      xaxis3={"anchor": "y3", "title": {"text": labels["step"]}},
-                     yaxis={"domain": [0.70, 1.0], "title": {"text": labels["loss"]}},
-                     yaxis2={"domain": [0.37, 0.64], "title": {"text": labels["grad"]}, **LOG_AXIS},
-                     yaxis3={"domain": [0.0, 0.31], "title": {"text": labels["metric"]}, "range": [0, 1.05]},
+                     yaxis={"domain": [0.72, 1.0], "title": {"text": labels["loss"]}, "nticks": 5},
+                     # a log axis over few decades: at most 4 labels, so they never pile up in its 150 px
+                     yaxis2={"domain": [0.38, 0.62], "title": {"text": labels["grad"]}, **LOG_AXIS, "nticks": 4},
+                     yaxis3={"domain": [0.0, 0.28], "title": {"text": labels["metric"]}, "range": [0, 1.05],
+                             "nticks": 5},
                      yaxis4={"overlaying": "y3", "side": "right", "showgrid": False, "rangemode": "tozero",
                              "title": {"text": labels["distance"]}},
                      legend=LEGEND_BELOW, margin={"l": 55, "r": 55, "t": 50, "b": 90})

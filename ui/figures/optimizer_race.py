@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.optim import RACERS
-from ui.figures.common import LOG_AXIS, animation_layout, base_layout, color, plain
+from ui.figures.common import LOG_AXIS, Series, animation_layout, base_layout, plain, series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,12 +34,26 @@ POINT_BUDGET = 20_000   # animated (x, y) points over all frames: keeps the race
 PATH_POINTS = 300       # points per drawn path (ghost paths and loss curves are thinned to this)
 TRAIL = 24              # points per animated trail
 NEG, POS = "#D55E00", "#0072B2"
+EIG_COLORS = {True: (NEG, "#E69F00"), False: (POS, "#56B4E9")}   # (λ < 0?) -> eigenvector 1, 2: orange / blue family
+EIG_DASHES = ("solid", "dash")                                   # ... and a second channel: eigenvector 2 is dashed
 Grid = tuple[np.ndarray, np.ndarray, np.ndarray]   # x (n,), y (m,), z (m, n) as dlcore's surface grids give them
 
 
+# Each racer's place in the series order: the default seven first, so they get seven different hues
+RACER_ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton", "adadelta", "adamw", "adamax",
+               "nadam", "radam")
+
+
+def racer_styles(kinds: Sequence[str]) -> list[Series]:
+    """Each racer's colour, dash and marker (``common.series``): fixed by its place in ``RACER_ORDER``, so it keeps
+    them in every race."""
+    order = [*RACER_ORDER, *(k for k in RACERS if k not in RACER_ORDER)]
+    return [series(order.index(k)) for k in kinds]
+
+
 def racer_colors(kinds: Sequence[str]) -> list[str]:
-    """Each racer's colour: fixed by its place in ``dlcore.optim.RACERS``, so it keeps it in every race."""
-    return [color(list(RACERS).index(k)) for k in kinds]
+    """Each racer's colour (``racer_styles``)."""
+    return [s.color for s in racer_styles(kinds)]
 
 
 def display_z(z: np.ndarray, f_min: float | None) -> np.ndarray:
@@ -73,28 +87,36 @@ def _joined(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=32)
-def _race_layout(texts: tuple[tuple[str, str], ...], log_loss: bool) -> str:
+def _race_layout(texts: tuple[tuple[str, str], ...], log_loss: bool, compact: bool = False) -> str:
     """The race figure's layout without data, built and validated by Plotly once per labels (as JSON).
 
     texts: the race's labels as sorted (key, text) pairs (hashable). Subplots: the map (1, 1) on axes x / y, the
-    loss (1, 2) on x2 / y2, the schedule (2, 2) on x3 / y3.
+    loss (1, 2) on x2 / y2, the schedule (2, 2) on x3 / y3; ``compact`` (a phone): the map full width on top, the
+    loss (2, 1) and the schedule (3, 1) under it, the legend above the map.
     """
     labels = dict(texts)
     loss_title, loss_axis = (labels["loss_title"], labels["loss_axis"]) if log_loss else (labels["loss_raw"],) * 2
-    fig = make_subplots(rows=2, cols=2, column_widths=[0.62, 0.38], row_heights=[0.6, 0.4],
-                        specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
-                        subplot_titles=("", loss_title, labels["lr_title"]))
+    if compact:
+        fig = make_subplots(rows=3, cols=1, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.14,
+                            subplot_titles=("", loss_title, labels["lr_title"]))
+        at = {"loss": {"row": 2, "col": 1}, "lr": {"row": 3, "col": 1}}
+    else:
+        fig = make_subplots(rows=2, cols=2, column_widths=[0.62, 0.38], row_heights=[0.6, 0.4],
+                            specs=[[{"rowspan": 2}, {}], [None, {}]], horizontal_spacing=0.09, vertical_spacing=0.16,
+                            subplot_titles=("", loss_title, labels["lr_title"]))
+        at = {"loss": {"row": 1, "col": 2}, "lr": {"row": 2, "col": 2}}
     if log_loss:
-        fig.update_yaxes(**LOG_AXIS, row=1, col=2)
+        fig.update_yaxes(**LOG_AXIS, **at["loss"])
     fig.update_xaxes(row=1, col=1, title_text=labels["x"], constrain="domain")
     fig.update_yaxes(row=1, col=1, title_text=labels["y"], scaleanchor="x", scaleratio=1)
-    fig.update_xaxes(title_text=labels["step"], row=2, col=2)
-    fig.update_yaxes(title_text=loss_axis, row=1, col=2)
-    fig.update_yaxes(title_text=labels["lr_axis"], row=2, col=2, rangemode="tozero")
-    base_layout(fig, labels["title"], height=660)
-    fig.update_layout(legend={"orientation": "h", "y": 1.09, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
+    fig.update_xaxes(title_text=labels["step"], **at["lr"])
+    fig.update_yaxes(title_text=loss_axis, **at["loss"])
+    fig.update_yaxes(title_text=labels["lr_axis"], rangemode="tozero", **at["lr"])
+    base_layout(fig, labels["title"], height=1080 if compact else 660)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02 if compact else 1.09, "yanchor": "bottom", "x": 0.0,
+                              "xanchor": "left"},
                       hovermode="closest", clickmode="event+select", dragmode="pan",
-                      title={"y": 0.985, "yanchor": "top"})
+                      title={"y": 0.995 if compact else 0.985, "yanchor": "top"})
     return fig.layout.to_json()
 
 
@@ -111,7 +133,7 @@ def _thinned(T: int) -> np.ndarray:
 
 
 def _map_traces(grid: Grid, surface: Surface, starts: np.ndarray, clipped: np.ndarray, names: Sequence[str],
-                colors: Sequence[str], labels: Mapping[str, str], click_grid: int) -> list[dict]:
+                styles: Sequence[Series], labels: Mapping[str, str], click_grid: int) -> list[dict]:
     """The map's traces: contour (0), invisible click grid (1), minima (2), start points (3), ghost paths (4 ..),
     empty trails and the racers' heads (in the legend); the trails and heads move in the frames.
     starts: (S, 2); clipped: the paths (R, T, S, 2) drawn at the map's margin when far off it."""
@@ -138,15 +160,15 @@ def _map_traces(grid: Grid, surface: Surface, starts: np.ndarray, clipped: np.nd
     for r in range(R):                                                                 # ghost paths
         gxr, gyr = _joined(clipped[r, thin])
         data.append({"type": "scatter", "x": gxr, "y": gyr, "mode": "lines",
-                     "line": {"color": colors[r], "width": 1.2}, "opacity": 0.3, "legendgroup": names[r],
+                     "line": styles[r].line(1.2), "opacity": 0.3, "legendgroup": names[r],
                      "showlegend": False, "hoverinfo": "skip", **MAP})
     for r in range(R):                                                                 # trails
-        data.append({"type": "scatter", "x": [], "y": [], "mode": "lines", "line": {"color": colors[r], "width": 3},
+        data.append({"type": "scatter", "x": [], "y": [], "mode": "lines", "line": styles[r].line(3),
                      "legendgroup": names[r], "showlegend": False, "hoverinfo": "skip", **MAP})
     for r in range(R):                                                                 # heads (in the legend)
         data.append({"type": "scatter", "x": _f32(clipped[r, 0, :, 0]), "y": _f32(clipped[r, 0, :, 1]),
                      "mode": "markers", "name": names[r], "legendgroup": names[r],
-                     "marker": {"size": 11, "color": colors[r], "line": {"width": 1, "color": "#fff"}},
+                     "marker": styles[r].marker(11, line={"width": 1, "color": "#fff"}),
                      "hovertemplate": names[r] + " (%{x:.3f}, %{y:.3f})<extra></extra>", **MAP})
     return data
 
@@ -175,7 +197,7 @@ def _cursor_range(losses: np.ndarray, f_min: float | None) -> list[float]:
 
 
 def _panel_traces(result: RaceResult, losses: np.ndarray, f_min: float | None, names: Sequence[str],
-                  colors: Sequence[str], cursor_y: list[float], off_chart: str) -> list[dict]:
+                  styles: Sequence[Series], cursor_y: list[float], off_chart: str) -> list[dict]:
     """The right-hand panels: each racer's loss (gap) curve from the first start (``losses``: ``on_chart``'s, a
     diverged racer's curve ends with a cross where it left the chart), the schedule's factor, and the two step
     cursors (loss, learning rate) that the frames move."""
@@ -187,7 +209,7 @@ def _panel_traces(result: RaceResult, losses: np.ndarray, f_min: float | None, n
         loss = losses[r, thin, 0]
         gap = np.maximum(loss - f_min, 1e-16) if f_min is not None else loss
         data.append({"type": "scatter", "x": steps_axis, "y": _f32(np.where(np.isfinite(gap), gap, np.nan)),
-                     "mode": "lines", "line": {"color": colors[r], "width": 2}, "legendgroup": names[r],
+                     "mode": "lines", "line": styles[r].line(2), "legendgroup": names[r],
                      "showlegend": False, "name": names[r], "hovertemplate": names[r] + ": %{y:.3g}<extra></extra>",
                      **LOSS})
         last = np.flatnonzero(np.isfinite(losses[r, :, 0]))
@@ -196,7 +218,7 @@ def _panel_traces(result: RaceResult, losses: np.ndarray, f_min: float | None, n
             end = losses[r, k, 0] if len(last) else np.nan
             end = max(end - f_min, 1e-16) if f_min is not None else end
             data.append({"type": "scatter", "x": [k], "y": [float(end)], "mode": "markers", "legendgroup": names[r],
-                         "marker": {"symbol": "x", "size": 11, "color": colors[r]}, "showlegend": False,
+                         "marker": {"symbol": "x", "size": 11, "color": styles[r].color}, "showlegend": False,
                          "name": names[r], "hovertemplate": f"{names[r]}: {off_chart}<extra></extra>", **LOSS})
     lr_thin = thin[thin < len(lr_factor)]
     data.append({"type": "scatter", "x": _f32(lr_thin), "y": _f32(lr_factor[lr_thin]), "mode": "lines",
@@ -244,7 +266,7 @@ def _race_frames(clipped: np.ndarray, lr_factor: np.ndarray, cursor_y: list[floa
 
 
 def race(result: RaceResult, surface: Surface, grid: Grid, names: Mapping[str, str], labels: Mapping[str, str], *,
-         click_grid: int = 41) -> go.Figure:
+         click_grid: int = 41, compact: bool = False) -> go.Figure:
     """The race: contour map with ghost paths, animated trails and heads (left); loss gap and the
     schedule's learning-rate factor against step with a moving cursor (right).
 
@@ -253,22 +275,28 @@ def race(result: RaceResult, surface: Surface, grid: Grid, names: Mapping[str, s
     click on the map choose the start point.
     Note: the layout comes from ``_race_layout`` (Plotly-built, cached per labels); the traces and
     frames are written as plain JSON (Plotly's validation of ~25 traces cost ~90 ms a rerun). Their
-    validity is tested by building a ``go.Figure`` from the spec.
+    validity is tested by building a ``go.Figure`` from the spec. ``compact``: the phone's layout (panels under
+    the map).
     """
-    racers, colors = [names[k] for k in result.kinds], racer_colors(result.kinds)
+    racers, styles = [names[k] for k in result.kinds], racer_styles(result.kinds)
     clipped = _clip(result.paths, surface.bounds)
     shown = on_chart(result.losses, grid[2])
     cursor_y = _cursor_range(shown, surface.f_min)
-    data = _map_traces(grid, surface, result.paths[0, 0], clipped, racers, colors, labels, click_grid)
+    data = _map_traces(grid, surface, result.paths[0, 0], clipped, racers, styles, labels, click_grid)
     first_trail = len(data) - 2 * len(racers)
-    data += _panel_traces(result, shown, surface.f_min, racers, colors, cursor_y, labels["off_chart"])
+    data += _panel_traces(result, shown, surface.f_min, racers, styles, cursor_y, labels["off_chart"])
     frames = _race_frames(clipped, result.lr_factor, cursor_y, labels["title"], first_trail, len(data) - 2)
-    layout = json.loads(_race_layout(tuple(sorted((k, labels[k]) for k in RACE_LABELS)), surface.f_min is not None))
+    layout = json.loads(_race_layout(tuple(sorted((k, labels[k]) for k in RACE_LABELS)), surface.f_min is not None,
+                                     compact))
     x0, x1, y0, y1 = surface.bounds
     layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
     layout.update(animation_layout([f["name"] for f in frames], play=labels["play"], pause=labels["pause"],
                                    step_label=labels["step"], duration_ms=60))
-    layout["margin"] = {**layout["margin"], "l": 60, "t": 120, "b": 110}
+    layout["margin"] = {**layout["margin"], "l": 60, "t": 190 if compact else 120, "b": 190 if compact else 130}
+    # the play buttons and the slider under the x-axis title; on a phone the slider under the buttons, full width
+    layout["updatemenus"][0]["y"], layout["sliders"][0]["y"] = (-0.085, -0.14) if compact else (-0.14, -0.11)
+    if compact:
+        layout["sliders"][0].update(x=0.0, len=1.0)
     return plain(data, layout, frames)
 
 
@@ -282,13 +310,13 @@ def surface3d(grid: Grid, result: RaceResult, names: Mapping[str, str], labels: 
     fig = go.Figure(go.Surface(x=x.astype(np.float32), y=y.astype(np.float32), z=zs.astype(np.float32),
                                colorscale="Viridis", opacity=0.85, showscale=False, name="f"))
     x0, x1, y0, y1 = float(x[0]), float(x[-1]), float(y[0]), float(y[-1])
-    for r, (kind, c) in enumerate(zip(result.kinds, racer_colors(result.kinds))):
+    for r, (kind, style) in enumerate(zip(result.kinds, racer_styles(result.kinds))):
         p, f = result.paths[r, :, 0], result.losses[r, :, 0]
         keep = np.isfinite(f) & (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
         fig.add_trace(go.Scatter3d(x=np.where(keep, p[:, 0], np.nan).astype(np.float32),
                                    y=np.where(keep, p[:, 1], np.nan).astype(np.float32),
                                    z=np.clip(np.where(keep, f, np.nan), lo, hi).astype(np.float32) + 0.01 * (hi - lo),
-                                   mode="lines", line={"color": c, "width": 5}, name=names[kind]))
+                                   mode="lines", line=style.line(5), name=names[kind]))
     base_layout(fig, labels["title"], height=560)
     fig.update_layout(scene={"xaxis_title": labels["x"], "yaxis_title": labels["y"], "zaxis_title": labels["loss_raw"],
                              "aspectmode": "cube"})
@@ -303,7 +331,8 @@ def close_up(surface: Surface, point: Sequence[float], escape: float) -> tuple[f
 
 def inspector(grid: Grid, info: PointInfo, escape: Escape | None, labels: Mapping[str, str]) -> go.Figure:
     """A close-up of the map around the inspected point: eigenvectors of the Hessian as arrows (orange for a
-    negative eigenvalue, blue for a positive one), the gradient, and the escape steps with their losses.
+    negative eigenvalue, blue for a positive one; eigenvector 2 lighter and dashed), the gradient, and the escape
+    steps with their losses.
     labels: ``INSPECT_LABELS`` ("eig" is a format string with {i} and {lam})."""
     x, y, z = grid
     point = info.point
@@ -314,12 +343,13 @@ def inspector(grid: Grid, info: PointInfo, escape: Escape | None, labels: Mappin
     arrow = 0.6 * radius
     for i, lam in enumerate(info.eigenvalues):
         v = info.eigenvectors[:, i] * arrow
-        c = NEG if lam < 0 else POS
+        c, dash = EIG_COLORS[bool(lam < 0)][i % 2], EIG_DASHES[i % 2]
         for sign in (1, -1):
-            fig.add_annotation(x=point[0] + sign * v[0], y=point[1] + sign * v[1], ax=point[0], ay=point[1],
-                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2,
-                               arrowwidth=3, arrowcolor=c, text="")
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"color": c, "width": 3},
+            fig.add_annotation(x=point[0] + sign * v[0], y=point[1] + sign * v[1], ax=point[0] + sign * 0.85 * v[0],
+                               ay=point[1] + sign * 0.85 * v[1], xref="x", yref="y", axref="x", ayref="y",
+                               showarrow=True, arrowhead=2, arrowwidth=3, arrowcolor=c, text="")
+        fig.add_trace(go.Scatter(x=[point[0] - v[0], point[0] + v[0]], y=[point[1] - v[1], point[1] + v[1]],
+                                 mode="lines", line={"color": c, "width": 3, "dash": dash}, hoverinfo="skip",
                                  name=labels["eig"].format(i=i + 1, lam=f"{lam:.3g}")))
     gnorm = float(np.linalg.norm(info.grad))
     if gnorm > 1e-12:
@@ -335,8 +365,8 @@ def inspector(grid: Grid, info: PointInfo, escape: Escape | None, labels: Mappin
                                  name=labels["escape"], text=[f"f={v:.3g}" for v in escape.losses],
                                  textposition="top center", marker={"size": 12, "color": NEG, "symbol": "diamond"}))
     base_layout(fig, labels["inspect_title"], x=labels["x"], y=labels["y"], height=500)
-    fig.update_layout(legend={"orientation": "h", "y": -0.14, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-                      margin={"b": 90})
+    fig.update_layout(legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0.0, "xanchor": "left"},
+                      margin={"b": 120})   # the legend under the x-axis title
     fig.update_xaxes(range=[float(x[0]), float(x[-1])])
     fig.update_yaxes(range=[float(y[0]), float(y[-1])], scaleanchor="x", scaleratio=1)
     return fig
@@ -374,10 +404,10 @@ def regression(grid: Grid, result: RegressionResult, names: Sequence[str], label
     paths, full_loss = result.paths, result.full_loss
     for k, name in enumerate(names):
         fig.add_trace(go.Scatter(x=paths[k, :, 0].astype(np.float32), y=paths[k, :, 1].astype(np.float32),
-                                 mode="lines", name=name, legendgroup=name, line={"color": color(k), "width": 1.8},
+                                 mode="lines", name=name, legendgroup=name, line=series(k).line(1.8),
                                  hovertemplate=name + " w=%{x:.3f} b=%{y:.3f}<extra></extra>"), 1, 1)
         fig.add_trace(go.Scatter(x=np.arange(full_loss.shape[1]), y=full_loss[k].astype(np.float32), mode="lines",
-                                 legendgroup=name, showlegend=False, line={"color": color(k), "width": 1.8},
+                                 legendgroup=name, showlegend=False, line=series(k).line(1.8),
                                  hovertemplate=name + ": %{y:.4g}<extra></extra>"), 1, 2)
     fig.add_trace(go.Scatter(x=[result.optimum[0]], y=[result.optimum[1]], mode="markers", name=labels["lsq"],
                              marker={"symbol": "star", "size": 15, "color": "#F0E442",
@@ -406,7 +436,7 @@ def sharp_flat(result: SharpFlatResult, names: Sequence[str], labels: Mapping[st
     for k, name in enumerate(names):
         jitter = k + rng.uniform(-0.25, 0.25, final.shape[1])
         fig.add_trace(go.Scatter(x=final[k].astype(np.float32), y=jitter.astype(np.float32), mode="markers",
-                                 name=name, marker={"color": color(k), "size": 7, "opacity": 0.75},
+                                 name=name, marker=series(k).marker(7, opacity=0.75),
                                  hovertemplate=name + ": w=%{x:.3f}<extra></extra>"), 2, 1)
     fig.add_vline(x=result.barrier, line={"color": "#888", "dash": "dot"})
     base_layout(fig, labels["sf_title"], height=540)

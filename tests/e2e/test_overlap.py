@@ -1,0 +1,129 @@
+"""No figure part covers another, and none is cut off (issue 31, item 5), in every lesson's default view, in English and
+Chinese, at 1400 x 1000.
+
+For each drawn Plotly figure the browser gives the boxes (getBoundingClientRect) of its text parts: the title, the
+annotations (subplot titles among them), the axis titles, the colour bars, the legend, and the play buttons and the
+scrub slider of an animation. No two of one figure may overlap, and none may stick out of the figure's own box.
+Screenshots: artifacts/screenshots/overlap-<lesson>-<lang>.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot
+from ui import catalog
+
+LESSONS = [x.slug for x in catalog.available()]
+DESKTOP = {"width": 1400, "height": 1000}
+SLACK_PX = 1.0   # anti-aliasing: boxes that touch are fine
+
+# Lessons whose owners still have to fix what this test found (issue 31): (lesson, language) -> the parts that meet.
+# Found on 2026-12-02; xfail(strict=False), so a fix shows as XPASS: then delete the entry.
+_NORM = ("figure 0 'BatchNorm: the cells that share one mean and variance': title overlaps legend; figure 2 (the "
+         "statistics of real digits): axis title 'sample' overlaps colorbar 0, and its y tick labels 10-15 overlap")
+_LSTM = ("figure 1 'Every gate and state of this step, per unit': title overlaps legend, its tick labels C̃ / o / C_t "
+         "(zh: f / i / C̃ / o / C_t) overlap; figure 2 'Cell state, then x = 0': axis title 'steps after this one' "
+         "overlaps legend")
+KNOWN: dict[tuple[str, str], str] = {
+    ("linear_classifiers", "en"): "figure 0 'Decision regions on the same points': annotation 1 'Linear SVM · "
+                                  "accuracy 85%' overlaps legend",
+    ("linear_classifiers", "zh"): "figure 0 '同一组点上的决策区域': annotation 1 '线性 SVM · 准确率 85%' "
+                                  "overlaps legend",
+    ("generalization", "en"): "figure 1 'Training and validation error against the degree': title overlaps legend",
+    ("generalization", "zh"): "figure 1 '训练误差与验证误差随次数的变化': title overlaps legend",
+    ("detection", "en"): "figure 0 'Two boxes on the photo: IoU = 0.231': tick label '0' overlaps legend",
+    ("normalization", "en"): _NORM,
+    ("normalization", "zh"): _NORM,
+    ("lstm_gates", "en"): _LSTM,
+    ("lstm_gates", "zh"): _LSTM,
+}
+
+# Every visible figure of the main column: its title, index and labelled boxes [name, left, top, right, bottom].
+_BOXES_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const shown = (el) => el.getClientRects().length > 0;
+  const out = [];
+  Array.from(main.querySelectorAll('.js-plotly-plot')).forEach((plot, index) => {
+    if (!shown(plot) || plot.getBoundingClientRect().width < 10) return;
+    const svg = plot.querySelector('.main-svg');
+    if (!svg) return;
+    const frame = svg.getBoundingClientRect();
+    const boxes = [];
+    const add = (name, el) => {
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) return;
+      if (el.tagName.toLowerCase() === 'text' && !el.textContent.trim()) return;
+      boxes.push([name, r.left, r.top, r.right, r.bottom]);
+    };
+    plot.querySelectorAll('text.gtitle').forEach(el => add('title', el));
+    plot.querySelectorAll('g.annotation').forEach((el, i) => {
+      const text = el.querySelector('text');
+      if (text && text.textContent.trim()) add('annotation ' + i + ' "' + text.textContent.trim().slice(0, 30) + '"',
+                                                el.querySelector('.annotation-text-g') || el);
+    });
+    plot.querySelectorAll('g.infolayer text[class$="title"]:not(.gtitle), '
+                          + 'g.infolayer g[class$="title"]:not(.g-gtitle) text')
+        .forEach(el => { if (!el.closest('g.colorbar, g.legend, g.slider-container, g.updatemenu-container'))
+                           add('axis title "' + el.textContent.trim().slice(0, 30) + '"', el); });
+    plot.querySelectorAll('g.xaxislayer-above > g > text, g.yaxislayer-above > g > text')   // tick labels
+        .forEach(el => add('tick label "' + el.textContent.trim().slice(0, 12) + '"', el));
+    plot.querySelectorAll('g.colorbar').forEach((el, i) => add('colorbar ' + i, el));
+    plot.querySelectorAll('g.legend').forEach(el => add('legend', el));
+    plot.querySelectorAll('g.updatemenu-container').forEach((el, i) => add('play buttons ' + i, el));
+    plot.querySelectorAll('g.slider-container').forEach((el, i) => add('slider ' + i, el));
+    const seen = new Set();
+    const unique = boxes.filter(b => { const k = b.join(); if (seen.has(k)) return false; seen.add(k); return true; });
+    const title = (plot.layout && plot.layout.title && (plot.layout.title.text || plot.layout.title)) || '';
+    out.push({index, title: String(title).replace(/<[^>]+>/g, '').slice(0, 60),
+              frame: [frame.left, frame.top, frame.right, frame.bottom], boxes: unique});
+  });
+  return out;
+}"""
+
+
+def _meets(a: list, b: list) -> bool:
+    return (min(a[3], b[3]) - max(a[1], b[1]) > SLACK_PX) and (min(a[4], b[4]) - max(a[2], b[2]) > SLACK_PX)
+
+
+def problems(figures: list[dict]) -> list[str]:
+    """What overlaps or is cut off, one line each: '<figure>: <part> covers <part>' / '<part> cut off'."""
+    found = []
+    for fig in figures:
+        name = f"figure {fig['index']} ({fig['title']!r})"
+        left, top, right, bottom = fig["frame"]
+        boxes = fig["boxes"]
+        for i, a in enumerate(boxes):
+            if (a[1] < left - SLACK_PX or a[2] < top - SLACK_PX or a[3] > right + SLACK_PX
+                    or a[4] > bottom + SLACK_PX):
+                found.append(f"{name}: {a[0]} cut off by the figure's edge")
+            for b in boxes[i + 1:]:
+                if _meets(a, b) and not (a[0].startswith("legend") and b[0].startswith("legend")):
+                    found.append(f"{name}: {a[0]} overlaps {b[0]}")
+    return found
+
+
+def test_problems_finds_overlaps_and_cut_off_parts():
+    fig = {"index": 0, "title": "t", "frame": [0, 0, 100, 100],
+           "boxes": [["title", 0, 0, 50, 10], ["legend", 40, 5, 90, 20], ["axis title", 90, 50, 110, 60],
+                     ["colorbar 0", 0, 80, 10, 90]]}
+    assert problems([fig]) == ["figure 0 ('t'): title overlaps legend",
+                               "figure 0 ('t'): axis title cut off by the figure's edge"]
+
+
+CASES = [pytest.param(slug, lang, marks=pytest.mark.xfail(reason=KNOWN[(slug, lang)], strict=False)
+                      if (slug, lang) in KNOWN else ()) for slug in LESSONS for lang in ("en", "zh")]
+
+
+@pytest.mark.parametrize(("lesson", "lang"), CASES)
+def test_no_figure_part_covers_another_or_is_cut_off(page, app_url, lesson, lang):
+    page.set_viewport_size(DESKTOP)
+    try:
+        goto(page, app_url, path=lesson, lang=lang, timeout=120_000)
+        page.locator(".js-plotly-plot:visible").first.wait_for(timeout=90_000)
+        page.wait_for_timeout(800)   # Plotly sizes each figure to its column after the first paint
+        found = problems(page.evaluate(_BOXES_JS))
+    finally:
+        screenshot(page, f"overlap-{lesson}-{lang}")
+    assert_no_streamlit_error(page)
+    assert not found, f"{lesson} ({lang}): " + "; ".join(found)
