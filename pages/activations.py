@@ -9,7 +9,7 @@ from dlcore import curve_pieces as cp
 from dlcore import deep_training as dt
 from dlcore.device import pick
 from dlcore.expr import ExpressionError
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import activations as experiment
 from ui.figures import activations as figs
@@ -18,7 +18,7 @@ from ui.i18n import labels, lang, option_names, t
 from ui.runtime import heavy_slot, offload, safely
 from ui.state import bind, device_preference, global_seed, sync_url
 
-TABS = ("zoo", "signal", "train", "pieces")
+TABS, ROW = ("zoo", "signal", "train", "pieces"), {"vertical_alignment": "bottom"}   # ROW: wrapped labels stay level
 
 lesson.header("activations")
 lesson.concept("activations", expanded=False)
@@ -52,9 +52,9 @@ def deep_signal(config: act.SignalConfig, device: str) -> act.Signal:
     return act.deep_signal_fast(config, device)   # the same numbers as act.deep_signal, shown below
 
 
-@lesson.cached(32)
-def train_race(config: dt.TrainConfig, racers: tuple[str, ...], device: str) -> list[dt.TrainHistory]:
-    return offload(dt.race, config, racers, device)   # in a training worker: the sliders stay free
+@lesson.cached(64)
+def train_racer(config: dt.TrainConfig, racer: str, device: str) -> dt.TrainHistory:
+    return offload(dt.train, config, *racer.split("|"), device)   # in a training worker; each racer cached alone
 
 
 @lesson.cached(64)
@@ -62,7 +62,7 @@ def pieces_figures(formula: str, kind: str, n: int, language: str) -> tuple[dict
     kinds = option_names("activations.kinds", cp.KINDS)
     errors = {kinds[k]: e for k, e in experiment.piece_errors(formula).items()}
     return (freeze(figs.pieces_animation(*experiment.pieces(formula, kind, n),
-                                         labels("activations.pfig", figs.PIECES_LABELS))),
+                                         labels("activations.pfig", figs.PIECES_LABELS), n)),
             freeze(figs.error_vs_pieces(np.array(experiment.FRAMES), errors,
                                         labels("activations.efig", figs.ERROR_LABELS))))
 
@@ -70,7 +70,7 @@ def pieces_figures(formula: str, kind: str, n: int, language: str) -> tuple[dict
 tabs = st.tabs([t(f"activations.tabs.{n}") for n in TABS], key="activations.tab", on_change="rerun")
 if tabs[0].open:
     with tabs[0]:
-        c = st.columns([3, 1, 1])
+        c = st.columns([3, 1, 1], **ROW)
         control(bound, "show", c[0], max_selections=9)
         control(bound, "slope", c[1])
         control(bound, "span", c[2])
@@ -81,9 +81,9 @@ if tabs[0].open:
         st.caption(t("activations.notice.table"))
 if tabs[1].open:
     with tabs[1]:
-        for col, name in zip(st.columns([1.2, 1.2, 1.2, 0.8]), ("activation", "init", "scale", "bn")):
+        for col, name in zip(st.columns([1.2, 1.2, 1.2, 0.8], **ROW), ("activation", "init", "scale", "bn")):
             control(bound, name, col, disabled=name == "scale" and v["init"] not in act.SCALED_INITS)
-        for col, name in zip(st.columns(3), ("depth", "width", "batch")):
+        for col, name in zip(st.columns(3, **ROW), ("depth", "width", "batch")):
             control(bound, name, col)
         st.latex(t("activations.formula_signal"))
         with heavy_slot("compute") as ok, safely():
@@ -112,14 +112,14 @@ if tabs[2].open:
     with tabs[2]:
         with st.form("activations.train_form", border=False):
             control(bound, "racers", format_func=racer_names.get, max_selections=dt.MAX_RACERS)
-            for col, name in zip(st.columns(7), ("t_depth", "t_width", "optimizer", "lr", "steps", "dataset", "t_bn")):
+            for col, name in zip(st.columns(7, **ROW), "t_depth t_width optimizer lr steps dataset t_bn".split()):
                 control(bound, name, col, label=t(f"activations.{name.removeprefix('t_')}"))   # t_depth: "depth"
             st.form_submit_button(t("activations.train_button"), type="primary", icon=":material/play_arrow:")
-        racers = experiment.racers(v)
-        with heavy_slot() as ok, safely():
-            if ok:
-                with st.spinner(t("activations.train.running")):
-                    runs = train_race(experiment.race_config(v, seed), racers, device)
+        racers, config = experiment.racers(v), experiment.race_config(v, seed)
+        with progress.training("activations.race", what=t("activations.train.running"), total=len(racers),
+                               job=(config, racers)) as run, safely():
+            if run:
+                runs = [train_racer(config, racer, device) for racer in run.track(racers)]
                 names = [racer_names[r] for r in racers]
                 lesson.chart(figs.race(runs, names, labels("activations.train", figs.RACE_LABELS)),
                              "activations.race_fig")
@@ -129,8 +129,7 @@ if tabs[2].open:
                 st.caption(t("activations.notice.train"))
 if tabs[3].open:
     with tabs[3]:
-        c = st.columns([1.2, 1, 2])
-        for col, name in zip(c, ("target", "kind", "pieces")):
+        for col, name in zip(st.columns(2, **ROW), ("target", "kind")):   # N: the animation's own slider
             control(bound, name, col)
         if v["target"] == "custom":
             control(bound, "formula")

@@ -4,13 +4,13 @@ import streamlit as st
 
 from dlcore import generalization as gen
 from dlcore.expr import ExpressionError
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import generalization as experiment
 from ui.figures import generalization as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import labels, lang, t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import offload, safely
 from ui.state import bind, global_seed, sync_url
 
 S, RUNS = "generalization", experiment.RUNS
@@ -123,11 +123,10 @@ if tabs[2].open:
 if tabs[3].open:
     with tabs[3]:
         controls("p", "width", "steps", "patience", "n_masks", "n_images")
-        with heavy_slot() as ok, safely():
-            if ok:
-                with st.spinner(t(f"{S}.training")):   # runs of ~1 s each, cached for the class
-                    runs = {n: run("train_mlp", experiment.dropout_config(v, seed, n == "with")) for n in RUNS}
-                    aug = run("augmentation", v["n_images"], seed)
+        with progress.training(f"{S}.dropout", what=t(f"{S}.training"), job=(v, seed)) as pr, safely():
+            if pr:   # runs of ~1 s each, cached for the class
+                runs = {n: run("train_mlp", experiment.dropout_config(v, seed, n == "with")) for n in pr.track(RUNS)}
+                aug = run("augmentation", v["n_images"], seed)
                 marks = {name: gen.early_stop(h.val_loss, v["patience"], h.step) for name, h in runs.items()}
                 lesson.chart(figs.dropout_curves(runs, marks, text["drop"]), f"{S}.dropout_fig")
                 st.markdown(t(f"{S}.notice.dropout", **experiment.dropout_note(runs, marks)))

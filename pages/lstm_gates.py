@@ -8,13 +8,13 @@ import torch
 
 from dlcore.device import pick
 from dlcore.sequences import rnn, tasks
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import lstm_gates as experiment
 from ui.figures import lstm_gates as figs
 from ui.figures.common import thaw
 from ui.i18n import labels, t
-from ui.runtime import heavy_slot, safely, train_in_chunks
+from ui.runtime import safely, train_in_chunks
 from ui.state import bind, device_preference, global_seed, sync_url
 
 S = "lstm_gates"
@@ -51,9 +51,10 @@ device, seed, lab = pick(device_preference()), global_seed(), labels(S, figs.LAB
 tabs = st.tabs([t(f"{S}.tabs.{name}") for name in ("cell", "trained", "flow")], key=f"{S}.tab", on_change="rerun")
 if tabs[0].open:
     with tabs[0]:
-        for col, name in zip(st.columns([1, 1, 1, 1.2]), ("kind", "hidden", "weights", "keep")):
+        for col, name in zip(st.columns([1, 1, 1.2, 1.2], vertical_alignment="bottom"),
+                             ("kind", "hidden", "weights", "keep")):
             control(bound, name, col)
-        for col, name in zip(st.columns([1.2, 1, 1]), ("x", "h", "c")):
+        for col, name in zip(st.columns([1.2, 1, 1], vertical_alignment="bottom"), ("x", "h", "c")):
             if name != "c" or st.session_state[f"{S}.kind"] == "lstm":
                 control(bound, name, col)
         h_prev, c_prev, problems = experiment.state_vectors(v := bound.values())
@@ -72,21 +73,19 @@ if tabs[0].open:
 
 def retrain_panel(task: str) -> None:
     """Live retraining, bounded by steps and TRAIN_BUDGET_S; the state stays in this learner's session."""
-    c = st.columns([1, 1.3, 1])
+    c = st.columns([1, 1.3, 1], vertical_alignment="bottom")
     for col, name in zip(c, ("rt_kind", "rt_len")):
         control(bound, name, col)
-    if c[2].button(t(f"{S}.retrain"), key=f"{S}.retrain_btn", type="primary", icon=":material/model_training:"):
-        cfg = experiment.retrain_config(task, bound.values(), seed)
-        with heavy_slot() as ok, safely():
-            if ok:
-                bar = st.progress(0.0, text=t(f"{S}.training"))
-                state = train_in_chunks(tasks.train_steps, tasks.init_training(cfg, device), device,
-                                        budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: bar.progress(
-                                            min(1.0, s.step / cfg.steps), text=t(
-                                                f"{S}.progress", step=s.step, steps=cfg.steps, acc=100 * s.accuracy)))
-                st.session_state[RUN] = (state, tasks.unit_roles(state.model, cfg))
-                st.session_state[USE_MINE] = True
-                st.rerun()
+    asked = c[2].button(t(f"{S}.retrain"), key=f"{S}.retrain_btn", type="primary", icon=":material/model_training:")
+    cfg = experiment.retrain_config(task, bound.values(), seed)
+    with progress.training(f"{S}.retrain", what=t(f"{S}.training"), total=cfg.steps, asked=asked,
+                           auto=False) as run, safely():   # only when asked; Stop keeps it stopped
+        if run:
+            state = train_in_chunks(tasks.train_steps, tasks.init_training(cfg, device), device,
+                                    budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: run.update(s.step, t(
+                                        f"{S}.progress", step=s.step, steps=cfg.steps, acc=100 * s.accuracy)))
+            st.session_state[RUN], st.session_state[USE_MINE] = (state, tasks.unit_roles(state.model, cfg)), True
+            st.rerun()
     if (state := st.session_state.get(RUN, (None,))[0]) is not None:
         cfg = state.config
         st.caption(t(f"{S}.trained_result", task=t(f"{S}.tasks.{cfg.task}"), kind=lab[f"kinds.{cfg.kind}"],
@@ -123,12 +122,13 @@ if tabs[1].open:
         with st.expander(t(f"{S}.retrain_title"), icon=":material/model_training:"):
             sweep = json.loads((MODELS / "sweep.json").read_text(encoding="utf-8"))
             lesson.chart(figs.sweep_figure(sweep, lab), f"{S}.sweep_fig")
-            st.fragment(retrain_panel)(task)
+            retrain_panel(task)   # not a fragment: a click on Stop must interrupt the run
 
 if tabs[2].open:
     with tabs[2]:
-        for col, name in zip(st.columns(6), ("flow_len", "flow_hidden", "radius", "init", "flow_keep", "clip")):
-            control(bound, name, col)
+        for names in (("flow_len", "flow_hidden", "radius"), ("init", "flow_keep", "clip")):
+            for col, name in zip(st.columns(3, vertical_alignment="bottom"), names):
+                control(bound, name, col)
         with safely():
             res = flows(experiment.flow_config(v := bound.values(), seed), device.type)
             lesson.chart(figs.flow_figure({k: r.norms for k, r in res.items()}, lab), f"{S}.flow_fig")

@@ -5,13 +5,13 @@ import streamlit as st
 from dlcore.device import pick
 from dlcore.normalization import lab, training
 from dlcore.normalization import layers as norm
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import normalization as experiment
 from ui.figures import normalization as figs
 from ui.figures.common import freeze, thaw
 from ui.i18n import labels, lang, option_names, t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import offload, safely
 from ui.state import bind, device_preference, global_seed, sync_url
 
 lesson.header("normalization")
@@ -37,13 +37,14 @@ def train(config: training.TrainConfig, dev: str) -> training.TrainHistory:
     return offload(training.train, config, dev)   # in a training worker; the default grid is computed once
 
 
+ROW = {"vertical_alignment": "bottom"}   # labels that wrap keep the widgets of a row level (issue 31)
 real_batch, batch_noise, train_eval_drift, sequences = (lesson.cached(64)(f) for f in (
     experiment.real_batch, lab.batch_noise, lab.train_eval_drift, lab.sequences))   # dlcore calls, shared by the class
 tabs = st.tabs([t(f"normalization.tabs.{n}") for n in experiment.TABS], key="normalization.tab", on_change="rerun")
 if tabs[0].open:
     with tabs[0]:
         control(bound, "kind")
-        for col, name in zip(c := st.columns(4), ("n_size", "c_size", "s_size")):   # c[3]: the groups, below
+        for col, name in zip(c := st.columns(4, **ROW), ("n_size", "c_size", "s_size")):   # c[3]: the groups, below
             control(bound, name, col)
         c[3].select_slider(t("normalization.groups"), norm.divisors(v["c_size"]), key=bound.key("groups"),
                            disabled=v["kind"] != "group", help=t("normalization.help.groups"))   # fit: divides C
@@ -61,7 +62,7 @@ if tabs[0].open:
             {bound.key(k): i for k, i in experiment.picked_cell(st.session_state[cells]).items()}))
         st.caption(t("normalization.click_hint"))
         st.subheader(t("normalization.real_title"))
-        for col, name in zip(st.columns(3), ("real_n", "shift", "real_groups")):
+        for col, name in zip(st.columns(3, **ROW), ("real_n", "shift", "real_groups")):
             control(bound, name, col)
         with safely():
             mean, std, rows = real_batch(v["real_n"], v["shift"], v["real_groups"], v["kind"], seed, dev)
@@ -73,7 +74,7 @@ if tabs[0].open:
             st.caption(t("normalization.notice.check", diff=max(r.max_abs_diff for r in rows), shift=v["shift"]))
 if tabs[1].open:
     with tabs[1]:
-        for col, name in zip(st.columns([1.7, 1, 1]), ("layer", "channel", "repeats")):
+        for col, name in zip(st.columns([1.7, 1, 1], **ROW), ("layer", "channel", "repeats")):
             control(bound, name, col)
         with safely():
             res = batch_noise(experiment.noise_config(v, seed), dev)
@@ -81,7 +82,7 @@ if tabs[1].open:
             st.markdown(t(f"normalization.notice.noise_{v['layer']}", **experiment.noise_note(res)))
             st.info(t("normalization.notice.batch_of_one", **experiment.one_note(seed)), icon=":material/looks_one:")
         st.subheader(t("normalization.drift_title"))
-        for col, name in zip(st.columns(4), ("momentum", "drift_batch", "drift_steps", "drift_until")):
+        for col, name in zip(st.columns(4, **ROW), ("momentum", "drift_batch", "drift_steps", "drift_until")):
             control(bound, name, col)
         with safely():
             d = train_eval_drift(experiment.drift_config(v, seed), dev)
@@ -91,7 +92,7 @@ if tabs[1].open:
             st.markdown(t("normalization.notice.drift", settle=settle, **note))
 if tabs[2].open:
     with tabs[2], safely():
-        c = st.columns([1.4, 1, 1, 1])
+        c = st.columns([1.4, 1, 1, 1], **ROW)
         control(bound, "lengths", c[0], help=t("normalization.help.lengths", n=lab.MAX_SEQS, t=lab.MAX_SEQ_LEN))
         control(bound, "features", c[1])
         c[2].slider(t("normalization.feature"), 0, v["features"] - 1, key=bound.key("feature"))   # fit: < features
@@ -106,23 +107,20 @@ if tabs[2].open:
 if tabs[3].open:
     with tabs[3]:
         with st.form("normalization.train_form", border=False):
-            c = st.columns([2, 1.6, 1, 1, 1])
-            control(bound, "methods", c[0])
-            control(bound, "batches", c[1], max_selections=experiment.MAX_BATCHES)
-            for col, name in zip(c[2:], ("lr", "steps", "train_groups")):
+            control(bound, "methods")   # pills: every choice in sight
+            c = st.columns([1.6, 1, 1, 1], **ROW)
+            control(bound, "batches", c[0], max_selections=experiment.MAX_BATCHES)
+            for col, name in zip(c[1:], ("lr", "steps", "train_groups")):
                 control(bound, name, col)
             st.form_submit_button(t("normalization.train_btn"), icon=":material/model_training:", type="primary")
         configs, methods = experiment.train_configs(v, seed), [m for m in training.METHODS if m in v["methods"]]
         if not configs:
             st.info(t("normalization.pick_something"), icon=":material/info:")
         else:
-            with heavy_slot() as ok, safely():
-                if ok:
-                    bar, runs = st.progress(0.0), []
-                    for k, config in enumerate(configs, 1):   # each run cached alone
-                        runs.append(train(config, dev))
-                        bar.progress(k / len(configs), t("normalization.progress", **figs.run_label(config, kinds)))
-                    bar.empty()
+            with progress.training("normalization.train", what="", job=configs) as run, safely():
+                if run:   # each run cached alone
+                    runs = [train(config, dev) for config in run.track(configs, lambda config, *_: t(
+                        "normalization.progress", **figs.run_label(config, kinds)))]
                     title = t("normalization.fig.train_title", lr=v["lr"])
                     lesson.chart(figs.training(runs, v["batches"], methods, title=title, names=kinds, labels=fig),
                                  "normalization.train_fig")

@@ -8,13 +8,13 @@ import streamlit as st
 from dlcore.seq2seq import model as s2s
 from dlcore.seq2seq import number_words as nw
 from dlcore.seq2seq import search
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import seq2seq as experiment
 from ui.figures import seq2seq as figs
 from ui.figures.common import thaw
 from ui.i18n import labels, option_names, t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import offload, safely
 from ui.state import bind, global_seed, sync_url
 
 S = "seq2seq"
@@ -121,16 +121,13 @@ if tabs["train"].open:
         direction, attention = ("digits-en", False) if toy else (tr.direction, tr.attention)
         for what in ("curves", "encoders"):
             st.markdown(t(f"{S}.intro.{what}", steps=experiment.CURVE_STEPS))
-            if st.button(t(f"{S}.go.{what}"), key=f"{S}.go_{what}", icon=":material/model_training:"):
+            if asked := st.button(t(f"{S}.go.{what}"), key=f"{S}.go_{what}", icon=":material/model_training:"):
                 st.session_state[f"{S}._{what}"] = True
-            if st.session_state.get(f"{S}._{what}"):
-                configs, out, bar = experiment.train_configs(what, direction, attention, seed), [], st.progress(0.0)
-                with heavy_slot() as ok:
-                    for i, config in enumerate(configs if ok else ()):
-                        bar.progress(i / len(configs), t(f"{S}.training", i=i + 1, n=len(configs)))
-                        out.append(trained(what, config))
-                bar.empty()
-                if len(out) == len(configs):
+            configs = experiment.train_configs(what, direction, attention, seed)
+            with progress.training(f"{S}.{what}_run", what="", job=configs, asked=asked,
+                                   auto=bool(st.session_state.get(f"{S}._{what}"))) as run:
+                if run:   # each run kept for the class
+                    out = [trained(what, c) for c in run.track(configs, lambda _, i, n: t(f"{S}.training", i=i, n=n))]
                     names = labels(f"{S}.runs", experiment.RUNS[what])
                     lesson.chart(thaw(train_fig(what, out, names, lab())), f"{S}.{what}_fig")
                     st.caption(t(f"{S}.notice.{what}"))

@@ -13,13 +13,13 @@ import streamlit as st
 
 from dlcore.attention import bert
 from dlcore.attention import transformer as tr
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import attention as experiment
 from ui.figures import attention as figs
 from ui.figures.common import thaw
 from ui.i18n import t
-from ui.runtime import heavy_slot, safely, train_in_chunks
+from ui.runtime import safely, train_in_chunks
 from ui.state import Bound
 
 S = "attention"
@@ -32,15 +32,15 @@ def retrain_panel(task: str, seed: int, lab: Mapping[str, str]) -> None:
     """Retrain the toy Transformer on ``task`` (bounded by steps and TRAIN_BUDGET_S); the model stays in this
     learner's session, and the page shows it once PICK_MINE is set."""
     steps = st.slider(t(f"{S}.rt_steps"), 100, tr.MAX_TRAIN_STEPS, 600, step=100, key=f"{S}.rt_steps")
-    if st.button(t(f"{S}.retrain"), key=f"{S}.retrain_btn", type="primary", icon=":material/model_training:"):
-        with heavy_slot() as ok, safely():
-            if ok:
-                state = tr.init_training(tr.TrainConfig(task=task, steps=steps, batch=64, seed=seed))
-                bar = st.progress(0.0, text=t(f"{S}.training"))
-                state = train_in_chunks(tr.train_steps, state, budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: bar.progress(
-                    s.step / steps, text=t(f"{S}.progress", step=s.step, steps=steps)))
-                st.session_state[RUN], st.session_state[PICK_MINE] = state, True   # switch the selector next run
-                st.rerun()
+    asked = st.button(t(f"{S}.retrain"), key=f"{S}.retrain_btn", type="primary", icon=":material/model_training:")
+    with progress.training(f"{S}.retrain", what=t(f"{S}.training"), total=steps, asked=asked, auto=False) as run, \
+            safely():   # only when asked; a Stop keeps it stopped (inside a fragment: see ui.progress)
+        if run:
+            state = tr.init_training(tr.TrainConfig(task=task, steps=steps, batch=64, seed=seed))
+            state = train_in_chunks(tr.train_steps, state, budget_s=TRAIN_BUDGET_S, on_chunk=lambda s: run.update(
+                s.step, t(f"{S}.progress", step=s.step, steps=steps)))
+            st.session_state[RUN], st.session_state[PICK_MINE] = state, True   # switch the selector next run
+            st.rerun()
     if (state := st.session_state.get(RUN)) is not None and state.history:
         lesson.chart(figs.training_figure(state.history, state.config.task, state.seconds, lab), f"{S}.training_fig")
 

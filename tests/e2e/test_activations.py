@@ -31,7 +31,7 @@ def test_pieces_animation_plays_without_a_server_rerun_in_chinese(page, app_url)
     page.get_by_role("tab", name="用小片拼出任意曲线").click()
     wait_idle(page)
     page.wait_for_function(f"() => !!({PLOT_BY_TITLE})('目标曲线')", timeout=60_000)
-    assert _plot(page, "目标曲线", "p._transitionData._frames.length") == 9
+    assert _plot(page, "目标曲线", "p._transitionData._frames.length") == 15
     before = _plot(page, "目标曲线", "p.data[2].name")
     assert before.startswith("12 个小片之和")
     page.locator(".js-plotly-plot").filter(has_text="目标曲线").get_by_text("播放", exact=True).click()

@@ -93,10 +93,10 @@ def test_presets_set_up_the_signal_experiments():
     at.button(key="activations.preset_btn.kaiming").click().run()
     assert not at.exception and at.session_state["activations.depth"] == 50
     assert at.session_state["activations.tab"] == strings("en")["activations.tabs.signal"]
-    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], dtype=float)
+    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of aₗ")["y"], dtype=float)
     assert len(std) == 50 and 0.2 < std[-1] < 5
     at.button(key="activations.preset_btn.missing_two").click().run()
-    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], dtype=float)
+    std = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "std of aₗ")["y"], dtype=float)
     assert std[-1] < 1e-5
     at.button(key="activations.preset_btn.saturate").click().run()
     sat = np.asarray(_trace(_fig(at, "activations.fig.stats_title"), "saturated share")["y"], dtype=float)
@@ -159,8 +159,10 @@ def test_pieces_tab_sums_pieces_and_animates_over_n(lang):
     ref = C.build_from_pieces(C.TARGETS["wave"], 12, "sigmoid")
     np.testing.assert_allclose(fig["data"][2]["y"], ref.total, atol=1e-5)
     np.testing.assert_allclose(fig["data"][0]["y"], ref.target, atol=1e-12)
-    assert [f["name"] for f in fig["frames"]] == ["1", "2", "3", "4", "5", "6", "8", "10", "12"]
-    assert fig["layout"]["sliders"][0]["active"] == 8
+    frames = ["1", "2", "3", "4", "5", "6", "8", "10", "12", "15", "20", "25", "30", "40", "50"]
+    assert [f["name"] for f in fig["frames"]] == frames          # the animation's slider is the one control of N
+    assert fig["layout"]["sliders"][0]["active"] == frames.index("12")
+    assert not [w for w in at.slider if w.key == "activations.pieces"]   # issue 31: no second slider for N
     err = _fig(at, "activations.efig.title", lang)
     assert [tr["name"] for tr in err["data"]] == [strings(lang)[f"activations.kinds.{k}"] for k in C.KINDS]
 
@@ -221,7 +223,7 @@ def test_url_state_reopens_the_experiment_and_bad_values_fall_back_with_a_note()
     _tab(at, "signal")
     assert not at.exception
     assert at.session_state["activations.depth"] == 33 and at.session_state["activations.activation"] == "relu"
-    assert len(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"]) == 33
+    assert len(_trace(_fig(at, "activations.fig.stats_title"), "std of aₗ")["y"]) == 33
     assert at.query_params.get("activations.depth") == "33"
     bad = {"activations.depth": "abc", "activations.width": "999", "activations.activation": "banana",
            "activations.formula": "x" * 500, "activations.show": "relu,nope", "activations.slope": "nan"}
@@ -253,11 +255,11 @@ def test_the_slope_only_keys_the_deep_signal_when_the_activation_uses_it(monkeyp
     at.session_state["activations.depth"] = 7            # a net no other test draws
     at.run()
     drawn = len(calls)
-    std = _trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"]
+    std = _trace(_fig(at, "activations.fig.stats_title"), "std of aₗ")["y"]
     at.session_state["activations.slope"] = 0.3
     at.run()
     assert len(calls) == drawn and not at.exception     # the cached ReLU experiment, unchanged
-    np.testing.assert_array_equal(_trace(_fig(at, "activations.fig.stats_title"), "std of a_l")["y"], std)
+    np.testing.assert_array_equal(_trace(_fig(at, "activations.fig.stats_title"), "std of aₗ")["y"], std)
     reference = original(A.SignalConfig(depth=7, width=256, activation="relu", init="xavier_normal", batch=256,
                                              slope=0.3, seed=0), "cpu").stats["act_std"]
     np.testing.assert_allclose(std, reference, rtol=1e-6)   # and it is what the slope-0.3 net gives anyway
@@ -266,3 +268,26 @@ def test_the_slope_only_keys_the_deep_signal_when_the_activation_uses_it(monkeyp
     at.session_state["activations.slope"] = 0.25
     at.run()
     assert [c.slope for c in calls[drawn:]] == [0.3, 0.25] and not at.exception
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_stopped_race_says_so_and_trains_again_only_when_asked(lang):
+    """Issue 31, item 8: the race trains behind the kit's progress bar with a Stop button; once stopped (Stop's
+    callback records it), the page says so, draws no race, and "Train again" starts it."""
+    from ui.experiments import activations as experiment
+
+    query = {"activations.racers": "relu|kaiming_normal", "activations.steps": "50"}
+    at = _tab(open_page(PAGE, lang, query=query), "train", lang)
+    assert not at.exception and _fig(at, "activations.train.title", lang)
+    assert not [b for b in at.button if b.key == "activations.race.stop"]     # the bar and Stop go once it is done
+    v = experiment.values() | {"racers": ["relu|kaiming_normal"], "steps": 50}
+    job = repr((experiment.race_config(v, 0), experiment.racers(v)))
+    at.session_state["activations.race._stopped"] = {"job": job, "elapsed": 2.0, "percent": 50.0}
+    at.run()
+    stopped = strings(lang)["app.progress.stopped"].format(elapsed="2", percent="50")
+    assert stopped in [i.value for i in at.info]
+    assert not [f for f in figures(at) if f["layout"]["title"]["text"].startswith(
+        strings(lang)["activations.train.title"].split("{")[0])]
+    at.button(key="activations.race.again").click().run()
+    assert not at.exception and _fig(at, "activations.train.title", lang)
+    assert stopped not in [i.value for i in at.info]

@@ -158,7 +158,7 @@ def test_training_tab_trains_the_default_grid_with_translated_legend(lang):
     at = _tab(open_page(PAGE, lang), "train", lang)
     assert not at.exception and not at.error
     fig = _fig(at, strings(lang)["normalization.fig.train_title"].split("{lr}")[0][:8])
-    lines = [d for d in fig["data"] if d.get("mode") == "lines"]
+    lines = [d for d in fig["data"] if d.get("mode") == "lines+markers"]   # issue 31: a dash and a marker too
     assert len(lines) == 2 * 4 * 3                                     # loss + accuracy, 4 methods, 3 batches
     assert {d["name"] for d in lines} == {strings(lang)[f"normalization.kinds.{m}"] for m in
                                           ("none", "batch", "layer", "group")}

@@ -60,7 +60,8 @@ PRESETS: dict[str, dict[str, object]] = {
                     "bn": False},
     "bn_rescue": {"activation": "tanh", "init": "normal", "scale": 0.01, "depth": 20, "width": 256, "bn": True},
     "dead_lr": {"racers": ["relu|kaiming_normal", "leaky_relu|kaiming_normal", "tanh|xavier_normal"],
-                "optimizer": "adam", "lr": 0.1, "t_depth": 8, "t_width": 32, "t_bn": False},
+                "optimizer": "adam", "lr": 0.1, "t_depth": 8, "t_width": 32, "t_bn": False,
+                "steps": 100},   # 100 steps: the ReLUs die within ten; the race takes seconds, not a minute
 }
 TAB: dict[str, str] = {name: "train" if name == "dead_lr" else "signal" for name in PRESETS}
 
@@ -103,8 +104,9 @@ def formula(v: Mapping[str, object]) -> str:
 
 def pieces(formula: str, kind: str, n: int) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     """The pieces tab's animation: the target on its grid, and (N, pieces, offset, sum, largest error) for every
-    frame's N below ``n`` and for ``n`` itself. Raises ``dlcore.expr.ExpressionError`` for a formula it cannot draw."""
-    ns = tuple(k for k in FRAMES if k < n) + (n,)
+    frame's N and for ``n`` (where the figure opens; its slider is the tab's one control of N). Raises
+    ``dlcore.expr.ExpressionError`` for a formula it cannot draw."""
+    ns = tuple(sorted({*FRAMES, n}))
     built = [cp.build_from_pieces(formula, k, kind) for k in ns]
     return built[0].x, built[0].target, [(k, b.pieces, b.offset, b.total, b.max_error) for k, b in zip(ns, built)]
 

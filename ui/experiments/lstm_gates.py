@@ -22,7 +22,7 @@ SETTINGS: tuple[Param, ...] = (
     Param.float("x", 0.0, lo=-rnn.STATE_LIMIT, hi=rnn.STATE_LIMIT, step=0.1, help=True),
     Param.text("h", "0.5", max_len=60, help=True),
     Param.text("c", "1, -1", max_len=60, help=True),
-    Param.choice("weights", "latch", rnn.WEIGHT_PRESETS, names="weight_presets", help=True),
+    Param.choice("weights", "latch", rnn.WEIGHT_PRESETS, widget="segmented", names="weight_presets", help=True),
     Param.float("keep", 3.0, lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT, step=0.5, help=True),
     # trained gates and live retraining
     Param.choice("task", "recall", tuple(tasks.TASKS), names="tasks"),
@@ -34,7 +34,7 @@ SETTINGS: tuple[Param, ...] = (
     Param.int("flow_len", 100, lo=2, hi=rnn.MAX_FLOW_LEN),
     Param.int("flow_hidden", 16, lo=1, hi=rnn.MAX_FLOW_HIDDEN),
     Param.float("radius", 1.0, lo=0.1, hi=2.0, step=0.05, help=True),
-    Param.choice("init", "default", rnn.INITS, names="inits"),
+    Param.choice("init", "default", rnn.INITS, widget="segmented", names="inits", help=True),
     Param.float("flow_keep", 3.0, lo=-rnn.BIAS_LIMIT, hi=rnn.BIAS_LIMIT, step=0.5),
     Param.float("clip", 1.0, lo=0.1, hi=10.0, step=0.1, help=True),
 )

@@ -45,7 +45,7 @@ SETTINGS: tuple[Param, ...] = (
     Param.int("feature", 0, lo=0, hi=lab.MAX_FEATURES - 1, widget=""),  # one of the features
     Param.int("extra_pad", 0, lo=0, hi=lab.MAX_EXTRA_PAD, help=True),
     # train side by side: every method learns at lr 0.1
-    Param.multi("methods", ["none", "batch", "layer", "group"], training.METHODS, names="kinds"),
+    Param.multi("methods", ["none", "batch", "layer", "group"], training.METHODS, widget="pills", names="kinds"),
     Param.multi("batches", [2, 16, 128], TRAIN_BATCHES),
     Param.choice("lr", 0.1, LRS, widget="select_slider", fmt="g"),
     Param.choice("steps", 300, STEPS, widget="select_slider"),

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.activations import backward_ratio, parse_init
-from ui.figures.common import animation_controls, base_layout, color, plain, with_frames
+from ui.figures.common import animation_controls, base_layout, color, plain, series, with_frames
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,7 +195,7 @@ def race(runs: Sequence[TrainHistory], names: Sequence[str], labels: Mapping[str
                         horizontal_spacing=0.07)
     for i, (run, name) in enumerate(zip(runs, names)):
         s, lo, ac, de = run.step, run.loss, run.accuracy, run.dead_frac
-        style = {"color": color(i), "width": 2}
+        style = series(i).line(2)   # colour and dash: tanh and ReLU never share a near-identical orange
         loss, _, _ = _log_parts(lo)
         fig.add_trace(go.Scatter(x=s, y=loss, name=name, legendgroup=name, line=style), row=1, col=1)
         fig.add_trace(go.Scatter(x=s, y=ac, name=name, legendgroup=name, showlegend=False, line=style), row=1, col=2)
@@ -223,10 +223,11 @@ def _piece_lines(x: np.ndarray, pieces: np.ndarray, offset: float) -> tuple[np.n
 
 def pieces_animation(x: np.ndarray, target: np.ndarray,
                      builds: Sequence[tuple[int, np.ndarray, float, np.ndarray, float]],
-                     labels: Mapping[str, str]) -> go.Figure:
+                     labels: Mapping[str, str], n: int | None = None) -> go.Figure:
     """Target, the pieces and their sum, one animation frame per number of pieces N.
 
-    builds: (N, pieces (N, P), offset, total (P,), max error) in increasing N; the figure opens on the last.
+    builds: (N, pieces (N, P), offset, total (P,), max error) in increasing N; the figure opens on N = ``n`` (the
+    last by default), and its slider is the one control of N.
     """
     def traces(n: int, pieces: np.ndarray, offset: float, total: np.ndarray, err: float) -> list[dict]:
         px, py = _piece_lines(x, pieces, offset)
@@ -235,7 +236,8 @@ def pieces_animation(x: np.ndarray, target: np.ndarray,
                 {"type": "scatter", "x": x.astype(np.float32), "y": total.astype(np.float32), "mode": "lines",
                  "name": labels["sum"].format(n=n, err=err), "line": {"color": color(0), "width": 3}}]
 
-    last = builds[-1]
+    at = next((i for i, b in enumerate(builds) if b[0] == n), len(builds) - 1)
+    last = builds[at]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=target, name=labels["target"],
                              line={"color": "#000000", "width": 2, "dash": "dot"}))
@@ -250,8 +252,8 @@ def pieces_animation(x: np.ndarray, target: np.ndarray,
     names = [str(b[0]) for b in builds]
     animation_controls(fig, names, play=labels["play"], pause=labels["pause"], step_label=labels["n"],
                        duration_ms=350)
-    fig.layout.sliders[0].active = len(names) - 1
-    # the figure opens on the last N; Play always starts again from one piece
+    fig.layout.sliders[0].active = at
+    # the figure opens on N = n; Play always starts again from one piece
     fig.layout.updatemenus[0].buttons[0].args = [names, {"frame": {"duration": 350, "redraw": True},
                                                          "fromcurrent": False, "transition": {"duration": 0},
                                                          "mode": "immediate"}]

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, MIN_TEXT_PX, SEQUENTIAL, base_layout, color
+from ui.figures.common import DIVERGING, MIN_TEXT_PX, SEQUENTIAL, base_layout, color, series
 
 WIRE = "#555555"
 GATE_FILL = {"sigma": "#FBE3C4", "tanh": "#CFE3F3"}
@@ -253,8 +253,10 @@ def flow_curves(curves: dict[str, np.ndarray], names: dict[str, str], *, title: 
     for k, (kind, norms) in enumerate(curves.items()):
         t = np.arange(1, len(norms) + 1)
         shown = np.where(norms > 0, norms, np.nan)
-        fig.add_trace(go.Scatter(x=t, y=shown, mode="lines", name=names[kind] + (clip_note or {}).get(kind, ""),
-                                 line={"color": color(k), "width": 2.5}))
+        k = KINDS.index(kind) if kind in KINDS else k   # one look per kind in every figure: colour, dash, marker
+        fig.add_trace(go.Scatter(x=t, y=shown, mode="lines+markers", line=series(k).line(2.5),
+                                 marker=series(k).marker(8, maxdisplayed=12),
+                                 name=names[kind] + (clip_note or {}).get(kind, "")))
     base_layout(fig, title, x=x, y=y, height=430)
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
@@ -265,8 +267,9 @@ def sweep(lengths: Sequence[int], accuracy: dict[str, Sequence[float]], names: d
     """Recall accuracy at the training length, per model kind."""
     fig = go.Figure()
     for k, (kind, acc) in enumerate(accuracy.items()):
+        k = KINDS.index(kind) if kind in KINDS else k
         fig.add_trace(go.Scatter(x=list(lengths), y=list(acc), mode="lines+markers", name=names[kind],
-                                 line={"color": color(k)}))
+                                 line=series(k).line(), marker=series(k).marker(8)))
     fig.add_hline(y=0.25, line_dash="dot", line_color="#999999", annotation_text=chance)
     base_layout(fig, title, x=x, y=y, height=330)
     fig.update_yaxes(range=[0, 1.05])

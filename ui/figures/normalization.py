@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from dlcore.normalization.lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
 from dlcore.normalization.training import TrainConfig, TrainHistory
-from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, readable
+from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, readable, series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -271,15 +271,17 @@ def training(runs: list[TrainHistory], batches: list[int], methods: list[str], *
                         subplot_titles=[labels["column"].format(b=b) for b in batches] + [""] * cols)
     for run in runs:
         method = run.config.method
-        i = methods.index(method)
+        i = list(names).index(method)   # a method keeps its colour, dash and symbol whatever else is picked
         col = batches.index(run.config.batch) + 1
         for row, values in ((1, run.loss), (2, run.test_acc)):
-            fig.add_trace(go.Scatter(x=run.step, y=values, mode="lines", line={"color": color(i), "width": 2},
+            fig.add_trace(go.Scatter(x=run.step, y=values, mode="lines+markers", line=series(i).line(2),
+                                     marker=series(i).marker(7, maxdisplayed=12),
                                      name=names[method], legendgroup=method, showlegend=row == 1 and col == 1),
                           row, col)
         if run.diverged_at is not None:
             fig.add_trace(go.Scatter(x=[run.diverged_at], y=[0], mode="markers+text", text=[labels["diverged"]],
-                                     textposition="top center", marker={"symbol": "x", "size": 12, "color": color(i)},
+                                     textposition="top center", marker={"symbol": "x", "size": 12,
+                                                                         "color": series(i).color},
                                      showlegend=False, hoverinfo="skip"), 2, col)
     for col in range(1, cols + 1):
         fig.update_yaxes(rangemode="tozero", row=1, col=col, showticklabels=col == 1, matches="y")
