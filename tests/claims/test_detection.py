@@ -13,7 +13,7 @@ import torch
 
 from dlcore import detection
 from dlcore.detection import detector
-from tests.unit.test_detection import brute_iou, brute_nms
+from tests.unit.detection.test_boxes_anchors_nms import brute_iou, brute_nms
 from ui.experiments import detection as experiment
 
 SEEDS = range(5)

@@ -9,7 +9,7 @@ import torch
 from dlcore import detection
 from dlcore.detection import detector
 from tests.support import all_text, figures, open_page
-from tests.unit.test_detection import brute_iou
+from tests.unit.detection.test_boxes_anchors_nms import brute_iou
 from ui.experiments import detection as experiment
 from ui.i18n import strings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dlcore import detection
-from tests.unit.test_detection import brute_iou, brute_nms, d2l_assign
+from tests.unit.detection.test_boxes_anchors_nms import brute_iou, brute_nms, d2l_assign
 from ui.exercises import by_id, for_lesson
 from ui.experiments import detection as experiment
 

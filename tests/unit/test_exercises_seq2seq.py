@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.unit.test_seq2seq import d2l_bleu
+from tests.unit.seq2seq.test_search_words import d2l_bleu
 from ui.exercises import for_lesson
 from ui.experiments import seq2seq as experiment
 
