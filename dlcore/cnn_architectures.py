@@ -46,6 +46,10 @@ MAX_SHOTS = 50                                          # labelled examples per 
 FINE_TUNE_METHODS = ("scratch", "frozen", "full")
 DIVERGED_LOSS = 10 * math.log(10)   # ten times the loss of guessing uniformly: the run has diverged
 INPUT_STD = 0.25         # the models divide the pixels by this first (the canvas digits' std is 0.23)
+MAX_ROTATION = 90.0      # degrees of a random distortion (augmentation, the distorted test set)
+MAX_DISTORT_SHIFT = 3.0  # pixels of a random distortion's shift
+MIN_TRAIN = 20           # fewest training digits a run may use (n_train)
+TEST_SEED = 2024         # the distorted test set's private generator: the same digits for every run and seed
 
 
 # ---------------------------------------------------------------- the three named pieces of the issue
@@ -239,6 +243,55 @@ def shift(x: Tensor, dx: int, dy: int = 0) -> Tensor:
     return out
 
 
+def random_theta(n: int, rotation: float, max_shift: float, generator: torch.Generator,
+                 device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    r"""``n`` random distortions: $\theta_k = [R(\alpha_k) \mid t_k]$, $\alpha_k \sim U(-\alpha_{max}, \alpha_{max})$,
+    and each of $t_k$'s two entries uniform in $\pm$``max_shift`` pixels (normalised: $2 / 16$ per pixel).
+
+    rotation: $\alpha_{max}$ in degrees; generator: a private one (the draws are reproducible). Returns
+    (theta (n, 2, 3), alpha (n,) in degrees). Like every $\theta$ here it maps output to input coordinates.
+    """
+    alpha = (torch.rand(n, generator=generator, device=device) * 2 - 1) * rotation
+    t = (torch.rand(n, 2, generator=generator, device=device) * 2 - 1) * max_shift * 2 / SIDE
+    a = torch.deg2rad(alpha)
+    c, s = a.cos(), a.sin()
+    theta = torch.stack([torch.stack([c, -s, t[:, 0]], 1), torch.stack([s, c, t[:, 1]], 1)], 1)   # (n, 2, 3)
+    return theta, alpha
+
+
+def warp(x: Tensor, theta: Tensor) -> Tensor:
+    """Resample images (N, C, H, W) with ``theta`` (N, 2, 3): PyTorch's grid generator and bilinear sampler (the
+    fast twin of :func:`affine_sample`, tested equal), ``align_corners=False``, zeros outside."""
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False)
+
+
+def _check_distortion(rotation: float, max_shift: float, what: str) -> None:
+    if not (math.isfinite(rotation) and 0 <= rotation <= MAX_ROTATION):
+        raise ValueError(f"Invalid {what} rotation: {rotation} (allowed 0 to {MAX_ROTATION:g} degrees)")
+    if not (math.isfinite(max_shift) and 0 <= max_shift <= MAX_DISTORT_SHIFT):
+        raise ValueError(f"Invalid {what} shift: {max_shift} (allowed 0 to {MAX_DISTORT_SHIFT:g} pixels)")
+
+
+@dataclass(frozen=True)
+class Distorted:
+    x: Tensor        # (N, 1, 16, 16) the distorted test digits
+    y: Tensor        # (N,) labels
+    clean: Tensor    # (N, 1, 16, 16) the same digits upright and centred
+    theta: Tensor    # (N, 2, 3) the distortion of each
+    alpha: Tensor    # (N,) its rotation, degrees
+
+
+def distorted_test(rotation: float, max_shift: float, classes: tuple[int, ...] | None = None,
+                   device: torch.device | str = "cpu") -> Distorted:
+    """The test digits, each turned and shifted by its own random distortion (drawn with ``TEST_SEED``, so every
+    run and every seed is tested on the same distorted digits)."""
+    _check_distortion(rotation, max_shift, "test")
+    x, y = digits16("test", classes, device)
+    theta, alpha = random_theta(len(x), rotation, max_shift, generator(TEST_SEED, device), device)
+    return Distorted(warp(x, theta) if rotation or max_shift else x, y, x, theta, alpha)
+
+
 # ---------------------------------------------------------------- the models (16 x 16 in, 10 logits out)
 
 def mlp(hidden: int = 64) -> nn.Sequential:
@@ -282,6 +335,39 @@ class SEBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         _, s = self.excite(x)
         return x * s[:, :, None, None]                             # scale
+
+
+
+class SpatialTransformer(nn.Module):
+    r"""A spatial transformer in front of a classifier (Jaderberg et al. 2015; Hung-yi Lee, ch. 5 §5.5).
+
+    1) the localisation net reads the image $U$ and predicts $\theta$ (2x3); 2) the grid generator and 3) the
+    bilinear sampler resample $U$ with it (:func:`warp`: ``F.affine_grid`` + ``F.grid_sample``); 4) the classifier
+    sees $V$. The last layer of the localisation net starts with zero weights and the identity as its bias, so at
+    initialisation $\theta = [[1, 0, 0], [0, 1, 0]]$ and $V = U$: the net starts as the plain classifier and learns
+    from the classification loss alone which transformation helps.
+    """
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.loc = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),    # (N, 8, 8, 8)
+                                 nn.Conv2d(8, 8, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),    # (N, 8, 4, 4)
+                                 nn.Flatten(), nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, 6))
+        nn.init.zeros_(self.loc[-1].weight)
+        with torch.no_grad():
+            self.loc[-1].bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]))              # identity theta
+        self.classifier = classifier
+
+    def theta(self, x: Tensor) -> Tensor:
+        """$\theta$ for each image: (N, 2, 3)."""
+        return self.loc(x).view(-1, 2, 3)
+
+    def transform(self, x: Tensor) -> Tensor:
+        """$V$: each image resampled with its own $\theta$, (N, C, H, W)."""
+        return warp(x, self.theta(x))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.transform(x))
 
 
 class Inception(nn.Module):
@@ -362,6 +448,8 @@ def _bare(name: str, width: int, hidden: int) -> nn.Sequential:
         return mlp(hidden)
     if name in ("cnn_flat", "cnn_gap", "cnn_se"):
         return small_cnn(width, name.removeprefix("cnn_"))
+    if name == "stn":   # the spatial transformer in front of the flattening CNN
+        return nn.Sequential(SpatialTransformer(small_cnn(width, "flat")))
     for kind in ("plain", "residual"):
         if name.startswith(kind) and name[len(kind):].isdigit():
             return deep_net(int(name[len(kind):]), kind == "residual")
@@ -369,7 +457,7 @@ def _bare(name: str, width: int, hidden: int) -> nn.Sequential:
 
 
 def build(name: str, width: int = 8, hidden: int = 64) -> nn.Sequential:
-    """Any model of the lesson by name ("mlp", "cnn_flat", "cnn_gap", a zoo name, "plain<d>", "residual<d>"),
+    """Any model of the lesson by name ("mlp", "cnn_flat", "cnn_gap", "stn", a zoo name, "plain<d>", "residual<d>"),
     behind a first layer that divides the pixels by 0.25 (about their standard deviation; the blank background
     stays 0, so zero padding and shifted-in zeros look like background)."""
     return nn.Sequential(Normalize(0.0, INPUT_STD), *_bare(name, width, hidden))
@@ -430,9 +518,14 @@ class TrainConfig:
     classes: tuple[int, ...] = tuple(range(10))
     record_every: int = 40     # test accuracy every 40 steps: the evaluation costs under a tenth of the training
     seed: int = 0
+    rotation: float = 0.0      # augmentation: each training digit turned by a random angle up to this (degrees) ...
+    max_shift: float = 0.0     # ... and shifted by up to this many pixels, a fresh draw every step
+    test_rotation: float = 0.0     # the test digits distorted likewise (``distorted_test``: the same for every run)
+    test_shift: float = 0.0
+    n_train: int = 0           # train on the first n training digits only (0: all of them)
 
     def __post_init__(self) -> None:
-        known = (*MODELS, "cnn_se", *ZOO, *(f"{k}{d}" for k in ("plain", "residual") for d in DEPTHS))
+        known = (*MODELS, "cnn_se", "stn", *ZOO, *(f"{k}{d}" for k in ("plain", "residual") for d in DEPTHS))
         if self.model not in known:
             raise ValueError(f"Invalid model: {self.model!r} (allowed: {', '.join(known)})")
         if not 1 <= self.steps <= MAX_STEPS:
@@ -449,6 +542,11 @@ class TrainConfig:
             raise ValueError(f"Invalid hidden units: {self.hidden} (allowed 1 to {MAX_HIDDEN})")
         if not 1 <= self.record_every <= self.steps:
             raise ValueError(f"Invalid record_every: {self.record_every} (allowed 1 to steps = {self.steps})")
+        _check_distortion(self.rotation, self.max_shift, "training")
+        _check_distortion(self.test_rotation, self.test_shift, "test")
+        if self.n_train and not MIN_TRAIN <= self.n_train <= len(data.digits("train")[1]):
+            raise ValueError(f"Invalid n_train: {self.n_train} (allowed 0 for all, or {MIN_TRAIN} to "
+                             f"{len(data.digits('train')[1])})")
 
 
 @dataclass(frozen=True)
@@ -456,10 +554,13 @@ class TrainResult:
     config: TrainConfig
     step: np.ndarray            # (R,) steps at which the rest was recorded
     loss: np.ndarray            # (R,) mean training loss since the previous record
-    test_acc: np.ndarray        # (R,) accuracy on the held-out digits (eval mode)
+    test_acc: np.ndarray        # (R,) accuracy on the held-out digits (eval mode; distorted if the config says so)
     diverged_at: int | None     # the step whose loss was not finite (the run stopped there)
     seconds: float
     state: dict[str, Tensor] = field(repr=False)   # the trained weights (CPU)
+    grad_norms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    # (S, L) ||dL/dW_l|| of every conv layer l (input side first) at every step taken, before the update
+    train_acc: float = float("nan")   # final accuracy on the training digits it saw (undistorted)
 
     @property
     def final_acc(self) -> float:
@@ -491,27 +592,39 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
 def train(config: TrainConfig, device: torch.device | str = "cpu") -> TrainResult:
     r"""Train ``config.model`` on the canvas digits: random mini-batches (private generator), cross-entropy,
     $\theta \leftarrow \theta - \eta\,\text{update}(\nabla\mathcal{L})$ (Adam or plain SGD). Every
-    ``record_every`` steps the test accuracy is measured. A loss that is not finite or above ``DIVERGED_LOSS``
-    (ten times the loss of a uniform guess, $10 \ln 10$) stops the run: it is reported (``diverged_at``), and the
-    history ends at the last record before it (nothing NaN to plot).
+    ``record_every`` steps the test accuracy is measured, and every step the gradient norm
+    $\|\partial\mathcal{L}/\partial W_l\|$ of each conv layer (after backward, before the update). With
+    ``rotation`` / ``max_shift`` every batch is freshly distorted (augmentation, :func:`random_theta`); with
+    ``test_rotation`` / ``test_shift`` the test digits are :func:`distorted_test`'s. A loss that is not finite
+    or above ``DIVERGED_LOSS`` (ten times the loss of a uniform guess, $10 \ln 10$) stops the run: it is reported
+    (``diverged_at``), and the history ends at the last record before it (nothing NaN to plot).
     """
     t0 = time.perf_counter()
     x_tr, y_tr = digits16("train", config.classes, device)
-    x_te, y_te = digits16("test", config.classes, device)
+    if config.n_train:
+        x_tr, y_tr = x_tr[:config.n_train], y_tr[:config.n_train]
+    test = distorted_test(config.test_rotation, config.test_shift, config.classes, device)
+    x_te, y_te = test.x, test.y
     model = make_model(config, device)
     opt = (torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=config.lr)
+    convs = [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
     g = generator(config.seed, device)
-    steps, losses, accs, window, diverged = [], [], [], [], None
+    steps, losses, accs, window, norms, diverged = [], [], [], [], [], None
     with seeded(config.seed):   # dropout (the AlexNet-style net) draws from the global RNG: fork and seed it
         for step in range(1, config.steps + 1):
             idx = torch.randint(len(x_tr), (config.batch,), generator=g, device=device)
-            loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
+            xb = x_tr[idx]
+            if config.rotation or config.max_shift:   # augmentation: a fresh random distortion of every digit
+                xb = warp(xb, random_theta(len(xb), config.rotation, config.max_shift, g, device)[0])
+            loss = F.cross_entropy(model(xb), y_tr[idx])
             value = float(loss.detach())
             if not math.isfinite(value) or value > DIVERGED_LOSS:
                 diverged = step
                 break
             opt.zero_grad()
             loss.backward()
+            if convs:
+                norms.append(torch.stack([w.grad.norm() for w in convs]))   # ||dL/dW_l|| of this step
             opt.step()
             window.append(value)
             if step % config.record_every == 0 or step == config.steps:
@@ -520,8 +633,73 @@ def train(config: TrainConfig, device: torch.device | str = "cpu") -> TrainResul
                 accs.append(accuracy(model, x_te, y_te))
                 window = []
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    grad_norms = torch.stack(norms).cpu().numpy() if norms else np.zeros((0, len(convs)))
     return TrainResult(config, np.asarray(steps, dtype=np.int64), np.asarray(losses), np.asarray(accs),
-                       diverged, time.perf_counter() - t0, state)
+                       diverged, time.perf_counter() - t0, state, grad_norms, accuracy(model, x_tr, y_tr))
+
+
+def _full(theta: Tensor) -> Tensor:
+    """(N, 2, 3) -> (N, 3, 3) with the row (0, 0, 1): affine maps compose by matrix product."""
+    last = torch.tensor([0.0, 0.0, 1.0], dtype=theta.dtype, device=theta.device).expand(len(theta), 1, 3)
+    return torch.cat([theta, last], dim=1)
+
+
+def rotation_of(theta: Tensor) -> Tensor:
+    r"""The angle (degrees) of the rotation nearest to each linear part $A$ of ``theta`` (N, 2, 3):
+    $\operatorname{atan2}(A_{21} - A_{12}, A_{11} + A_{22})$; exact for a scaled rotation."""
+    return torch.rad2deg(torch.atan2(theta[:, 1, 0] - theta[:, 0, 1], theta[:, 0, 0] + theta[:, 1, 1]))
+
+
+@dataclass(frozen=True)
+class STNView:
+    inputs: np.ndarray        # (K, 16, 16) distorted test digits U
+    outputs: np.ndarray       # (K, 16, 16) what the trained transformer made of them, V
+    upright: np.ndarray       # (K, 16, 16) the same digits undistorted
+    labels: np.ndarray        # (K,)
+    predicted: np.ndarray     # (K,) the STN classifier's answers
+    alpha: np.ndarray         # (N,) every test digit's applied rotation (degrees)
+    residual: np.ndarray      # (N,) the rotation left after the transformer: that of theta_distortion . theta_STN
+    slope: float              # least-squares slope of the STN's own rotation against the applied one (-1: undoes it)
+    spread_in: float          # standard deviation of the digits' angles in the input (= of alpha) ...
+    spread_out: float         # ... and in the transformer's output (of ``residual``)
+    shift_in: float           # spread (std, pixels) of the digits' position in the input ...
+    shift_out: float          # ... and in the output
+    scale: float              # mean sqrt|det| of the STN's theta: below 1 it reads a smaller region (zooms in)
+
+
+def stn_view(model: nn.Sequential, rotation: float, max_shift: float, indices: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+             ) -> STNView:
+    r"""What a trained :class:`SpatialTransformer` (``model[1]``, after the input scaling) does to the distorted test
+    digits of :func:`distorted_test` (``rotation``, ``max_shift``).
+
+    A test digit was made by sampling the upright digit at $\theta_d\,p$; the transformer's output samples that at
+    $\theta_s\,p$, so it shows the upright digit sampled at $\theta_d\theta_s\,p$ (3x3 homogeneous matrices). The
+    rotation of $\theta_d\theta_s$ is what is left: if the transformer undid every rotation, its spread would be 0
+    (a constant offset would still be an upright-making pose, only a fixed one).
+    """
+    test = distorted_test(rotation, max_shift)
+    if not indices or any(not 0 <= i < len(test.y) for i in indices) or len(indices) > 12:
+        raise ValueError(f"Invalid digits: {indices} (up to 12 indices from 0 to {len(test.y) - 1})")
+    stn = model[1]
+    if not isinstance(stn, SpatialTransformer):
+        raise ValueError("Invalid model: expected the spatial transformer ('stn')")
+    model.eval()
+    with torch.no_grad():
+        theta_s = stn.theta(model[0](test.x))                                   # (N, 2, 3)
+        out = warp(test.x, theta_s)                                              # V, in pixel units
+        pred = model(test.x).argmax(1)
+    composed = _full(test.theta) @ _full(theta_s)                               # theta_d . theta_s
+    residual = rotation_of(composed[:, :2])
+    own, alpha = rotation_of(theta_s), test.alpha
+    da = alpha - alpha.mean()
+    slope = float((da * (own - own.mean())).sum() / (da * da).sum().clamp_min(1e-12))
+    px = SIDE / 2                                                                # normalised units -> pixels
+    keep = list(indices)
+    return STNView(test.x[keep, 0].numpy(), out[keep, 0].numpy(), test.clean[keep, 0].numpy(), test.y[keep].numpy(),
+                   pred[keep].numpy(), alpha.numpy(), residual.numpy(), slope, float(alpha.std()),
+                   float(residual.std()), float((test.theta[:, :, 2] * px).std(0).pow(2).sum().sqrt()),
+                   float((composed[:, :2, 2] * px).std(0).pow(2).sum().sqrt()),
+                   float(torch.linalg.det(theta_s[:, :, :2]).abs().sqrt().mean()))
 
 
 # ---------------------------------------------------------------- why convolution: shifts

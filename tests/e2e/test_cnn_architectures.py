@@ -40,3 +40,16 @@ def test_the_lesson_reads_on_a_phone(page, app_url):
     assert any("θ = [[1.73, -1, 0]" in t for t in plot_titles(page))
     assert_no_streamlit_error(page)
     screenshot(page, "cnn_architectures-phone-en")
+
+
+def test_the_trained_spatial_transformer_tab_trains_and_draws_both_figures(page, app_url):
+    goto(page, app_url, path="cnn_architectures", lang="en")
+    page.locator(PLOT).first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Trained spatial transformer").click()
+    wait_idle(page, timeout=300_000)
+    wait_for_title(page, "t.includes('The trained STN on distorted test digits')", timeout=300_000)
+    wait_for_title(page, "t.includes('the same CNN with and without a spatial transformer')", timeout=60_000)
+    page.get_by_text("From the class labels alone the localisation network learned").first.wait_for()
+    assert page.locator(f"{PLOT} .heatmaplayer image, {PLOT} .hm image").count() >= 18   # 3 rows x 6 digits
+    assert_no_streamlit_error(page)
+    screenshot(page, "cnn_architectures-stn-trained-en")

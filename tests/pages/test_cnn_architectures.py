@@ -150,6 +150,12 @@ def test_residual_tab_plots_the_gradient_norms_at_initialisation():
     np.testing.assert_allclose(grads["data"][1]["y"], ca.layer_grad_norms(20, True), rtol=1e-5)
     assert len(grads["data"][0]["y"]) == 19
     assert "Plain vs residual, 20 layers" in [f["layout"]["title"]["text"] for f in figures(at)]
+    steps = _fig(at, "at every training step")                     # log10 norms, (layers, steps), plain then residual
+    for trace, residual in zip(steps["data"], (False, True)):
+        z = np.asarray(trace["z"], dtype=float)
+        assert z.shape == (19, experiment.RES_STEPS)
+        np.testing.assert_allclose(z[:, 0], np.log10(ca.layer_grad_norms(20, residual)), atol=1e-5)
+    assert "Over the first 20 steps the plain net's largest layer gradient is" in all_text(at)
 
 
 @pytest.mark.slow
@@ -177,3 +183,61 @@ def test_fine_tuning_sweep_and_zero_examples_message(lang):
     assert not at.exception
     assert [e.value for e in at.error] == [strings(lang)[f"{S}.no_shots"]]
     assert len(figures(at)) == 1                                             # the sweep still shows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_trained_stn_tab_shows_torchs_warps_and_the_trained_accuracies(lang):
+    at = _tab(open_page(PAGE, lang), "stn_trained", lang)
+    _ok(at)
+    text = strings(lang)
+    view = _fig(at, text[f"{S}.fig.stn_view_title"])
+    test = ca.distorted_test(60.0, experiment.STN_SHIFT)
+    warped = F.grid_sample(test.clean, F.affine_grid(test.theta, list(test.clean.shape), align_corners=False),
+                           align_corners=False)
+    K = len(experiment.STN_DIGITS)
+    for c, i in enumerate(experiment.STN_DIGITS):
+        np.testing.assert_allclose(view["data"][c]["z"], test.clean[i, 0].numpy(), atol=1e-6)        # upright
+        np.testing.assert_allclose(view["data"][K + c]["z"], warped[i, 0].numpy(), atol=1e-5)         # input U
+    stn_cfg, plain_cfg = experiment.stn_configs(experiment.settings(), 0)
+    stn = ca.train(stn_cfg).model()
+    x = test.x[list(experiment.STN_DIGITS)]
+    with torch.no_grad():
+        theta = stn[1].loc(x / ca.INPUT_STD).view(-1, 2, 3)
+        out = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
+    for c in range(K):
+        np.testing.assert_allclose(view["data"][2 * K + c]["z"], out[c, 0].numpy(), atol=1e-5)      # output V
+    np.testing.assert_allclose(view["data"][3 * K]["x"], test.alpha.numpy(), atol=1e-4)            # applied angles
+    curves = _fig(at, text[f"{S}.fig.stn_curves"])
+    final = [curves["data"][i]["y"][-1] for i in (1, 3)]                  # test accuracy traces: STN, plain
+    assert final[0] > final[1]
+    caption = f"{100 * final[0]:.1f}%"
+    assert caption in all_text(at) and f"{100 * final[1]:.1f}%" in all_text(at)
+
+
+@pytest.mark.slow
+def test_augment_tab_bars_are_the_runs_accuracies_and_the_preset_sets_100_digits():
+    at = _tab(open_page(PAGE, "en"), "augment")
+    _ok(at)
+    fig = _fig(at, "without and with augmentation")
+    runs = [ca.train(c) for c in experiment.aug_configs(experiment.settings(), 0)]
+    np.testing.assert_allclose(fig["data"][0]["y"], [r.train_acc for r in runs], atol=1e-6)
+    np.testing.assert_allclose(fig["data"][1]["y"], [r.final_acc for r in runs], atol=1e-6)
+    np.testing.assert_allclose([fig["data"][i]["y"][-1] for i in (2, 3)], [r.final_acc for r in runs], atol=1e-6)
+    x, y = ca.digits16("train")
+    with torch.no_grad():
+        torch_train = float((runs[0].model()(x[:200]).argmax(1) == y[:200]).float().mean())
+    assert fig["data"][0]["y"][0] == pytest.approx(torch_train)
+    assert fig["data"][1]["y"][1] > fig["data"][1]["y"][0] + 0.2           # augmentation wins on distorted digits
+    assert "Both learn from the first 200 training digits" in all_text(at)
+    at.button(key=f"{S}.preset_btn.augment_few").click().run()
+    _ok(at)
+    assert at.session_state[f"{S}.aug_n"] == 100
+    assert "Both learn from the first 100 training digits" in all_text(at)
+
+
+def test_url_reopens_the_stn_distortion_and_refuses_a_bad_number_of_digits():
+    at = open_page(PAGE, "en", query={f"{S}.stn_rotation": "90", f"{S}.aug_n": "7"})
+    assert not at.exception
+    assert at.session_state[f"{S}.stn_rotation"] == 90 and at.session_state[f"{S}.aug_n"] == 200
+    assert any(f"{S}.aug_n" in w.value for w in at.warning)

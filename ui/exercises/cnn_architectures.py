@@ -62,10 +62,38 @@ def _zero_branch(seed: int) -> str:
     return "zero" if torch.equal(y, torch.zeros_like(x)) else "other"
 
 
+def _stn_winner(seed: int) -> str:
+    """The more accurate on the distorted test digits: the CNN with a spatial transformer or the same CNN alone."""
+    from dlcore import cnn_architectures as ca
+
+    stn, plain = (ca.train(c) for c in experiment.stn_configs(experiment.settings("stn_rotated"), seed))
+    return "stn" if stn.final_acc > plain.final_acc else "cnn_flat"
+
+
+def _augment_gap(seed: int) -> str:
+    """The run with the larger generalization gap (training accuracy minus distorted-test accuracy)."""
+    from dlcore import cnn_architectures as ca
+
+    plain, aug = (ca.train(c) for c in experiment.aug_configs(experiment.settings("augment_few"), seed))
+    return "no_aug" if plain.train_acc - plain.final_acc > aug.train_acc - aug.final_acc else "aug"
+
+
+def _grad_spread(seed: int) -> str:
+    """The net whose layer gradients are further apart (largest / smallest, median over the first 20 steps)."""
+    from dlcore import cnn_architectures as ca
+
+    runs = [ca.train(c) for c in experiment.residual_configs(experiment.settings("deep_plain"), seed)]
+    note = experiment.grad_steps_note(runs)
+    return "plain" if note["plain"] > note["res"] else "residual"
+
+
 EXERCISES = (
     Exercise("cnn_architectures", "zoom", "zoom_out", _zoom, options=("bigger", "smaller")),
     Exercise("cnn_architectures", "mlp_params", "shift_far", _mlp_params, tolerance=0.02),
     Exercise("cnn_architectures", "shift_winner", "shift_far", _shift_winner, options=("mlp", "cnn_gap")),
     Exercise("cnn_architectures", "lenet_params", "zoo", _lenet_params, tolerance=0.02),
     Exercise("cnn_architectures", "zero_branch", "deep_plain", _zero_branch, options=("input", "zero", "other")),
+    Exercise("cnn_architectures", "grad_spread", "deep_plain", _grad_spread, options=("plain", "residual")),
+    Exercise("cnn_architectures", "stn_winner", "stn_rotated", _stn_winner, options=("stn", "cnn_flat")),
+    Exercise("cnn_architectures", "augment_gap", "augment_few", _augment_gap, options=("no_aug", "aug")),
 )

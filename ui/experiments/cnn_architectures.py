@@ -14,7 +14,7 @@ from ui.params import Param, defaults
 if TYPE_CHECKING:
     from dlcore import cnn_architectures as ca
 
-TABS = ("stn", "why", "inside", "zoo", "residual", "transfer")
+TABS = ("stn", "stn_trained", "why", "inside", "zoo", "residual", "augment", "transfer")
 N_TEST = 360                                   # test digits
 WHY_MODELS = ("mlp", "cnn_flat", "cnn_gap")    # ca.MODELS
 ZOO = ("lenet", "alexnet", "vgg", "nin", "inception", "resnet")   # ca.ZOO
@@ -22,10 +22,16 @@ SHIFTS = tuple(range(-4, 5))                   # ca.MAX_SHIFT = 4
 LRS = (0.001, 0.003, 0.005, 0.01, 0.03, 0.1, 0.3, 1.0)            # up to ca.MAX_LR
 STEPS = (100, 200, 300, 400, 600)                                 # up to ca.MAX_STEPS
 DEPTHS = (8, 20, 32)                                              # ca.DEPTHS
-NAMES = (*WHY_MODELS, "cnn_se", *ZOO, "plain", "residual", "scratch", "frozen", "full")   # <lesson>.models.<name>
+NAMES = (*WHY_MODELS, "cnn_se", *ZOO, "plain", "residual", "scratch", "frozen", "full", "stn", "no_aug",
+         "aug")   # <lesson>.models.<name>
 SHOTS = (0, 1, 3, 10, 30)                      # 0 is refused with a message; the rest are ca.FineTuneConfig().shots
 ZOO_STEPS, ZOO_LR, RES_STEPS = 300, 0.003, 200
 STALLED = 0.2                                  # final test accuracy below this: the run did not learn (chance 10%)
+STN_ROTATIONS = (30, 60, 90)                   # up to ca.MAX_ROTATION
+STN_SHIFT, STN_STEPS, STN_LR = 2.0, 600, 0.003   # shift up to ca.MAX_DISTORT_SHIFT; 600 = ca.MAX_STEPS
+STN_DIGITS = (0, 1, 2, 3, 4, 5)                # the test digits shown before and after the trained transformer
+AUG_N = (50, 100, 200, 500, 1000)              # training digits; ca.MIN_TRAIN to the 1437 there are
+AUG_ROTATION, AUG_SHIFT, AUG_STEPS = 30.0, 2.0, 400
 
 SETTINGS: tuple[Param, ...] = (
     # the spatial transformer
@@ -47,6 +53,9 @@ SETTINGS: tuple[Param, ...] = (
     Param.choice("depth", 32, DEPTHS, widget="segmented"),
     # fine-tuning
     Param.choice("shots", 3, SHOTS, widget="segmented", help=True),
+    # the trained spatial transformer, augmentation
+    Param.choice("stn_rotation", 60, STN_ROTATIONS, widget="segmented", help=True),
+    Param.choice("aug_n", 200, AUG_N, widget="segmented", help=True),
 )
 DEFAULTS = defaults(SETTINGS)
 
@@ -57,9 +66,13 @@ PRESETS: dict[str, dict[str, object]] = {
     "zoo": {},
     "deep_plain": {"depth": 32},
     "no_examples": {"shots": 0},
+    "stn_rotated": {"stn_rotation": 90},
+    "augment_few": {"aug_n": 100},
+    "shallow": {"depth": 8},
 }
 TAB: dict[str, str] = {"zoom_out": "stn", "shift_far": "why", "too_fast": "why", "zoo": "zoo",
-                       "deep_plain": "residual", "no_examples": "transfer"}
+                       "deep_plain": "residual", "no_examples": "transfer", "stn_rotated": "stn_trained",
+                       "augment_few": "augment", "shallow": "residual"}
 
 
 def settings(preset: str | None = None) -> dict[str, object]:
@@ -104,6 +117,54 @@ def inside_configs(v: Mapping[str, object], seed: int) -> list[ca.TrainConfig]:
 
 
 STN = ("rotation", "scale", "shear", "tx", "ty")   # the spatial transformer's sliders, in order
+
+
+def stn_configs(v: Mapping[str, object], seed: int) -> list[ca.TrainConfig]:
+    """The CNN with a spatial transformer and the same CNN without it, trained and tested on digits turned by up to
+    the chosen angle and shifted by up to ``STN_SHIFT`` pixels (same steps, batches and seed)."""
+    from dlcore import cnn_architectures as ca
+
+    r = float(v["stn_rotation"])
+    return [ca.TrainConfig(model=m, steps=STN_STEPS, lr=STN_LR, rotation=r, max_shift=STN_SHIFT, test_rotation=r,
+                           test_shift=STN_SHIFT, record_every=50, seed=seed) for m in ("stn", "cnn_flat")]
+
+
+def aug_configs(v: Mapping[str, object], seed: int) -> list[ca.TrainConfig]:
+    """The global-pooling CNN trained on the first ``aug_n`` training digits without and with augmentation (random
+    turns up to ``AUG_ROTATION`` degrees and shifts up to ``AUG_SHIFT`` pixels), both tested on digits distorted
+    that way."""
+    from dlcore import cnn_architectures as ca
+
+    return [ca.TrainConfig(model="cnn_gap", steps=AUG_STEPS, n_train=int(v["aug_n"]), rotation=AUG_ROTATION * aug,
+                           max_shift=AUG_SHIFT * aug, test_rotation=AUG_ROTATION, test_shift=AUG_SHIFT, seed=seed)
+            for aug in (0, 1)]
+
+
+def stn_note(runs: list[ca.TrainResult], view) -> dict[str, object]:
+    """notice.stn_trained: both accuracies (%) on the distorted test digits and what the transformer undid."""
+    stn, plain = runs
+    return {"rot": stn.config.rotation, "shift": stn.config.max_shift, "stn": 100 * stn.final_acc,
+            "plain": 100 * plain.final_acc, "spread_in": view.spread_in, "spread_out": view.spread_out,
+            "undo": -100 * view.slope, "shift_in": view.shift_in, "shift_out": view.shift_out,
+            "zoom": 1 / view.scale}
+
+
+def aug_note(runs: list[ca.TrainResult]) -> dict[str, object]:
+    """notice.augment: training and distorted-test accuracy (%) and the gap, without and with augmentation."""
+    plain, aug = runs
+    return {"n": plain.config.n_train, "rot": AUG_ROTATION, "shift": AUG_SHIFT,
+            "train0": 100 * plain.train_acc, "test0": 100 * plain.final_acc,
+            "gap0": 100 * (plain.train_acc - plain.final_acc), "train1": 100 * aug.train_acc,
+            "test1": 100 * aug.final_acc, "gap1": 100 * (aug.train_acc - aug.final_acc)}
+
+
+def grad_steps_note(runs: list[ca.TrainResult], first: int = 20) -> dict[str, object]:
+    """notice.grad_steps: the median over the first ``first`` steps of (largest / smallest layer gradient norm)."""
+    import numpy as np
+
+    plain, res = (r.grad_norms[:first] for r in runs)
+    return {"first": first, "plain": float(np.median(plain.max(1) / plain.min(1))),
+            "res": float(np.median(res.max(1) / res.min(1)))}
 
 
 def np_shifts():
@@ -169,10 +230,13 @@ def code(tab: str) -> tuple:
     from dlcore import cnn_architectures as ca
 
     return {"stn": (ca.theta_from, ca.affine_grid, ca.bilinear_sample, ca.affine_sample),
+            "stn_trained": (ca.SpatialTransformer, ca.random_theta, ca.warp, ca.distorted_test, ca.train,
+                            ca.stn_view),
+            "augment": (ca.random_theta, ca.warp, ca.distorted_test, ca.train),
             "why": (ca.mlp, ca.small_cnn, ca.train, ca.shift, ca.shift_accuracy, ca.equivariance),
             "inside": (ca.small_cnn, ca.saliency, ca.occlusion, ca.inside, ca.SEBlock, ca.se_view),
             "zoo": (ca.lenet5, ca.zoo_model, ca.Inception, ca.ResidualBlock, ca.macs, ca.receptive_field),
-            "residual": (ca.ResidualBlock, ca.PlainBlock, ca.deep_net, ca.layer_grad_norms),
+            "residual": (ca.ResidualBlock, ca.PlainBlock, ca.deep_net, ca.layer_grad_norms, ca.train),
             "transfer": (ca.pretrain_config, ca.few_shot, ca.fine_tune)}[tab]
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dlcore.cnn_architectures import Equivariance, Inside, SEView, TrainResult
+from dlcore.cnn_architectures import Equivariance, Inside, SEView, STNView, TrainResult
 from ui.figures.common import DIVERGING, SEQUENTIAL, base_layout, color
 
 INK = "Greys"          # the digits: white paper, black ink
@@ -20,7 +20,9 @@ LABELS = ("input", "output", "stn_title", "step", "test_acc", "loss", "curves_ti
           "accuracy", "eq_title", "digit", "moved", "feature_map", "pooled", "channel", "maps_title", "filters_title",
           "explain_title", "saliency", "occlusion", "layer", "grad_title", "grad_norm", "conv_layer", "plain",
           "residual", "corners", "ft_title", "shots_axis", "se_title", "squeeze", "excitation",
-          "before", "after")
+          "before", "after", "upright", "stn_input", "stn_output", "applied_angle", "left_angle", "stn_view_title",
+          "train_acc", "distorted_acc", "gap_title", "grad_steps_title", "log_norm", "aug_title",
+          "test_digits", "nothing_undone")
 TABLE = ("model", "params", "macs", "rf", "acc", "ms_step")   # the zoo / why tables' headings
 
 
@@ -239,3 +241,65 @@ def se(view: SEView, labels: Mapping[str, str], channels: int = 8) -> go.Figure:
             fig.update_xaxes(showticklabels=False, row=row, col=c + 1)
     fig.update_annotations(font_size=12)
     return base_layout(fig, labels["se_title"], height=520)
+
+
+def stn_trained(view: STNView, labels: Mapping[str, str]) -> go.Figure:
+    """Top: a few test digits upright, distorted (the input U) and after the trained transformer (V), each column
+    titled "label → prediction"; bottom: every test digit's applied rotation against the rotation left in V (a flat
+    cloud: the transformer undid the turns; on the diagonal: it did nothing)."""
+    K = len(view.labels)
+    specs = [[{} for _ in range(K)] for _ in range(3)] + [[{"colspan": K}] + [None] * (K - 1)]
+    titles = [f"{int(y)} → {int(p)}" for y, p in zip(view.labels, view.predicted)] + [""] * (2 * K) + [
+        labels["left_angle"]]
+    fig = make_subplots(rows=4, cols=K, specs=specs, horizontal_spacing=0.015, vertical_spacing=0.04,
+                        row_heights=[0.16, 0.16, 0.16, 0.52], subplot_titles=titles)
+    for row, (name, images) in enumerate(((labels["upright"], view.upright), (labels["stn_input"], view.inputs),
+                                          (labels["stn_output"], view.outputs)), 1):
+        for c in range(K):
+            fig.add_trace(go.Heatmap(z=images[c], colorscale=INK, zmin=0, zmax=1, showscale=False, name=name,
+                                     hovertemplate="%{z:.2f}<extra></extra>"), row, c + 1)
+            fig.update_yaxes(autorange="reversed", showticklabels=False, ticks="", showgrid=False, zeroline=False,
+                             title_text=name if c == 0 else None, title_font_size=11, row=row, col=c + 1)
+            fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, row=row, col=c + 1)
+    lim = float(max(np.abs(view.alpha).max(), 1.0))
+    fig.add_trace(go.Scatter(x=view.alpha, y=view.residual, mode="markers", name=labels["test_digits"],
+                             marker={"size": 5, "color": color(0), "opacity": 0.6}), 4, 1)
+    fig.add_trace(go.Scatter(x=[-lim, lim], y=[-lim, lim], mode="lines", name=labels["nothing_undone"],
+                             line={"dash": "dash", "color": "#999999"}), 4, 1)
+    fig.update_xaxes(title_text=labels["applied_angle"], range=[-lim, lim], row=4, col=1)
+    fig.update_yaxes(range=[-lim, lim], row=4, col=1)
+    fig.update_annotations(font_size=11)
+    return _legend_below(base_layout(fig, labels["stn_view_title"], height=640), y=-0.1)
+
+
+def augmentation(runs: Sequence[TrainResult], names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
+    """Left: accuracy on the training digits (undistorted) and on the distorted test digits, one group per run (the
+    difference is the generalization gap); right: the distorted-test accuracy during training."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.12,
+                        subplot_titles=(labels["gap_title"], labels["distorted_acc"]))
+    for i, (name, values) in enumerate(((labels["train_acc"], [r.train_acc for r in runs]),
+                                        (labels["distorted_acc"], [r.final_acc for r in runs]))):
+        fig.add_trace(go.Bar(x=list(names), y=values, name=name, marker_color=color(i),
+                             text=[f"{100 * a:.0f}%" for a in values], textposition="outside"), 1, 1)
+    for i, (name, run) in enumerate(zip(names, runs)):
+        fig.add_trace(go.Scatter(x=run.step, y=run.test_acc, mode="lines", name=name,
+                                 line={"color": color(i + 2), "width": 2}), 1, 2)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
+    fig.update_xaxes(title_text=labels["step"], row=1, col=2)
+    return _legend_below(base_layout(fig, labels["aug_title"], height=380))
+
+
+def grad_history(plain: np.ndarray, residual: np.ndarray, labels: Mapping[str, str]) -> go.Figure:
+    """log10 ||dL/dW_l|| of every conv layer (rows, 1 = nearest the input) at every training step (columns), the
+    plain net left and the residual net right, one colour scale for both. plain, residual: (steps, layers)."""
+    logs = [np.log10(np.maximum(g, 1e-12)) for g in (plain, residual)]
+    lo, hi = min(float(g.min()) for g in logs), max(float(g.max()) for g in logs)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["plain"], labels["residual"]), horizontal_spacing=0.08)
+    for c, g in enumerate(logs, 1):
+        fig.add_trace(go.Heatmap(z=g.T, x=np.arange(1, len(g) + 1), y=np.arange(1, g.shape[1] + 1),
+                                 colorscale=SEQUENTIAL, zmin=lo, zmax=hi, showscale=c == 2,
+                                 colorbar={"title": {"text": labels["log_norm"]}},
+                                 hovertemplate="step %{x}, layer %{y}: 10^%{z:.2f}<extra></extra>"), 1, c)
+        fig.update_xaxes(title_text=labels["step"], row=1, col=c)
+    fig.update_yaxes(title_text=labels["conv_layer"], row=1, col=1)
+    return base_layout(fig, labels["grad_steps_title"], height=380)
