@@ -6,7 +6,7 @@ from ui import catalog
 from ui.frame import navigation, presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
 from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
-from ui.runtime import guard_clear_cache, guard_uploads, guard_widget_values, prune_widget_metadata
+from ui.runtime import end_turn, guard_clear_cache, guard_uploads, guard_widget_values, prune_widget_metadata
 
 
 def main() -> None:
@@ -38,6 +38,7 @@ def main() -> None:
     presenter_toggle()
     share_link()
     reset_session_button()
+    end_turn()        # the last thing of every whole-page run: a reveal's turn (ui.predict) goes to the next student
 
 
 # A training worker (ui.runtime.offload) is spawned while this script is Streamlit's __main__, and a spawned

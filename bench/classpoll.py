@@ -343,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         base = a.url.rstrip("/")
         if not base.startswith(("http://127.", "http://localhost", "http://[::1]")):
             ap.error("loopback targets only")
+    load_before = os.getloadavg()   # other work on the machine's cores: note it beside every figure
     try:
         r = report(asyncio.run(simulate(base, a.lesson, a.students, a.explorers, a.explore_pages, a.vote_within,
                                         a.idle, [proc.pid] if proc else a.pids)), a.students)
@@ -350,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=20)
+    r["load_avg_before"] = [round(x, 2) for x in load_before]
+    r["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     for k, v in r.items():
         print(f"{k:26} {v:.3g}" if isinstance(v, float) else f"{k:26} {v}")
     if a.json:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ui.i18n import lang, t
+from ui.presets import presets  # noqa: F401  ("try this": one behaviour for every lesson, ui/presets.py)
+from ui.runtime import memo_cache_keys
 from ui.state import Bound, Preset, apply_preset  # noqa: F401  (Preset: re-exported for pages)
 
 if TYPE_CHECKING:   # plotly loads with the first lesson, not with the course map
@@ -57,23 +59,6 @@ def concept(slug: str, *, expanded: bool = True) -> None:
         st.markdown(lesson_text(slug, lang()))
 
 
-def presets(bound: Bound, items: Sequence[Preset], *, columns: int = 3) -> None:
-    """The "try this" buttons; the chosen one's note stays visible until another is picked."""
-    st.subheader(t("app.lesson.try_this"))
-    cols = st.columns(columns)
-    for i, preset in enumerate(items):
-        cols[i % columns].button(
-            t(f"{bound.lesson}.presets.{preset.name}.label"),
-            key=f"{bound.lesson}.preset_btn.{preset.name}",
-            on_click=apply_preset,
-            args=(bound, preset),
-            width="stretch",
-        )
-    active = st.session_state.get(f"{bound.lesson}._preset")
-    if active in {p.name for p in items}:
-        st.info(t(f"{bound.lesson}.presets.{active}.note"), icon=":material/lightbulb:")
-
-
 def predict(bound: Bound, items: Sequence[Preset]) -> None:
     """Predict, then observe (ui.predict): exercises whose results stay hidden until the learner commits, and the
     class's polls in presenter mode. ``items`` are the lesson's presets: an exercise runs one of them."""
@@ -90,8 +75,10 @@ def cached(max_entries: int = 32, *, ttl: int | None = 3600):
         def slide(config: conv.SlideConfig, language: str) -> dict:   # a frozen figure spec
             return freeze(figs.sliding_window(conv.slide(config), labels("convolution.fig", KEYS)))
 
-    ``ttl=None`` keeps an entry until it is evicted (one computation that serves every class).
+    ``ttl=None`` keeps an entry until it is evicted (one computation that serves every class). The function's
+    cache key is computed once per process, not on every page run (``ui.runtime.memo_cache_keys``).
     """
+    memo_cache_keys()
     return st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=False)
 
 

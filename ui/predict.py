@@ -21,11 +21,13 @@ from classroom.store import Refused, StoreUnavailable, new_learner_id
 from ui.exercises import Exercise, Grade, by_id, for_lesson
 from ui.i18n import option_names, t
 from ui.present import CLASS_CODE, PRESENT_CODE, TEACHER_KEY, is_presenting
+from ui.runtime import rerun_in_turn
 from ui.state import Bound, apply_preset, global_seed
 
 LEARNER = "app.learner_id"
 STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a waiting student's page / the projector asks for news
 SHARED_READ_S = 1.0   # a process reads a class's current question at most this often, for all its students
+REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)
 
 _polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per second
 _polls_lock = threading.Lock()
@@ -191,11 +193,10 @@ def class_poll(bound: Bound, presets: Sequence) -> None:
                 if st.session_state.get("app._shown_poll") != poll.id:   # run the experiment once, on the reveal
                     st.session_state["app._shown_poll"] = poll.id
                     _run_experiment(bound, presets, ex)
-                    st.rerun()
-                if poll.id in voted and poll.answer is not None:
-                    _show_grade(ex, ex.check(voted[poll.id], poll.answer))
-                else:
-                    st.info(t("app.predict.revealed", answer=_option_names(ex).get(poll.answer, poll.answer)))
+                    # Every joined student's lab redraws at this moment: one whole-page run at a time (first come,
+                    # first served), the verdict shown meanwhile, so the burst does not stall everyone else.
+                    rerun_in_turn("rerun", REVEAL_WAIT_S, waiting=lambda: _verdict(ex, poll, voted))
+                _verdict(ex, poll, voted)
                 return
             key = f"app._vote.{poll.id}"
             _ask(ex, key)
@@ -212,6 +213,14 @@ def class_poll(bound: Bound, presets: Sequence) -> None:
                 st.caption(t("app.predict.voted"))
 
     poll_view()
+
+
+def _verdict(ex: Exercise, poll, voted: dict) -> None:
+    """After the reveal: whether this learner's vote was right (or the answer, if they did not vote)."""
+    if poll.id in voted and poll.answer is not None:
+        _show_grade(ex, ex.check(voted[poll.id], poll.answer))
+    else:
+        st.info(t("app.predict.revealed", answer=_option_names(ex).get(poll.answer, poll.answer)))
 
 
 def presenter_panel(bound: Bound) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -312,3 +313,146 @@ def prune_widget_metadata() -> int:
         for k in stale:
             del meta[k]
     return len(stale)
+
+
+class Turns:
+    """Take turns at one kind of work: at most ``n`` holders at once, strictly first come, first served. A holder
+    that never hands its turn back (its run raised or was stopped) loses it after ``lease_s``, so a turn is never
+    lost for good.
+
+    Each waiter sleeps on its own event, and a turn handed back wakes exactly the next in line: a queue of sixty
+    waiting script threads holds no interpreter lock and is not woken sixty times per turn.
+    """
+
+    def __init__(self, n: int, lease_s: float) -> None:
+        if n < 1 or lease_s <= 0:
+            raise ValueError(f"Turns needs n >= 1 and a positive lease (got n={n}, lease_s={lease_s})")
+        self.n, self.lease_s = n, lease_s
+        self._lock = threading.Lock()
+        self._held: dict[int, float] = {}                        # token -> when its lease ends
+        self._queue: deque[tuple[int, threading.Event]] = deque()   # the waiters, in order of arrival
+        self._next = 0
+
+    def _grant(self, now: float) -> None:
+        """Under the lock: forget leases that ran out, then hand free turns to the first in line."""
+        for token in [tok for tok, until in self._held.items() if until <= now]:
+            del self._held[token]
+        while self._queue and len(self._held) < self.n:
+            ticket, event = self._queue.popleft()
+            self._held[ticket] = now + self.lease_s
+            event.set()
+
+    def take(self, wait_s: float) -> int | None:
+        """A turn (a token for ``give_back``), waiting up to ``wait_s`` seconds for one; None if none came."""
+        deadline = time.monotonic() + max(0.0, wait_s)
+        event = threading.Event()
+        with self._lock:
+            self._next += 1
+            ticket = self._next
+            self._queue.append((ticket, event))
+            self._grant(time.monotonic())
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                if not event.is_set():
+                    self._grant(now)                  # a lease that ran out hands its turn on
+                if event.is_set():
+                    return ticket
+                if now >= deadline:
+                    self._queue.remove((ticket, event))
+                    return None
+                wake = deadline
+                if self._queue[0][0] == ticket and self._held:   # the first in line also watches the leases
+                    wake = min(wake, min(self._held.values()))
+            event.wait(max(0.0, wake - now))
+
+    def give_back(self, token: int | None) -> None:
+        """End the turn ``token`` (a token already expired or None: nothing happens)."""
+        with self._lock:
+            if self._held.pop(token, None) is not None:
+                self._grant(time.monotonic())
+
+    def held(self) -> int:
+        with self._lock:
+            self._grant(time.monotonic())
+            return len(self._held)
+
+
+TURN = "app._turn"   # session state: (kind, token) of the turn this session's next full run holds
+
+
+@process_wide
+def turns(kind: str) -> Turns:
+    """Process-wide turns. "rerun": a whole-page rerun that many sessions ask for at the same moment (a class poll's
+    reveal switches every joined student's lab to the experiment): one at a time, so the burst is served first come,
+    first served and everyone else's interactions (and the event loop that sends every page) share the interpreter
+    with one such run, not with sixty."""
+    if kind != "rerun":
+        raise ValueError(f"Unknown kind of turn: {kind!r}")
+    return Turns(1, lease_s=1.0)
+
+
+def rerun_in_turn(kind: str = "rerun", wait_s: float = 5.0, *, waiting: Callable[[], None] | None = None) -> None:
+    """``st.rerun()`` (the whole page) once this session has a turn of ``kind``; ``end_turn`` at the end of that run
+    hands it back. Waits at most ``wait_s`` seconds (then reruns anyway); ``waiting()`` draws something first when
+    the turn is not free at once (the learner's verdict, while the other labs redraw)."""
+    pool = turns(kind)
+    token = pool.take(0.0)
+    if token is None:
+        if waiting is not None:
+            waiting()
+        token = pool.take(wait_s)
+    if token is not None:
+        st.session_state[TURN] = (kind, token)
+    st.rerun()
+
+
+def end_turn() -> None:
+    """Hand back the turn this session's run held, if any (called at the end of every whole-page run)."""
+    held = st.session_state.get(TURN)
+    if held is None:
+        return
+    del st.session_state[TURN]
+    kind, token = held
+    turns(kind).give_back(token)
+
+
+@process_wide
+def memo_cache_keys() -> bool:
+    """Compute a cached function's cache key once per compiled function, not on every page run; returns whether
+    the memo is in place.
+
+    A page's ``@lesson.cached`` functions are defined anew on every run, and Streamlit 1.67 hashes each one's source
+    for its cache key (``inspect.getsource``, which tokenizes the file from the function on): 2-3 ms of every
+    convolution run, about 6% of a whole-page rerun's server time. The key stays Streamlit's own (module,
+    qualified name, source), computed once per code object: a page's code objects are the same from run to run
+    until its file changes, and then Streamlit compiles new ones and the key is computed anew. If Streamlit's
+    internals change, nothing is patched and this returns False (``tests/unit/test_reveal_turns.py`` notices).
+    """
+    from streamlit.runtime.caching import cache_utils
+
+    original = getattr(cache_utils, "_make_function_key", None)
+    if not callable(original) or getattr(original, "_dl_lab_memo", False):
+        return callable(original)
+    memo: dict[tuple[Any, ...], tuple[Any, str]] = {}   # (cache type, id(code), module, name) -> (code, key)
+    lock = threading.Lock()
+
+    def make_function_key(cache_type: Any, func: Callable[..., Any]) -> str:
+        code = getattr(func, "__code__", None)
+        if code is None:
+            return original(cache_type, func)
+        at = (cache_type, id(code), getattr(func, "__module__", None), getattr(func, "__qualname__", None))
+        hit = memo.get(at)
+        if hit is not None and hit[0] is code:   # the code object is kept alive with its key: an id is never reused
+            return hit[1]
+        key = original(cache_type, func)
+        with lock:
+            if len(memo) > 4096:   # bounded: pages edited again and again while the server runs
+                memo.clear()
+            memo[at] = (code, key)
+        return key
+
+    make_function_key._dl_lab_memo = True
+    make_function_key.__wrapped__ = original
+    cache_utils._make_function_key = make_function_key
+    return True
