@@ -26,13 +26,6 @@ _LSTM = ("figure 1 'Every gate and state of this step, per unit': title overlaps
          "(zh: f / i / C̃ / o / C_t) overlap; figure 2 'Cell state, then x = 0': axis title 'steps after this one' "
          "overlaps legend")
 KNOWN: dict[tuple[str, str], str] = {
-    ("linear_classifiers", "en"): "figure 0 'Decision regions on the same points': annotation 1 'Linear SVM · "
-                                  "accuracy 85%' overlaps legend",
-    ("linear_classifiers", "zh"): "figure 0 '同一组点上的决策区域': annotation 1 '线性 SVM · 准确率 85%' "
-                                  "overlaps legend",
-    ("generalization", "en"): "figure 1 'Training and validation error against the degree': title overlaps legend",
-    ("generalization", "zh"): "figure 1 '训练误差与验证误差随次数的变化': title overlaps legend",
-    ("detection", "en"): "figure 0 'Two boxes on the photo: IoU = 0.231': tick label '0' overlaps legend",
     ("normalization", "en"): _NORM,
     ("normalization", "zh"): _NORM,
     ("lstm_gates", "en"): _LSTM,

@@ -77,3 +77,14 @@ def test_series_gives_plotly_line_and_marker_properties():
     s = series(1)
     go.Scatter(line=s.line(3), marker=s.marker(10, line={"width": 1, "color": "#fff"}))
     assert s.line(3) == {"color": s.color, "dash": s.dash, "width": 3}
+
+
+def test_legend_at_bottom_sits_on_the_figures_bottom_edge_with_room_for_the_x_axis():
+    import plotly.graph_objects as go
+
+    from ui.figures.common import base_layout, legend_at_bottom
+
+    fig = legend_at_bottom(base_layout(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name="a")), "t", x="x"), 80)
+    legend = fig.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == ("container", 0.0, "bottom", "h")
+    assert fig.layout.margin.b == 80 and fig.layout.title.text == "t"   # the rest of base_layout is kept

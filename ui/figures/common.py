@@ -100,6 +100,13 @@ def readable(df: Any, *, percents: Sequence[str] = (), counts: Sequence[str] = (
     return df.style.format(fmt, na_rep="–")
 
 
+def legend_at_bottom(fig: go.Figure, margin_b: int = 90) -> go.Figure:
+    """The legend along the figure's bottom edge, under the x axis's ticks and title, where it can cover neither
+    the title nor a subplot's title (``tests/e2e/test_overlap.py``); ``margin_b`` leaves the room for both."""
+    return fig.update_layout(legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom",
+                                     "xanchor": "left", "x": 0.0}, margin={"b": margin_b})
+
+
 def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None,
                 height: int = 420) -> go.Figure:
     """Title, axis labels, margins and legend placement shared by all figures."""

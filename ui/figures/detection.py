@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import base_layout, color, with_frames
+from ui.figures.common import base_layout, color, legend_at_bottom, with_frames
 
 Texts = Mapping[str, str]
 IOU_LABELS = ("iou_title", "box_a", "box_b", "intersection", "union")
@@ -89,9 +89,8 @@ def _uri_height(uri: str) -> int:
 def _finish(fig: go.Figure, title: str, height: int = 430) -> go.Figure:
     """Title and margins of a figure drawn on the photo; the legend below it, where many entries fit."""
     base_layout(fig, title, height=height)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0.0})
-    return fig
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50})
+    return legend_at_bottom(fig, 70)   # under the x ticks (it covered the tick "0")
 
 
 # ---- 1) boxes and IoU -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import PALETTE, base_layout
+from ui.figures.common import PALETTE, base_layout, legend_at_bottom
 
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, _, BLACK, GREY = PALETTE[:9]
 MAX_FAINT = 60          # faint fits drawn in the bias-variance figure (the mean uses all of them)
@@ -78,7 +78,7 @@ def capacity(degrees: Sequence[int], train: Sequence[float], val: Sequence[float
         fig.add_scatter(x=[degrees[0], degrees[-1]], y=[noise ** 2] * 2, mode="lines", name=texts["noise_floor"],
                         line={"color": GREY, "dash": "dot"})
     fig.add_vline(x=degree, line={"color": VERMILION, "width": 2}, annotation_text=texts["chosen"])
-    base_layout(fig, texts["capacity_title"], x=texts["degree"], y=texts["mse"], height=380)
+    legend_at_bottom(base_layout(fig, texts["capacity_title"], x=texts["degree"], y=texts["mse"], height=400))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 

@@ -103,8 +103,9 @@ def regions(r: Regions, x: np.ndarray, y: np.ndarray, labels: Mapping[str, str],
                      "hovertemplate": labels["click"] + " (%{x:.2f}, %{y:.2f})<extra></extra>", "xaxis": "x",
                      "yaxis": "y"})
     layout.update(title={"text": labels["regions_title"], "x": 0.0, "xanchor": "left"}, height=640,
-                  margin={"l": 50, "r": 20, "t": 60, "b": 50}, clickmode="event+select", dragmode=False,
-                  legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0})
+                  margin={"l": 50, "r": 20, "t": 60, "b": 70}, clickmode="event+select", dragmode=False,
+                  legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "xanchor": "left",
+                          "x": 0.0})   # at the bottom edge: above the plot it covered the first subplot's title
     return plain(data, layout)
 
 
