@@ -20,14 +20,10 @@ SLACK_PX = 1.0   # anti-aliasing: boxes that touch are fine
 
 # Lessons whose owners still have to fix what this test found (issue 31): (lesson, language) -> the parts that meet.
 # Found on 2026-12-02; xfail(strict=False), so a fix shows as XPASS: then delete the entry.
-_NORM = ("figure 0 'BatchNorm: the cells that share one mean and variance': title overlaps legend; figure 2 (the "
-         "statistics of real digits): axis title 'sample' overlaps colorbar 0, and its y tick labels 10-15 overlap")
 _LSTM = ("figure 1 'Every gate and state of this step, per unit': title overlaps legend, its tick labels C̃ / o / C_t "
          "(zh: f / i / C̃ / o / C_t) overlap; figure 2 'Cell state, then x = 0': axis title 'steps after this one' "
          "overlaps legend")
 KNOWN: dict[tuple[str, str], str] = {
-    ("normalization", "en"): _NORM,
-    ("normalization", "zh"): _NORM,
     ("lstm_gates", "en"): _LSTM,
     ("lstm_gates", "zh"): _LSTM,
 }

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from dlcore.normalization.lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
 from dlcore.normalization.training import TrainConfig, TrainHistory
-from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, readable, series
+from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, legend_at_bottom, readable, series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,7 +112,7 @@ def cube(mask: np.ndarray, index: tuple[int, int, int], *, title: str, labels: d
         "aspectmode": "manual", "aspectratio": {"x": 1.0, "y": 0.8 * N / C + 0.2, "z": 0.9 * S / C + 0.1},
         "camera": {"eye": {"x": 1.6, "y": -1.5, "z": 0.9}},
     })
-    return base_layout(fig, title, height=440)
+    return legend_at_bottom(base_layout(fig, title, height=460), 50)   # above the cube it met the title
 
 
 def cells(mask: np.ndarray, index: tuple[int, int, int], *, labels: dict[str, str]) -> go.Figure:
@@ -145,16 +145,19 @@ def cells(mask: np.ndarray, index: tuple[int, int, int], *, labels: dict[str, st
 def moments_maps(mean: np.ndarray, std: np.ndarray, *, title: str, labels: dict[str, str]) -> go.Figure:
     """Two (N, C) heatmaps: the mean and sqrt(var + eps) each (sample, channel) plane is normalized with."""
     x, y = labels["channel"], labels["sample_axis"]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["mean"], labels["std"]), horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["mean"], labels["std"]), horizontal_spacing=0.2)
     for col, z, scale in ((1, mean, DIVERGING), (2, std, "Viridis")):
         zmax = float(np.abs(z).max()) if col == 1 else None
         fig.add_trace(go.Heatmap(z=z, colorscale=scale, zmid=0 if col == 1 else None,
                                  zmin=-zmax if zmax else None, zmax=zmax, xgap=1, ygap=1,
-                                 colorbar={"x": 0.44 if col == 1 else 1.0, "len": 0.9, "thickness": 12},
+                                 colorbar={"x": 0.42 if col == 1 else 1.0, "len": 0.9, "thickness": 12},
                                  texttemplate="%{z:.2f}" if z.size <= 96 else None, textfont=CELL_TEXT,
                                  hovertemplate="n=%{y}, c=%{x}: %{z:.4f}<extra></extra>"), 1, col)
-        fig.update_xaxes(title_text=x, dtick=1, row=1, col=col)
-        fig.update_yaxes(title_text=y, dtick=1, autorange="reversed", row=1, col=col)
+        fig.update_xaxes(title_text=x, dtick=1 if z.shape[1] <= 12 else 2, row=1, col=col)
+        # one y title, on the left map (beside the right map it met the left map's colour bar); every other
+        # sample numbered when the rows are too close for a 12 px label each
+        fig.update_yaxes(title_text=y if col == 1 else None, dtick=1 if z.shape[0] <= 10 else 2,
+                         autorange="reversed", row=1, col=col)
     return base_layout(fig, title, height=340)
 
 
