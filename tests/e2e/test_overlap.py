@@ -18,15 +18,9 @@ LESSONS = [x.slug for x in catalog.available()]
 DESKTOP = {"width": 1400, "height": 1000}
 SLACK_PX = 1.0   # anti-aliasing: boxes that touch are fine
 
-# Lessons whose owners still have to fix what this test found (issue 31): (lesson, language) -> the parts that meet.
-# Found on 2026-12-02; xfail(strict=False), so a fix shows as XPASS: then delete the entry.
-_LSTM = ("figure 1 'Every gate and state of this step, per unit': title overlaps legend, its tick labels C̃ / o / C_t "
-         "(zh: f / i / C̃ / o / C_t) overlap; figure 2 'Cell state, then x = 0': axis title 'steps after this one' "
-         "overlaps legend")
-KNOWN: dict[tuple[str, str], str] = {
-    ("lstm_gates", "en"): _LSTM,
-    ("lstm_gates", "zh"): _LSTM,
-}
+# Lessons with a known overlap still to fix (issue 31): (lesson, language) -> the parts that meet. Marked
+# xfail(strict=False), so a fix shows as XPASS: then delete the entry. Empty since 2026-12-03.
+KNOWN: dict[tuple[str, str], str] = {}
 
 # Every visible figure of the main column: its title, index and labelled boxes [name, left, top, right, bottom].
 _BOXES_JS = """() => {

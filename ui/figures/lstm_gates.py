@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, MIN_TEXT_PX, SEQUENTIAL, base_layout, color, series
+from ui.figures.common import DIVERGING, MIN_TEXT_PX, SEQUENTIAL, base_layout, color, legend_at_bottom, series
 
 WIRE = "#555555"
 GATE_FILL = {"sigma": "#FBE3C4", "tanh": "#CFE3F3"}
@@ -161,10 +161,11 @@ def step_bars(names: Sequence[str], values: Sequence[np.ndarray], *, unit: str, 
     """Every quantity of the step (x) with one bar per hidden unit."""
     fig = go.Figure()
     H = len(np.atleast_1d(values[0]))
+    names = [n.replace(" (", "<br>(").replace("（", "<br>（") for n in names]   # "C̃ (candidate)": name over role
     for k in range(H):
-        fig.add_trace(go.Bar(x=list(names), y=np.array([np.atleast_1d(v)[k] for v in values]),
+        fig.add_trace(go.Bar(x=names, y=np.array([np.atleast_1d(v)[k] for v in values]),
                              name=f"{unit} {k + 1}", marker_color=color(k)))
-    base_layout(fig, title, y=y, height=330)
+    legend_at_bottom(base_layout(fig, title, y=y, height=350), 60)   # above the bars it met the title
     fig.update_yaxes(range=[-1.05, 1.05])
     return fig
 
@@ -183,9 +184,7 @@ def memory_curve(memory: np.ndarray, reference: np.ndarray | None, *, unit: str,
                                      line={"color": color(k), "dash": "dash", "width": 1}, showlegend=k == 0))
     base_layout(fig, title, x=x, y=y, height=330)
     fig.update_yaxes(range=[-1.05, 1.05])
-    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0.0},
-                      margin={"b": 90})
-    return fig
+    return legend_at_bottom(fig, 100)   # under the x title (just below the axis, it met the title)
 
 
 def gate_heatmaps(tokens: Sequence[str], panels: Sequence[tuple[str, np.ndarray, bool]], unit_names: Sequence[str],
