@@ -259,9 +259,9 @@ def test_the_work_estimate_is_not_far_below_the_time_a_run_takes():
         cfg = gan.GANConfig(**change, steps=gan.MAX_STEPS)
         state = gan.init_state(cfg)
         gan.advance(state, 5)   # warm up
-        t0 = time.perf_counter()
-        gan.advance(state, 40)
-        seconds = (time.perf_counter() - t0) * cfg.steps / 40
+        t0 = time.thread_time()   # CPU time of this thread (torch runs on one thread in the tests): other work on
+        gan.advance(state, 40)    # the machine does not stretch it as it stretches the wall clock
+        seconds = (time.thread_time() - t0) * cfg.steps / 40
         assert seconds < 2 * gan.run_work(cfg) / gan.WORK_PER_SECOND, change
 
 
