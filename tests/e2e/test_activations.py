@@ -21,7 +21,8 @@ def test_zoo_then_kaiming_preset_opens_the_deep_signal_in_english(page, app_url)
     assert "activations.activation=relu" in page.url
     n_layers = _plot(page, "Layer by layer", "p._fullData[0].x.length")
     assert n_layers == 50
-    page.get_by_text("Kaiming's variance 2/n makes up for ReLU").wait_for()
+    # the note stays under the presets; a toast repeats it for a while, so look in the note itself
+    page.get_by_test_id("stAlertContentInfo").get_by_text("Kaiming's variance 2/n makes up for ReLU").wait_for()
     assert_no_streamlit_error(page)
     screenshot(page, "activations-signal-en")
 
