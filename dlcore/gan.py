@@ -703,6 +703,14 @@ def train(config: GANConfig, device: torch.device | str = "cpu") -> Iterator[Sna
     return _snapshots(init_state(config, device))
 
 
+def run_steps(state: GANState, n: int) -> GANState:
+    """Advance ``state`` by up to ``n`` steps (:func:`advance`) and hand it back: one chunk of a complete run, for a
+    training worker, so that the page can show the run's progress between chunks. Chunk after chunk from
+    :func:`init_state` gives the snapshots :func:`train` yields, number for number."""
+    advance(state, n)
+    return state
+
+
 def _snapshots(state: GANState) -> Iterator[Snapshot]:
     yield state.history[0]
     seen = 1

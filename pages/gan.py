@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from dlcore import gan, jobs
+from dlcore import gan
 from dlcore.device import pick
-from ui import lesson
+from ui import lesson, progress
 from ui.controls import control
 from ui.experiments import gan as experiment
 from ui.figures import gan as figs
 from ui.i18n import labels, option_names, t
-from ui.runtime import heavy_slot, offload, safely
+from ui.runtime import heavy_slot, safely
 from ui.state import bind, device_preference, global_seed, sync_url
 
 TICK_S, EVERY_S = 0.2, 0.5   # compute per timer tick while playing, and time between ticks
 RUN, PLAYING = "gan._run", "gan._playing"
+FULL_RUNS = progress.shared_runs("gan.full_run")   # complete runs of the replay tab
 SETUP = (("g_layers", "opt_g", "activation"), ("g_width", "latent", "noise"), ("d_layers", "opt_d"),
          ("d_width", "batch"))   # the setup expander's four columns, top to bottom (then the step count)
 
@@ -100,12 +101,6 @@ def live() -> None:
                    icon=":material/warning:")
 
 
-@lesson.cached(16)
-def full_run(config: gan.GANConfig, device_kind: str) -> list[gan.Snapshot]:
-    """Every snapshot of a complete run of these settings: computed once, shared by the class."""
-    return offload(jobs.collect, gan.train, config, pick(device_kind))   # in a worker
-
-
 def replay_figure(snaps: list[gan.Snapshot], state: gan.GANState):
     kind = {1: "1d", 2: "2d"}.get(config.dim, "digits")
     xs = state.grid[:, 0].cpu()
@@ -130,8 +125,11 @@ if tabs[1].open:
                 st.warning(t("gan.run_too_long", seconds=gan.run_work(config) / gan.WORK_PER_SECOND,
                              cap=gan.MAX_RUN_SECONDS), icon=":material/timer_off:")
             else:
-                with heavy_slot() as ok, safely(), st.spinner(t("gan.computing")):
-                    snaps = full_run(config, device.type) if ok else state.history
+                with safely():   # trained with progress in a worker, then kept for the class
+                    snaps = progress.shared_run(
+                        FULL_RUNS, (config, device.type), lambda: gan.init_state(config, device), gan.run_steps,
+                        what=t("gan.computing"), total=config.steps, chunk=100, done=lambda s: s.step,
+                        keep=lambda s: s.history) or state.history
         if len(snaps) < 2:
             st.info(t("gan.replay_empty"), icon=":material/info:")
         else:

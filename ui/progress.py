@@ -19,16 +19,19 @@ internals, reached defensively: if they change, only the interrupting path stays
 
 from __future__ import annotations
 
+import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import streamlit as st
 
 from ui.i18n import t
-from ui.runtime import heavy_slot
+from ui.runtime import heavy_slot, train_in_chunks
 
 T = TypeVar("T")
 
@@ -162,3 +165,65 @@ def training(key: str, *, what: str, total: float = 1.0, job: Hashable = None, a
             box.empty()
             raise
         box.empty()
+
+
+class SharedRuns(Generic[T]):
+    """Finished runs kept for the whole class in this server process, for a run whose progress the learner watches
+    while it trains. ``st.cache_data`` cannot keep those: it would record the progress bar's updates with the result
+    and replay them on every later hit. The least recently used run leaves first, and each leaves after ``ttl``
+    seconds (as the lesson caches do)."""
+
+    def __init__(self, name: str, max_entries: int, ttl: float) -> None:
+        self.name, self.max_entries, self.ttl = name, max_entries, ttl
+        self._items: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> T | None:
+        """The run kept for ``key``, or None (never run, evicted or expired)."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or time.monotonic() - item[0] > self.ttl:
+                self._items.pop(key, None)
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, value: T) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+_SHARED: dict[str, SharedRuns] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_runs(name: str, max_entries: int = 16, ttl: float = 3600) -> SharedRuns:
+    """The class's store of finished runs called ``name`` (the same store on every page run of this process)."""
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(name, SharedRuns(name, max_entries, ttl))
+
+
+S = TypeVar("S")
+
+
+def shared_run(store: SharedRuns[T], key: Hashable, start: Callable[[], S], step: Callable[[S, int], S], *,
+               what: str, total: float, done: Callable[[S], float], keep: Callable[[S], T], chunk: int) -> T | None:
+    """A run kept for the class: ``keep(state)`` from ``store`` when someone already ran ``key``; else trained here
+    in chunks in a worker (``state = step(state, chunk)`` from ``start()`` until ``state.done``), with a progress bar
+    (``done(state)`` of ``total`` units) and a Stop button, then kept. None while it cannot run (stopped, or every
+    training slot of the class busy)."""
+    if (kept := store.get(key)) is not None:
+        return kept
+    with training(store.name, what=what, total=total, job=key) as run:
+        if run is None:
+            return None
+        state = train_in_chunks(step, start(), budget_s=math.inf, chunk=chunk, on_chunk=lambda s: run.update(done(s)))
+    store.put(key, kept := keep(state))
+    return kept

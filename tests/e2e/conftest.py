@@ -140,3 +140,24 @@ def plot_titles(page) -> list[str]:
 def wait_for_title(page, test_js: str, **kw) -> None:
     """Wait until some figure's title ``t`` satisfies the JS expression ``test_js``."""
     page.wait_for_function(f"() => {PLOT_TITLES_JS}.some(t => {test_js})", **kw)
+
+
+# Remembers whether a progress bar with "已用" or "so far" was ever on the page: on a fast machine the bar can come
+# and go between two checks, so a watcher records it instead of a wait racing the training.
+_WATCH_PROGRESS = """() => {
+  window.__sawProgress = false;
+  const seen = () => Array.from(document.querySelectorAll('[data-testid="stProgress"]'))
+    .some(bar => /已用|so far/.test(bar.innerText || ''));
+  new MutationObserver(() => { if (!window.__sawProgress && seen()) window.__sawProgress = true; })
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def watch_progress(page) -> None:
+    """Start recording whether a training progress bar (with its seconds so far) appears on this page."""
+    page.evaluate(_WATCH_PROGRESS)
+
+
+def saw_progress(page) -> bool:
+    """Whether a progress bar appeared since :func:`watch_progress`."""
+    return bool(page.evaluate("() => window.__sawProgress"))

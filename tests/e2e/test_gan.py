@@ -2,7 +2,7 @@
 
 import re
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
+from tests.e2e.conftest import assert_no_streamlit_error, goto, saw_progress, screenshot, wait_idle, watch_progress
 
 TITLES_JS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
              ".map(p => p.layout.title.text.replace(/<[^>]+>/g, ''))")
@@ -56,10 +56,12 @@ def test_one_dimensional_picture_in_chinese_and_replay_of_the_complete_run(page,
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout?.title?.text?.includes('第 1 步')")
     page.get_by_role("tab", name="回放").click()
     wait_idle(page)
+    watch_progress(page)
     page.get_by_role("radio", name="这组设置的完整运行").click()
     wait_idle(page, timeout=120_000)
     page.wait_for_function(f"() => ({FRAMES_JS})().some(n => n > 10)", timeout=120_000)
     assert_no_streamlit_error(page)
+    assert saw_progress(page), "the complete run trained without a progress bar"   # issue 31, item 8
     plot = page.locator(".js-plotly-plot").first
     plot.get_by_text("播放", exact=True).click()
     page.wait_for_timeout(2000)

@@ -160,7 +160,14 @@ def test_digits_preset_shows_a_grid_of_samples_and_a_latent_walk():
     assert np.nanmin(z) >= 0 and np.nanmax(z) <= 1
 
 
-def test_replay_of_my_run_and_of_the_complete_shared_run():
+def test_replay_of_my_run_and_of_the_complete_shared_run(monkeypatch):
+    from ui import progress
+
+    shown = []   # every update of the complete run's progress bar: steps done of the run's steps
+    real_update = progress.Run.update
+    monkeypatch.setattr(progress.Run, "update", lambda self, done, what=None: (
+        shown.append((done, self.total, self.key)), real_update(self, done, what))[1])
+    progress.shared_runs("gan.full_run")._items.clear()   # another test may have run these settings
     at = open_page(PAGE, "en", query={"gan.steps": "500"})
     at.session_state["gan.tab"] = strings("en")["gan.tabs.replay"]
     at.run()
@@ -176,6 +183,21 @@ def test_replay_of_my_run_and_of_the_complete_shared_run():
     assert [fr["name"] for fr in full["frames"]][-1] == "500" and len(full["frames"]) == 11
     assert "Step 500" in full["frames"][-1]["layout"]["title"]["text"]
     assert np.asarray(full["frames"][-1]["data"][0]["z"]).shape == (gan.GRID_2D // 2, gan.GRID_2D // 2)
+    # the bar counted the run's steps in chunks of 100, up to the last
+    assert [s[0] for s in shown] == [100, 200, 300, 400, 500]
+    assert {s[1:] for s in shown} == {(500.0, "gan.full_run")}
+    assert not at.get("progress")   # and went away when the run was done
+
+    # another learner (in Chinese) asks for the same run: it is kept for the class, nothing trains again
+    monkeypatch.setattr(gan, "run_steps", lambda *a: pytest.fail("trained again"))
+    other = open_page(PAGE, "zh", query={"gan.steps": "500"})
+    other.session_state["gan.tab"] = strings("zh")["gan.tabs.replay"]
+    other.run()
+    other.segmented_control(key="gan.replay").set_value("full").run()
+    assert not other.exception and not other.error
+    again = next(f for f in figures(other) if f.get("frames"))
+    assert [fr["name"] for fr in again["frames"]] == [fr["name"] for fr in full["frames"]]
+    np.testing.assert_array_equal(again["frames"][-1]["data"][0]["z"], full["frames"][-1]["data"][0]["z"])
 
 
 def test_valid_url_parameters_reopen_the_experiment():

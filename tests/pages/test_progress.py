@@ -4,6 +4,8 @@ real browser (tests/e2e/test_progress.py); here AppTest checks every state aroun
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from streamlit.testing.v1 import AppTest
 
 from ui.i18n import strings
@@ -120,3 +122,83 @@ def test_stop_inside_a_fragment_stops_at_the_next_progress_update():
     assert at.session_state["done"] == 1 and "finished" not in at.session_state
     assert at.session_state["demo.frag._stopped"]["percent"] > 30
     assert any(i.value.startswith("Training stopped after") for i in at.info)
+
+
+# --- a run kept for the class (progress.shared_run): the GAN's complete run in the replay tab -------------------
+
+@dataclass(frozen=True)
+class Counter:
+    """A stand-in training state: ``step`` of ``total`` steps."""
+    step: int = 0
+    total: int = 5
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.total
+
+
+def count_steps(state: Counter, n: int) -> Counter:   # top level: a training worker imports it
+    return replace(state, step=min(state.total, state.step + n))
+
+
+def _shared_script() -> None:
+    import streamlit as st
+
+    from tests.pages.test_progress import Counter, count_steps
+    from ui import progress
+
+    def start() -> Counter:
+        st.session_state["started"] = st.session_state.get("started", 0) + 1
+        return Counter()
+
+    store = progress.shared_runs("demo.shared", max_entries=2)
+    st.session_state["out"] = progress.shared_run(store, st.session_state.get("key", "k1"), start, count_steps,
+                                                  what="Demo", total=5, chunk=2, done=lambda s: s.step,
+                                                  keep=lambda s: f"{s.step} steps")
+
+
+def test_a_shared_run_trains_once_with_progress_and_is_kept_for_the_next_learner(monkeypatch):
+    from ui import progress, runtime
+
+    monkeypatch.setattr(runtime, "_pool", lambda: None)   # in this process: a spawned worker cannot rerun this script
+
+    progress.shared_runs("demo.shared", max_entries=2)._items.clear()
+    shown = []
+    real_update = progress.Run.update
+    monkeypatch.setattr(progress.Run, "update", lambda self, done, what=None: (
+        shown.append(done), real_update(self, done, what))[1])
+    first = AppTest.from_function(_shared_script, default_timeout=30).run()
+    assert not first.exception and first.session_state["out"] == "5 steps" and first.session_state["started"] == 1
+    assert shown == [2, 4, 5] and not [b for b in first.button if b.key == "demo.shared.stop"]
+    second = AppTest.from_function(_shared_script, default_timeout=30).run()   # another learner, same settings
+    assert second.session_state["out"] == "5 steps" and "started" not in second.session_state
+    assert shown == [2, 4, 5]                                                   # no bar: nothing trained
+
+
+def test_a_stopped_shared_run_gives_nothing_and_keeps_nothing():
+    from ui import progress
+
+    progress.shared_runs("demo.shared", max_entries=2)._items.clear()
+    at = AppTest.from_function(_shared_script, default_timeout=30)
+    at.session_state["key"] = "k2"
+    at.session_state["demo.shared._stopped"] = {"job": repr("k2"), "elapsed": 3.0, "percent": 40.0}   # Stop's callback
+    at.run()
+    assert not at.exception and at.session_state["out"] is None and "started" not in at.session_state
+    assert strings("en")["app.progress.stopped"].format(elapsed="3", percent="40") in [i.value for i in at.info]
+    assert progress.shared_runs("demo.shared").get("k2") is None
+
+
+def test_shared_runs_drop_the_least_recently_used_and_the_expired(monkeypatch):
+    from ui import progress
+
+    now = [100.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    store = progress.SharedRuns("demo.lru", max_entries=2, ttl=60)
+    store.put("a", 1)
+    store.put("b", 2)
+    assert store.get("a") == 1            # "a" used last: "b" leaves first
+    store.put("c", 3)
+    assert (store.get("a"), store.get("b"), store.get("c"), len(store)) == (1, None, 3, 2)
+    now[0] += 61                          # an hour for the lessons; a minute here
+    assert store.get("a") is None and store.get("c") is None and len(store) == 0
+    assert progress.shared_runs("demo.same") is progress.shared_runs("demo.same")   # one store per name

@@ -422,3 +422,23 @@ def test_one_dimensional_run_ends_with_d_near_one_half_on_the_data():
     d = last.d_grid[support]
     assert abs(float(d.mean()) - 0.5) < 0.03 and float(np.abs(d - 0.5).max()) < 0.1
     assert last.modes_covered == 2
+
+
+@pytest.mark.parametrize("preset", ["paper1d", "collapse", "digits"])
+def test_a_run_in_chunks_through_the_worker_transport_gives_the_snapshots_of_one_run(preset):
+    """What the replay tab does (a chunk in a worker, the state pickled there and back) yields, bit for bit, what
+    ``train`` yields in one go: the chunks, the pickling and the resumed RNG change nothing."""
+    from dlcore import jobs
+    from ui.experiments import gan as experiment
+
+    config = experiment.preset(preset, steps=300)
+    whole = list(gan.train(config))
+    state, chunks = gan.init_state(config), 0
+    while not state.done:
+        state = jobs.loads(jobs.dumps(gan.run_steps(jobs.loads(jobs.dumps(state)), 70)))   # 70: not a snapshot step
+        chunks += 1
+    assert chunks == 5 and state.step == 300
+    assert [s.step for s in state.history] == [s.step for s in whole] == list(range(0, 301, config.snapshot_every))
+    for a, b in zip(state.history, whole):
+        np.testing.assert_array_equal(a.fake, b.fake)
+        assert a.d_loss == b.d_loss or (np.isnan(a.d_loss) and np.isnan(b.d_loss))
