@@ -94,8 +94,7 @@ else:
     config = experiment.race_config(v, lab.starts)
     with heavy_slot("compute") as ok, safely():
         if ok:
-            phone = "Mobi" in st.context.headers.get("User-Agent", "")   # a phone gets the panels under the map
-            res, spec, spec3d = race_figures(config, v["view3d"], lang(), phone)
+            res, spec, spec3d = race_figures(config, v["view3d"], lang(), lesson.phone())   # phone: panels below
             lesson.chart(thaw(spec), f"{S}.map", race_slot, on_select=partial(experiment.on_map_click,
                          st.session_state), selection_mode="points")
             race_slot.caption(t(f"{S}.click_hint"))

@@ -90,8 +90,22 @@ def _csv(spec: dict[str, Any]) -> bytes:
     return pd.DataFrame(figure_table(spec)).to_csv(index=False).encode("utf-8-sig")   # BOM: Excel reads CJK
 
 
+def phone() -> bool:
+    """Whether the learner's browser says it is a phone ("Mobi" in its user agent, as phones' browsers send)."""
+    try:
+        return "Mobi" in (st.context.headers.get("User-Agent") or "")
+    except Exception:   # no browser behind this run (a bare script)
+        return False
+
+
 def chart(fig: go.Figure, key: str, where: Any = st, **kwargs: Any) -> None:
-    """A figure and, under it, its data as a CSV download (made only when the learner clicks)."""
+    """A figure and, under it, its data as a CSV download (made only when the learner clicks). On a phone the
+    figure is laid out again for its width first (``ui.figures.common.for_phone``: titles wrapped, the legend
+    moved under the plot)."""
+    if phone():
+        from ui.figures.common import Prebuilt, for_phone
+
+        fig = Prebuilt(for_phone(fig.to_dict()))
     where.plotly_chart(fig, key=key, **kwargs)
     spec = fig.to_dict()
     where.download_button(t("app.lesson.download"), data=lambda: _csv(spec), file_name=f"{key}.csv",

@@ -88,3 +88,82 @@ def test_legend_at_bottom_sits_on_the_figures_bottom_edge_with_room_for_the_x_ax
     legend = fig.layout.legend
     assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == ("container", 0.0, "bottom", "h")
     assert fig.layout.margin.b == 80 and fig.layout.title.text == "t"   # the rest of base_layout is kept
+
+
+def test_animation_controls_stack_under_the_figure_in_pixels_at_any_height():
+    """Play / Pause on their own row, the slider full width under them (side by side, the buttons covered the
+    slider's label on a phone); both placed by padding in pixels under the plotting area, so the rows keep their
+    distance whatever the figure's height, and the bottom margin holds them."""
+    from ui.figures.common import CONTROLS_PX, animation_controls, controls_margin
+
+    names = [str(k) for k in range(5)]
+    for height in (300, 900):
+        fig = animation_controls(go.Figure(layout={"height": height}), names, play="Play", pause="Pause",
+                                 step_label="Step", below_px=50)
+        menu, slider = fig.layout.updatemenus[0], fig.layout.sliders[0]
+        assert (menu.y, menu.yanchor, slider.y, slider.yanchor) == (0, "top", 0, "top")   # the plot's bottom edge
+        assert menu.pad.t == 50 and slider.pad.t > menu.pad.t + 30                          # buttons, then slider
+        assert (slider.x, slider.len, slider.xanchor) == (0, 1, "left")                   # full width
+        assert fig.layout.margin.b == controls_margin(50) == 50 + CONTROLS_PX
+        assert slider.currentvalue.prefix == "Step: " and [s.label for s in slider.steps] == names
+        assert slider.font.color is None                                                   # few frames: labelled
+
+
+def test_a_long_animation_hides_its_step_labels_and_keeps_the_current_value():
+    from ui.figures.common import MAX_STEP_LABELS, animation_layout
+
+    layout = animation_layout([str(k) for k in range(MAX_STEP_LABELS + 1)], play="P", pause="S", step_label="n")
+    slider = layout["sliders"][0]
+    assert slider["font"]["color"] == "rgba(0,0,0,0)" and slider["currentvalue"]["font"]["size"] >= 11
+    go.Figure(layout=layout)   # valid Plotly
+
+
+def test_a_legend_under_the_controls_starts_below_the_slider():
+    from ui.figures.common import controls_margin, legend_under_controls
+
+    entries = legend_under_controls(680, 60, below_px=50)
+    plot_h = 680 - 60 - entries["margin"]["b"]
+    assert -entries["legend"]["y"] * plot_h > controls_margin(50)          # in pixels under the plot: past the slider
+    assert entries["margin"]["b"] >= controls_margin(50) + 40              # and a row for itself
+
+
+def test_for_phone_wraps_a_long_title_and_grows_the_top_margin_not_the_plot():
+    from plotly.subplots import make_subplots
+
+    from ui.figures.common import PHONE_TITLE_UNITS, for_phone
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Input U with the sampling grid", "Output V (bilinear)"])
+    fig.add_scatter(x=[0, 1], y=[0, 1], name="a")
+    fig.update_layout(title={"text": "Grid generator and sampler: the grid θ moves every output pixel's sample"},
+                      height=400, margin={"t": 60, "b": 50, "l": 50, "r": 20},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
+    spec = fig.to_dict()
+    before = json.dumps(spec, sort_keys=True)
+    out = for_phone(spec)
+    assert json.dumps(spec, sort_keys=True) == before                                      # the input is untouched
+    title = out["layout"]["title"]["text"]
+    assert title.replace("<br>", "") == spec["layout"]["title"]["text"]                    # only line breaks added
+    assert all(len(line.strip()) <= PHONE_TITLE_UNITS for line in title.split("<br>")) and "<br>" in title
+    plot_h = lambda s: s["layout"]["height"] - s["layout"]["margin"]["t"] - s["layout"]["margin"]["b"]
+    assert plot_h(out) == plot_h(spec)                                                     # the plot keeps its size
+    assert out["layout"]["margin"]["t"] > spec["layout"]["margin"]["t"]
+    panels = [a["text"] for a in out["layout"]["annotations"]]
+    assert panels[0] == "Input U with the <br>sampling grid" and panels[1] == "Output V (bilinear)"
+    legend = out["layout"]["legend"]                                                       # under the plot
+    assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0.0, "bottom")
+    assert out["layout"]["margin"]["b"] > spec["layout"]["margin"]["b"]
+    go.Figure(out)                                                                         # valid Plotly
+
+
+def test_for_phone_counts_chinese_characters_double_and_leaves_short_figures_alone():
+    from ui.figures.common import for_phone, wrap
+
+    lines = wrap("每个激活函数和它的导数，由自动求导得到", 16).split("<br>")
+    assert lines == ["每个激活函数和它", "的导数，由自动求", "导得到"]
+    short = {"data": [], "layout": {"title": {"text": "Loss"}, "height": 300}}
+    assert for_phone(short) is short
+    frames = {"data": [], "layout": {"title": {"text": "Step 0"}, "height": 300},
+              "frames": [{"name": "1", "layout": {"title": {"text": "Step 500: 8 of 8 modes covered, 97% look real, "
+                                                                     "energy distance 0.0123"}}}]}
+    out = for_phone(frames)   # a frame's long title counts too
+    assert "<br>" in out["frames"][0]["layout"]["title"]["text"] and out["layout"]["height"] > 300

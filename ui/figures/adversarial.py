@@ -10,7 +10,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, MIN_TEXT_PX, animation_controls, base_layout, color, with_frames
+from ui.figures.common import (
+    DIVERGING,
+    MIN_TEXT_PX,
+    animation_controls,
+    base_layout,
+    color,
+    legend_under_controls,
+    with_frames,
+)
 
 INK = "Greys"           # digits: ink (1) black on white paper (0)
 BEFORE, AFTER = "#999999", "#D55E00"
@@ -66,14 +74,14 @@ def attack_figure(images: np.ndarray, probs: np.ndarray, *, label: int, target: 
     for k, colour in marks:
         fig.add_vrect(x0=k - 0.5, x1=k + 0.5, fillcolor=colour, opacity=0.12, line_width=0, row=2, col=1)
     base_layout(fig, labels["title"], height=640)
-    fig.update_layout(barmode="group", bargap=0.25,
-                      legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": -0.36, "yanchor": "top"},
-                      margin={"b": 220}, height=680)   # the legend under the play controls, clear of the panel's title
+    fig.update_layout(barmode="group", bargap=0.25, height=680)
     frames = [{"name": str(t), "traces": [1, 2, 4],
                "data": [{"type": "heatmap", "z": delta[t].astype(np.float32)},
                         {"type": "heatmap", "z": images[t].astype(np.float32)},
                         {"type": "bar", "y": probs[t].astype(np.float32)}]} for t in range(n + 1)]
     _controls(fig, [f["name"] for f in frames], labels, duration_ms=250)
+    # the legend under the play controls, clear of the panel's title
+    fig.update_layout(**legend_under_controls(fig.layout.height, fig.layout.margin.t, below_px=50))
     return with_frames(fig, frames)
 
 
@@ -140,12 +148,10 @@ def geometry_figure(xs: np.ndarray, prob: np.ndarray, points: np.ndarray, classe
 
 
 def _controls(fig: go.Figure, names: list[str], labels: Mapping[str, str], *, duration_ms: int) -> None:
-    """The shared play / pause / scrub controls, opened on the last frame, with the slider clear of the buttons."""
+    """The shared play / pause / scrub controls (under the x titles), opened on the last frame."""
     animation_controls(fig, names, play=labels["play"], pause=labels["pause"], step_label=labels["iteration"],
-                       duration_ms=duration_ms)
-    fig.layout.sliders[0].update(active=len(names) - 1, x=0.22, len=0.78, y=-0.1)
-    fig.layout.sliders[0].currentvalue.update(xanchor="right")
-    fig.layout.updatemenus[0].update(y=-0.1)
+                       duration_ms=duration_ms, below_px=50)
+    fig.layout.sliders[0].active = len(names) - 1
 
 
 def _segments(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -277,11 +277,11 @@ def graph_animation(tr: Trace, lines: Sequence[StagedLine], labels: Mapping[str,
         "hovermode": "closest",
     }
     layout.update(animation_layout(names, play=labels["play"], pause=labels["pause"], step_label=labels["step"],
-                                   duration_ms=700))
+                                   duration_ms=700, below_px=10))   # no axes under the graph
     play, pause = layout["updatemenus"][0]["buttons"]
     replay = {**play, "args": [None, {**play["args"][1], "fromcurrent": False}]}
     layout["updatemenus"][0]["buttons"] = [replay, pause, {**play, "label": labels["resume"]}]
-    layout["sliders"][0].update(active=len(names) - 1, x=0.3, len=0.7)   # room for the third button
+    layout["sliders"][0]["active"] = len(names) - 1
     every = math.ceil(len(names) / 18)                  # at most ~18 tick labels under the slider
     for j, st in enumerate(layout["sliders"][0]["steps"]):
         st["label"] = st["label"] if j % every == 0 else ""

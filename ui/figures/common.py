@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -123,17 +126,35 @@ def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | No
     return fig
 
 
+CONTROLS_PX = 125   # under an animated plot, below ``below_px``: the buttons' row (42 px) and the slider (80)
+CONTROLS_TEXT = "#31333F"   # Streamlit's text colour: the slider's current value
+MAX_STEP_LABELS = 12   # more frames than this: the slider's step labels would pile up on a phone, so they are hidden
+
+
 def animation_layout(frame_names: Sequence[str], *, play: str, pause: str, step_label: str,
-                     duration_ms: int = 80) -> dict[str, Any]:
+                     duration_ms: int = 80, below_px: int = 45) -> dict[str, Any]:
     """Layout entries (``updatemenus``, ``sliders``) for play / pause buttons and a scrub slider over the
-    frames named ``frame_names``, as plain JSON; ``animation_controls`` applies them to a figure."""
+    frames named ``frame_names``, as plain JSON; ``animation_controls`` applies them to a figure.
+
+    The buttons sit on a row of their own ``below_px`` under the plotting area (room for the x tick labels and the
+    axis title), and the slider runs full width under them: side by side, the buttons cover the slider's current
+    value on a phone (issue 31, item 10). Placed in pixels (the components' padding), so that the rows keep their
+    distance at any figure height; the figure needs a bottom margin of ``below_px + CONTROLS_PX``
+    (:func:`controls_margin`). With more than ``MAX_STEP_LABELS`` frames the step labels are transparent: the
+    current value names the frame."""
     steps = [{"method": "animate", "label": name,
               "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                 "transition": {"duration": 0}}]} for name in frame_names]
+    slider = {"active": 0, "x": 0.0, "len": 1.0, "xanchor": "left", "y": 0.0, "yanchor": "top",
+              "pad": {"t": below_px + 42, "b": 0, "l": 0, "r": 0},
+              "currentvalue": {"prefix": f"{step_label}: ", "font": {"size": 13, "color": CONTROLS_TEXT}},
+              "steps": steps}
+    if len(frame_names) > MAX_STEP_LABELS:
+        slider["font"] = {"color": "rgba(0,0,0,0)"}
     return {
         "updatemenus": [{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top",
-            "showactive": False,
+            "type": "buttons", "direction": "left", "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
+            "pad": {"t": below_px, "r": 0, "b": 0, "l": 0}, "showactive": False,
             "buttons": [
                 {"label": play, "method": "animate",
                  "args": [None, {"frame": {"duration": duration_ms, "redraw": True}, "fromcurrent": True,
@@ -143,20 +164,35 @@ def animation_layout(frame_names: Sequence[str], *, play: str, pause: str, step_
                                    "transition": {"duration": 0}}]},
             ],
         }],
-        "sliders": [{"active": 0, "x": 0.15, "len": 0.85, "y": -0.08, "yanchor": "top",
-                     "currentvalue": {"prefix": f"{step_label}: "}, "steps": steps}],
+        "sliders": [slider],
     }
 
 
+def controls_margin(below_px: int = 45) -> int:
+    """The bottom margin an animated figure needs for :func:`animation_layout`'s controls."""
+    return below_px + CONTROLS_PX
+
+
+def legend_under_controls(height: int, top: int, below_px: int = 45, rows_px: int = 45) -> dict[str, Any]:
+    """Layout entries for a horizontal legend under an animated figure's controls: the bottom margin (the controls
+    and ``rows_px`` for the legend) and the legend's place in paper units (from the figure's ``height`` and top
+    margin ``top``), so that it clears the slider at any height."""
+    bottom = controls_margin(below_px) + rows_px
+    plot_h = height - top - bottom
+    return {"margin": {"b": bottom}, "legend": {"orientation": "h", "xanchor": "left", "x": 0.0, "yanchor": "top",
+                                                "y": -(controls_margin(below_px) + 5) / plot_h}}
+
+
 def animation_controls(fig: go.Figure, frame_names: Sequence[str], *, play: str, pause: str,
-                       step_label: str, duration_ms: int = 80) -> go.Figure:
-    """Play / pause buttons and a scrub slider over ``fig.frames`` (all in the browser, no rerun).
+                       step_label: str, duration_ms: int = 80, below_px: int = 45) -> go.Figure:
+    """Play / pause buttons and a scrub slider over ``fig.frames`` (all in the browser, no rerun), under the figure
+    (:func:`animation_layout`).
 
     play / pause / step_label: translated labels from the page.
     """
     fig.update_layout(**animation_layout(frame_names, play=play, pause=pause, step_label=step_label,
-                                         duration_ms=duration_ms))
-    fig.update_layout(margin={"b": 110})
+                                         duration_ms=duration_ms, below_px=below_px))
+    fig.update_layout(margin={"b": controls_margin(below_px)})
     return fig
 
 
@@ -297,3 +333,112 @@ def figure_table(spec: dict[str, Any]) -> list[dict[str, Any]]:
             if title and axis in row:
                 row[f"{axis} ({title})"] = row.pop(axis)
     return rows
+
+
+# --- a phone ------------------------------------------------------------------------------------------------------
+# Plotly never wraps a title: on a 390 px phone a long one is cut off at the edge, and a legend above the plot wraps
+# into rows that cover the title (tests/e2e/test_overlap.py, at 390 px with a phone's user agent). ``for_phone``
+# lays a finished figure out again for a phone, the way every lesson's ``lesson.chart`` draws it there.
+_CLOSING = set("，。、；：）」』》！？,.;:)")
+PHONE_TITLE_UNITS = 38   # Latin-letter widths of a title line on a phone (a CJK character counts two)
+PHONE_PANEL_UNITS = 40   # the same for subplot titles, shared by the panels of one row
+PHONE_LINE_PX = 22       # one more line of a title
+PHONE_ROW_PX = 24        # one row of a legend
+PHONE_TEXT_PX = 330      # width a legend's entries share
+_LEGEND_ENTRY_PX = 7.5   # per Latin letter of a legend entry (12 px text), plus the symbol's room below
+_LEGEND_SYMBOL_PX = 45
+
+
+def wrap(text: str, width: int = PHONE_TITLE_UNITS) -> str:
+    """``text`` broken into lines of at most ``width`` Latin-letter widths with Plotly's ``<br>`` (removing every
+    ``<br>`` gives ``text`` back). Latin text breaks after a space; CJK text between two characters, never before
+    closing punctuation."""
+    lines, line, used = [], "", 0
+    for piece in re.findall(r"[\u2E80-\uFFEF]\s*|[^\s\u2E80-\uFFEF]+\s*|\s+", text):
+        n = sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in piece.rstrip())
+        if line and used + n > width and piece[0] not in _CLOSING:
+            lines.append(line)
+            line, used = "", 0
+        line += piece
+        used += n + len(piece) - len(piece.rstrip())
+    return "<br>".join([*lines, line])
+
+
+def _units(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in re.sub(r"<[^>]+>", "", text))
+
+
+def _wrappable(text: Any) -> bool:
+    return isinstance(text, str) and bool(text) and "<br>" not in text and not re.search(r"<(?!/?(b|i|sub|sup)>)", text)
+
+
+def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` (a figure as JSON) laid out again for a phone; a new spec, ``spec`` is left as it was.
+
+    - the title (and each animation frame's title) wrapped to ``PHONE_TITLE_UNITS``, anchored by its first line,
+      with the top margin and the height grown by the extra lines (the plot keeps its size);
+    - the subplot titles of one row wrapped to their share of the width, growing upward into a taller top margin;
+    - a horizontal legend above the plot moved to the figure's bottom edge, with the rows it will need there.
+    """
+    layout = dict(spec.get("layout", {}))
+    margin = {"l": 80, "r": 80, "t": 100, "b": 80, **layout.get("margin", {})}
+    height = float(layout.get("height") or 450)
+    grow_top = grow_bottom = 0.0
+
+    title = layout.get("title")
+    title = {"text": title} if isinstance(title, str) else dict(title or {})
+    frames = [dict(f) for f in spec.get("frames", [])]
+    texts = [title.get("text")] + [(f.get("layout") or {}).get("title", {}).get("text") for f in frames]
+    title_lines = 1
+    if any(_wrappable(t) and _units(t) > PHONE_TITLE_UNITS for t in texts):
+        wrapped = [wrap(t) if _wrappable(t) else t for t in texts]
+        title_lines = 1 + max(w.count("<br>") for w in wrapped if isinstance(w, str))
+        title["text"] = wrapped[0]
+        for f, w in zip(frames, wrapped[1:]):
+            if isinstance(w, str):
+                f["layout"] = {**f["layout"], "title": {**f["layout"]["title"], "text": w}}
+
+    notes = [dict(a) for a in layout.get("annotations", [])]
+    panels = [a for a in notes if a.get("xref") == "paper" and a.get("yref") == "paper" and not a.get("showarrow", True)
+              and a.get("yanchor") == "bottom" and _wrappable(a.get("text"))]
+    rows: dict[float, list[dict]] = {}
+    for a in panels:
+        rows.setdefault(round(float(a.get("y", 0)), 3), []).append(a)
+    panel_lines = 0   # lines of the top row's subplot titles, which sit in the top margin under the title
+    for y, row in rows.items():
+        units = max(12, PHONE_PANEL_UNITS // len(row))
+        lines = 1
+        for a in row:
+            if _units(a["text"]) > units:
+                a["text"] = wrap(a["text"], units)
+            lines = max(lines, 1 + a["text"].count("<br>"))
+        if y >= max(rows):
+            panel_lines = lines
+    if title_lines > 1 or panel_lines > 1:   # room for the title's lines, then the top row's titles' lines
+        need = 14 + PHONE_LINE_PX * (title_lines + panel_lines) + 6
+        grow_top = max(0.0, need - margin["t"], PHONE_LINE_PX * (title_lines - 1 + max(0, panel_lines - 1)))
+
+    legend = dict(layout.get("legend", {}))
+    shown = [t for t in spec.get("data", []) if t.get("showlegend", True) is not False and t.get("name")]
+    on_top = legend.get("orientation") == "h" and legend.get("yref") != "container" \
+        and float(legend.get("y", 1.02)) >= 1.0 and layout.get("showlegend", True) is not False
+    if on_top and shown:
+        width = sum(_LEGEND_SYMBOL_PX + _LEGEND_ENTRY_PX * _units(str(t["name"])) for t in shown)
+        legend_rows = max(1, math.ceil(width / PHONE_TEXT_PX))
+        legend = {**legend, "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
+        grow_bottom += PHONE_ROW_PX * legend_rows + 10
+
+    if not (grow_top or grow_bottom):
+        return spec
+    new_height = height + grow_top + grow_bottom
+    margin = {**margin, "t": margin["t"] + grow_top, "b": margin["b"] + grow_bottom}
+    if grow_top and title.get("text"):   # the first line near the top; the others below it
+        title.update(yref="container", yanchor="bottom", y=1 - (10 + PHONE_LINE_PX) / new_height)
+        title.pop("pad", None)
+    out_layout = {**layout, "height": new_height, "margin": margin, "title": title, "annotations": notes}
+    if on_top and shown:
+        out_layout["legend"] = legend
+    out = {**spec, "layout": out_layout}
+    if frames:
+        out["frames"] = frames
+    return out

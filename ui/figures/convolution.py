@@ -5,8 +5,6 @@ translated labels in, figures (or tables) out; they never call t()."""
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -26,6 +24,7 @@ from ui.figures.common import (
     with_frames,
 )
 from ui.figures.common import colorscale as colorscale_of
+from ui.figures.common import wrap as common_wrap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +62,6 @@ TITLE_UNITS = 38
 PANEL_UNITS = 22        # a panel's title in a two-panel row (13 px text)
 TITLE_LINE_PX = 24      # one line of a figure title
 PANEL_FONT = {"size": 13}
-_CLOSING = set("，。、；：）」』》！？,.;:)")
 
 
 def _fmt(v: float) -> str:
@@ -80,18 +78,8 @@ def _cell_text(a: np.ndarray, most: int = 900) -> np.ndarray:
 
 
 def wrap(text: str, width: int = TITLE_UNITS) -> str:
-    """``text`` broken into lines of at most ``width`` Latin-letter widths with Plotly's ``<br>`` (removing every
-    ``<br>`` gives ``text`` back). Latin text breaks after a space; CJK text between two characters, never before
-    closing punctuation."""
-    lines, line, used = [], "", 0
-    for piece in re.findall(r"[\u2E80-\uFFEF]\s*|[^\s\u2E80-\uFFEF]+\s*|\s+", text):
-        n = sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in piece.rstrip())
-        if line and used + n > width and piece[0] not in _CLOSING:
-            lines.append(line)
-            line, used = "", 0
-        line += piece
-        used += n + len(piece) - len(piece.rstrip())
-    return "<br>".join([*lines, line])
+    """``text`` in lines of at most ``width`` Latin-letter widths (``ui.figures.common.wrap``)."""
+    return common_wrap(text, width)
 
 
 def _title(text: str, band: int, height: float) -> tuple[dict, int]:

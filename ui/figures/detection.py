@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures.common import base_layout, color, legend_at_bottom, with_frames
+from ui.figures.common import animation_layout, base_layout, color, controls_margin, legend_at_bottom, with_frames
 
 Texts = Mapping[str, str]
 IOU_LABELS = ("iou_title", "box_a", "box_b", "intersection", "union")
@@ -223,9 +223,8 @@ def nms_figure(uri: str, size: tuple[int, int], boxes: np.ndarray, classes: np.n
     frames = [{"name": name, "data": state(k), "traces": list(range(first, first + len(state(k))))}
               for k, name in enumerate(names)]
     _finish(fig, texts["nms_title"].format(kept=len(steps), n=n), height=500)
-    fig.update_layout(margin={"b": 120, "t": 80}, legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0})
-    from ui.figures.common import animation_layout
-
+    fig.update_layout(margin={"b": controls_margin(), "t": 80},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0})
     fig.update_layout(**animation_layout(names, play=texts["play"], pause=texts["pause"], step_label=texts["step"],
                                          duration_ms=700))
     fig.layout.sliders[0].active = len(names) - 1

@@ -18,6 +18,7 @@ from ui.figures.common import (
     animation_controls,
     base_layout,
     freeze,
+    legend_under_controls,
     plain,
     series,
     with_frames,
@@ -277,8 +278,7 @@ def replay(snaps: Sequence, *, kind: str, labels: dict, real: np.ndarray | None 
     first = shown[0]
     if kind == "2d":
         base = plain(list(_traces_2d(first, real, bounds, prob, labels, coarse=True).values()),
-                     _layout(labels["title"], 680, **_square_axes(bounds, labels),
-                             legend={**LEGEND_BELOW, "y": -0.3}))
+                     _layout(labels["title"], 680, **_square_axes(bounds, labels)))
 
         def traces(s):
             return _traces_2d(s, real, bounds, prob, labels, coarse=True)
@@ -306,9 +306,9 @@ def replay(snaps: Sequence, *, kind: str, labels: dict, real: np.ndarray | None 
     spec = base.to_dict()
     spec["layout"]["title"]["text"] = _frame_title(first, labels)
     fig = animation_controls(go.Figure(spec), names, play=labels["play"], pause=labels["pause"],
-                             step_label=labels["step"], duration_ms=120)
-    if kind == "2d":
-        fig.update_layout(margin={"b": 170})  # room for the controls and, below them, the legend
+                             step_label=labels["step"], duration_ms=120, below_px=50)   # under the x title
+    if kind == "2d":   # the legend under the controls
+        fig.update_layout(**legend_under_controls(fig.layout.height, fig.layout.margin.t, below_px=50))
     return with_frames(fig, frames)
 
 

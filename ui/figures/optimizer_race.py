@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.optim import RACERS
-from ui.figures.common import LOG_AXIS, Series, animation_layout, base_layout, plain, series
+from ui.figures.common import LOG_AXIS, Series, animation_layout, base_layout, controls_margin, plain, series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -291,12 +291,8 @@ def race(result: RaceResult, surface: Surface, grid: Grid, names: Mapping[str, s
     x0, x1, y0, y1 = surface.bounds
     layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
     layout.update(animation_layout([f["name"] for f in frames], play=labels["play"], pause=labels["pause"],
-                                   step_label=labels["step"], duration_ms=60))
-    layout["margin"] = {**layout["margin"], "l": 60, "t": 190 if compact else 120, "b": 190 if compact else 130}
-    # the play buttons and the slider under the x-axis title; on a phone the slider under the buttons, full width
-    layout["updatemenus"][0]["y"], layout["sliders"][0]["y"] = (-0.085, -0.14) if compact else (-0.14, -0.11)
-    if compact:
-        layout["sliders"][0].update(x=0.0, len=1.0)
+                                   step_label=labels["step"], duration_ms=60, below_px=50))   # under the x titles
+    layout["margin"] = {**layout["margin"], "l": 60, "t": 190 if compact else 120, "b": controls_margin(50)}
     return plain(data, layout, frames)
 
 

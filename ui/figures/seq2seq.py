@@ -10,7 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import PALETTE, SEQUENTIAL, animation_layout, base_layout, color, colorscale, plain
+from ui.figures.common import (
+    PALETTE,
+    SEQUENTIAL,
+    animation_layout,
+    base_layout,
+    color,
+    colorscale,
+    controls_margin,
+    plain,
+)
 
 # the labels each builder reads (the page passes ui.i18n.labels("seq2seq.fig", these))
 TREE_LABELS = ("tree_title", "kept", "pruned", "best", "greedy_path")
@@ -93,6 +102,12 @@ def beam_tree(nodes: Sequence[tuple[int, tuple[int, ...], float, bool]], words: 
     return plain(data, layout)   # plain JSON: rebuilt on every slider move, Plotly's validation would dominate
 
 
+# tokens along x under an animation: turned by 45° when they crowd (a phone), never more, so that the tick labels
+# and the axis title stay within TOKEN_AXIS_PX of the plot, above the play buttons
+TOKEN_AXIS = {"type": "category", "autotickangles": [0, -45]}
+TOKEN_AXIS_PX = 100
+
+
 def _layout(title: str, x: str, y: str, height: int, **extra) -> dict:
     """``base_layout``'s look as plain JSON, for the figures rebuilt on every interaction (no Plotly validation)."""
     return {"title": {"text": title, "x": 0.0, "xanchor": "left"}, "height": height,
@@ -129,11 +144,11 @@ def decoder_steps(probs: np.ndarray, words: Sequence[str], output: Sequence[str]
                  "hovertemplate": "%{x}: %{y:.4f}<extra></extra>"}]
     names = [f"{t + 1}: {w}" for t, w in enumerate(output)]
     # log: a confident model's runners-up stay visible
-    layout = _layout(lab["steps_title"], lab["next_token"], lab["prob"], 400, xaxis={"type": "category"},
+    layout = _layout(lab["steps_title"], lab["next_token"], lab["prob"], 400, xaxis=TOKEN_AXIS,
                      yaxis={"type": "log", "exponentformat": "power", "range": [-6, 0.3]})
     layout.update(animation_layout(names, play=lab["play"], pause=lab["pause"], step_label=lab["step"],
-                                   duration_ms=700))
-    layout["margin"]["b"] = 110
+                                   duration_ms=700, below_px=TOKEN_AXIS_PX))
+    layout["margin"]["b"] = controls_margin(TOKEN_AXIS_PX)
     return plain(bars(0), layout, [{"name": n, "data": bars(t)} for t, n in enumerate(names)])
 
 
@@ -150,11 +165,11 @@ def encoder_states(states: np.ndarray, source: Sequence[str], lab: Mapping[str, 
         return [{"type": "heatmap", "z": shown, "x": cols, "zmid": 0, "zmin": -1, "zmax": 1,
                  "colorscale": colorscale("RdBu_r"), "xgap": 1, "ygap": 1,
                  "hovertemplate": "%{x}, unit %{y}: %{z:.2f}<extra></extra>"}]
-    layout = _layout(lab["state_title"], lab["source_token"], lab["unit"], 420, xaxis={"type": "category"})
+    layout = _layout(lab["state_title"], lab["source_token"], lab["unit"], 420, xaxis=TOKEN_AXIS)
     layout.update(animation_layout(cols, play=lab["play"], pause=lab["pause"], step_label=lab["source_token"],
-                                   duration_ms=600))
+                                   duration_ms=600, below_px=TOKEN_AXIS_PX))
     layout["sliders"][0]["active"] = len(cols) - 1
-    layout["margin"]["b"] = 110
+    layout["margin"]["b"] = controls_margin(TOKEN_AXIS_PX)
     return plain(heat(len(cols) - 1), layout, [{"name": c, "data": heat(s)} for s, c in enumerate(cols)])
 
 
