@@ -28,8 +28,6 @@ KNOWN: dict[tuple[str, str], str] = {}
 # The same at 390 x 844 with a phone's user agent. Titles, subplot titles and legends are laid out for a phone by the
 # kit (ui.figures.common.for_phone); what is left is particular to one figure:
 KNOWN_PHONE: dict[tuple[str, str], str] = {
-    **{("activations", lang): "the second row's panel titles meet the first row's x tick labels"
-       for lang in ("en", "zh")},
     **{("attention", lang): "the row sums (Σ=1.000) beside the weights meet the query labels" for lang in ("en", "zh")},
     **{("lstm_gates", lang): "the cell diagram's values on the wires crowd each other at 350 px"
        for lang in ("en", "zh")},

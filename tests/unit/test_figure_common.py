@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.tools
@@ -167,3 +168,32 @@ def test_for_phone_counts_chinese_characters_double_and_leaves_short_figures_alo
                                                                      "energy distance 0.0123"}}}]}
     out = for_phone(frames)   # a frame's long title counts too
     assert "<br>" in out["frames"][0]["layout"]["title"]["text"] and out["layout"]["height"] > 300
+
+
+def test_for_phone_opens_room_above_a_lower_row_whose_titles_wrap():
+    from plotly.subplots import make_subplots
+
+    from ui.figures.common import for_phone
+
+    names = ["Sigmoid · largest f′ = 0.25", "tanh · largest f′ = 1", "ReLU · largest f′ = 1",
+             "Leaky ReLU · largest f′ = 1", "ELU · largest f′ = 1", "GELU · largest f′ = 1.13"]
+    fig = make_subplots(rows=2, cols=3, subplot_titles=names, vertical_spacing=0.15)
+    fig.update_layout(height=600, margin={"t": 60, "b": 50, "l": 50, "r": 20})
+    spec = fig.to_dict()
+    out = for_phone(spec)
+    lay, old = out["layout"], spec["layout"]
+
+    def rows_px(layout):   # each row's (top, bottom) in pixels from the plot's top
+        plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        return sorted({(round((1 - d[1]) * plot_h, 3), round((1 - d[0]) * plot_h, 3))
+                       for d in (layout[k]["domain"] for k in layout if k.startswith("yaxis"))})
+
+    (t1, b1), (t2, b2) = rows_px(old)
+    (n1, m1), (n2, m2) = rows_px(lay)
+    assert (m1 - n1, m2 - n2) == pytest.approx((b1 - t1, b2 - t2))   # every row keeps its height
+    lines = max(a["text"].count("<br>") for a in lay["annotations"][3:]) + 1
+    assert lines > 1 and n2 - m1 == pytest.approx(t2 - b1 + 22 * (lines - 1))   # the gap grew by the extra lines
+    plot_h = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    for a in lay["annotations"][3:]:                                               # the titles moved with their row
+        assert (1 - a["y"]) * plot_h == pytest.approx(n2)
+    go.Figure(out)

@@ -405,6 +405,7 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
     for a in panels:
         rows.setdefault(round(float(a.get("y", 0)), 3), []).append(a)
     panel_lines = 0   # lines of the top row's subplot titles, which sit in the top margin under the title
+    gaps: dict[float, float] = {}   # lower rows whose titles now take more lines: the room they need above
     for y, row in rows.items():
         units = max(12, PHONE_PANEL_UNITS // len(row))
         lines = 1
@@ -414,6 +415,9 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
             lines = max(lines, 1 + a["text"].count("<br>"))
         if y >= max(rows):
             panel_lines = lines
+        elif lines > 1:
+            gaps[y] = PHONE_LINE_PX * (lines - 1)
+    grow_rows = _open_rows(layout, notes, gaps, height - margin["t"] - margin["b"]) if gaps else 0.0
     if title_lines > 1 or panel_lines > 1:   # room for the title's lines, then the top row's titles' lines
         need = 14 + PHONE_LINE_PX * (title_lines + panel_lines) + 6
         grow_top = max(0.0, need - margin["t"], PHONE_LINE_PX * (title_lines - 1 + max(0, panel_lines - 1)))
@@ -428,9 +432,9 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
         legend = {**legend, "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
         grow_bottom += PHONE_ROW_PX * legend_rows + 10
 
-    if not (grow_top or grow_bottom):
+    if not (grow_top or grow_bottom or grow_rows):
         return spec
-    new_height = height + grow_top + grow_bottom
+    new_height = height + grow_top + grow_bottom + grow_rows
     margin = {**margin, "t": margin["t"] + grow_top, "b": margin["b"] + grow_bottom}
     if grow_top and title.get("text"):   # the first line near the top; the others below it
         title.update(yref="container", yanchor="bottom", y=1 - (10 + PHONE_LINE_PX) / new_height)
@@ -442,3 +446,38 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
     if frames:
         out["frames"] = frames
     return out
+
+
+def _open_rows(layout: dict[str, Any], notes: list[dict], gaps: dict[float, float], plot_h: float) -> float:
+    """Make room above the subplot rows whose tops (paper units) are in ``gaps``: each row keeps its height in
+    pixels and moves down by the room opened above it; the plot grows by the sum (returned), and the y axes'
+    domains and the paper-placed annotations of ``notes`` are rewritten in place (``layout``'s axes are copied)."""
+    axes = {k: dict(v) for k, v in layout.items() if re.fullmatch(r"yaxis\d*", k) and isinstance(v, dict)
+            and "domain" in v}
+    tops = sorted({round(float(v["domain"][1]), 3) for v in axes.values()}, reverse=True)
+    shift = {}   # row top -> pixels it moves down
+    moved = 0.0
+    for top in tops:
+        moved += next((g for y, g in gaps.items() if abs(y - top) < 0.005), 0.0)
+        shift[top] = moved
+    total = moved
+    if not total:
+        return 0.0
+    new_h = plot_h + total
+
+    def move(y: float, by: float) -> float:
+        return 1 - ((1 - y) * plot_h + by) / new_h
+
+    def row_of(y: float) -> float:   # the row a paper y belongs to: the lowest top at or above it
+        above = [top for top in tops if top >= y - 0.005]
+        return min(above) if above else tops[0]
+
+    for key, axis in axes.items():
+        lo, hi = (float(v) for v in axis["domain"])
+        by = shift[round(hi, 3)]
+        axis["domain"] = [move(lo, by), move(hi, by)]
+        layout[key] = axis
+    for a in notes:
+        if a.get("yref") == "paper" and "y" in a:
+            a["y"] = move(float(a["y"]), shift[row_of(float(a["y"]))])
+    return total
