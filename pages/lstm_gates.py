@@ -62,7 +62,7 @@ if tabs[0].open:
             st.warning(t(f"{S}.bad_vector", name=name, n=v["hidden"], why=t(f"{S}.vector_errors.{why}"),
                          lim=rnn.STATE_LIMIT, value=value), icon=":material/warning:")
         with safely():
-            *specs, latex = step_figures(experiment.cell_config(v, seed, h_prev, c_prev), lab)
+            *specs, latex = step_figures(experiment.cell_config(v, seed, h_prev, c_prev), lab, lesson.phone())
             left, right = st.columns([1.5, 1])
             for where, spec, key in zip((left, right, right), specs, ("diagram", "bars", "memory")):
                 lesson.chart(thaw(spec), f"{S}.{key}", where)

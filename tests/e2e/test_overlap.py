@@ -26,15 +26,8 @@ SLACK_PX = 1.0   # anti-aliasing: boxes that touch are fine
 # xfail(strict=False), so a fix shows as XPASS: then delete the entry. Empty since 2026-12-03.
 KNOWN: dict[tuple[str, str], str] = {}
 # The same at 390 x 844 with a phone's user agent. Titles, subplot titles and legends are laid out for a phone by the
-# kit (ui.figures.common.for_phone); what is left is particular to one figure:
-KNOWN_PHONE: dict[tuple[str, str], str] = {
-    **{("attention", lang): "the row sums (Σ=1.000) beside the weights meet the query labels" for lang in ("en", "zh")},
-    **{("lstm_gates", lang): "the cell diagram's values on the wires crowd each other at 350 px"
-       for lang in ("en", "zh")},
-    **{("normalization", lang): "the moments maps' colour bar covers the second map's y tick labels"
-       for lang in ("en", "zh")},
-    ("receptive_field", "zh"): "the two unequal panels' titles meet (wrapped to equal shares of the width)",
-}
+# kit (ui.figures.common.for_phone: also a row of three panels, or of panels with a colour bar each, stacked):
+KNOWN_PHONE: dict[tuple[str, str], str] = {}   # empty since 2026-12-03
 
 # Every visible figure of the main column: its title, index and labelled boxes [name, left, top, right, bottom].
 _BOXES_JS = """() => {

@@ -3,10 +3,10 @@
 import json
 
 import numpy as np
-import pytest
 import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.tools
+import pytest
 
 from ui.figures.common import Prebuilt, colorscale, freeze, plain, thaw
 
@@ -149,7 +149,7 @@ def test_for_phone_wraps_a_long_title_and_grows_the_top_margin_not_the_plot():
     assert plot_h(out) == plot_h(spec)                                                     # the plot keeps its size
     assert out["layout"]["margin"]["t"] > spec["layout"]["margin"]["t"]
     panels = [a["text"] for a in out["layout"]["annotations"]]
-    assert panels[0] == "Input U with the <br>sampling grid" and panels[1] == "Output V (bilinear)"
+    assert panels == ["Input U with the <br>sampling grid", "Output V <br>(bilinear)"]   # 18 units each
     legend = out["layout"]["legend"]                                                       # under the plot
     assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0.0, "bottom")
     assert out["layout"]["margin"]["b"] > spec["layout"]["margin"]["b"]
@@ -160,7 +160,12 @@ def test_for_phone_counts_chinese_characters_double_and_leaves_short_figures_alo
     from ui.figures.common import for_phone, wrap
 
     lines = wrap("每个激活函数和它的导数，由自动求导得到", 16).split("<br>")
-    assert lines == ["每个激活函数和它", "的导数，由自动求", "导得到"]
+    assert lines == ["每个激活函数和", "它的导数，由自", "动求导得到"]   # three lines as greedy, but balanced
+    assert wrap("能到达该单元的输入像素（颜色：路径数）", 18).split("<br>") == \
+        ["能到达该单元的", "输入像素（颜", "色：路径数）"]
+    # a closing bracket never starts a line, and takes the character before it down rather than overflow the width
+    from ui.figures.common import _wrap_greedy
+    assert _wrap_greedy("颜色：路径", 4).split("<br>") == ["颜", "色：", "路径"]
     short = {"data": [], "layout": {"title": {"text": "Loss"}, "height": 300}}
     assert for_phone(short) is short
     frames = {"data": [], "layout": {"title": {"text": "Step 0"}, "height": 300},
@@ -197,3 +202,52 @@ def test_for_phone_opens_room_above_a_lower_row_whose_titles_wrap():
     for a in lay["annotations"][3:]:                                               # the titles moved with their row
         assert (1 - a["y"]) * plot_h == pytest.approx(n2)
     go.Figure(out)
+
+
+def test_for_phone_stacks_a_row_of_three_panels_and_puts_each_colour_bar_beside_its_panel():
+    from plotly.subplots import make_subplots
+
+    from ui.figures.common import PHONE_STACK_GAP_PX, for_phone
+
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["Scores", "Weights", "Output"], column_widths=[0.36, 0.4, 0.24])
+    for col in (1, 2, 3):
+        fig.add_heatmap(z=[[1, 2], [3, 4]], showscale=col == 3, row=1, col=col)
+    fig.add_annotation(x=1.0, xref="x2 domain", y=0, yref="y2", text="Σ=1.000", xanchor="left", showarrow=False)
+    fig.update_layout(height=300, margin={"t": 50, "b": 50, "l": 40, "r": 20})
+    spec = fig.to_dict()
+    before = json.dumps(spec, sort_keys=True, default=str)
+    out = for_phone(spec)
+    assert json.dumps(spec, sort_keys=True, default=str) == before                     # the input is untouched
+    lay = out["layout"]
+    plot_h = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    doms = [lay[k]["domain"] for k in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(lay[k]["domain"] == [0.0, 1.0] for k in ("xaxis", "xaxis2", "xaxis3"))  # full width each
+    heights = [(hi - lo) * plot_h for lo, hi in doms]
+    assert heights == pytest.approx([200] * 3)                                         # each keeps the plot's 200 px
+    assert doms[0][0] > doms[1][1] > doms[1][0] > doms[2][1]                          # top to bottom, left to right
+    assert (doms[0][0] - doms[1][1]) * plot_h == pytest.approx(PHONE_STACK_GAP_PX)
+    titles = {a["text"]: a for a in lay["annotations"] if a["xref"] == "paper"}
+    assert [titles[n]["y"] for n in ("Scores", "Weights", "Output")] == pytest.approx([d[1] for d in doms])
+    assert all(a["x"] == 0.5 for a in titles.values())
+    bar = out["data"][2]["colorbar"]
+    assert bar["y"] == pytest.approx(sum(doms[2]) / 2) and bar["len"] == pytest.approx(doms[2][1] - doms[2][0])
+    assert lay["margin"]["r"] >= 40                                                    # room for Σ beside the map
+    go.Figure(out)
+
+
+def test_for_phone_stacks_two_panels_only_when_each_has_a_colour_bar():
+    from plotly.subplots import make_subplots
+
+    from ui.figures.common import for_phone
+
+    def two(bars: bool) -> dict:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=["mean", "std"])
+        for col in (1, 2):
+            fig.add_heatmap(z=[[1, 2]], showscale=bars, colorbar={"x": 0.42 if col == 1 else 1.0},
+                            row=1, col=col)
+        return for_phone(fig.update_layout(height=300).to_dict())
+
+    stacked, side_by_side = two(True)["layout"], two(False)["layout"]
+    assert stacked["yaxis"]["domain"][0] > stacked["yaxis2"]["domain"][1]
+    assert side_by_side["yaxis"]["domain"] == side_by_side["yaxis2"]["domain"]
+    assert all(t["colorbar"]["x"] == 1.02 for t in two(True)["data"])                 # beside its own panel

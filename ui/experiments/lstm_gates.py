@@ -69,12 +69,13 @@ def cell_config(values: Mapping[str, object], seed: int, h: tuple[float, ...] | 
                           float(values["keep"]), seed)
 
 
-def step_figures(cfg: rnn.CellConfig, lab: Mapping[str, str]) -> tuple[dict, ...]:
+def step_figures(cfg: rnn.CellConfig, lab: Mapping[str, str], compact: bool = False) -> tuple[dict, ...]:
     """The step-through's figures (frozen specs: diagram, bars, memory with its closed form for the latch) and its
-    equations; ``lab``: ``ui.i18n.labels("lstm_gates", figs.LABELS)``, so it also keys the page's cache by language."""
+    equations; ``lab``: ``ui.i18n.labels("lstm_gates", figs.LABELS)``, so it also keys the page's cache by language;
+    ``compact``: the diagram for a phone (values listed under it)."""
     res = rnn.step_through(cfg)
     ref = rnn.closed_form_memory(cfg.keep_bias, res.memory[0]) if cfg.weights == "latch" else None
-    return (*map(freeze, figs.step_figures(cfg.kind, res.values, res.memory, ref, dict(lab))),
+    return (*map(freeze, figs.step_figures(cfg.kind, res.values, res.memory, ref, dict(lab), compact)),
             figs.equations(cfg.kind, res.values))
 
 

@@ -341,7 +341,7 @@ def figure_table(spec: dict[str, Any]) -> list[dict[str, Any]]:
 # lays a finished figure out again for a phone, the way every lesson's ``lesson.chart`` draws it there.
 _CLOSING = set("，。、；：）」』》！？,.;:)")
 PHONE_TITLE_UNITS = 38   # Latin-letter widths of a title line on a phone (a CJK character counts two)
-PHONE_PANEL_UNITS = 40   # the same for subplot titles, shared by the panels of one row
+PHONE_PANEL_UNITS = 36   # the same for subplot titles, shared by the panels of one row
 PHONE_LINE_PX = 22       # one more line of a title
 PHONE_ROW_PX = 24        # one row of a legend
 PHONE_TEXT_PX = 330      # width a legend's entries share
@@ -352,16 +352,36 @@ _LEGEND_SYMBOL_PX = 45
 def wrap(text: str, width: int = PHONE_TITLE_UNITS) -> str:
     """``text`` broken into lines of at most ``width`` Latin-letter widths with Plotly's ``<br>`` (removing every
     ``<br>`` gives ``text`` back). Latin text breaks after a space; CJK text between two characters, never before
-    closing punctuation."""
-    lines, line, used = [], "", 0
+    closing punctuation. The lines are balanced: as few as ``width`` allows, each as short as that number allows
+    (a greedy last line of two characters would leave the others at full width)."""
+    greedy = _wrap_greedy(text, width)
+    lines = greedy.count("<br>") + 1
+    for narrower in range(math.ceil(_units(text) / lines), width):
+        balanced = _wrap_greedy(text, narrower)
+        if balanced.count("<br>") + 1 <= lines:
+            return balanced
+    return greedy
+
+
+def _wrap_greedy(text: str, width: int) -> str:
+    lines: list[list[str]] = []
+    line: list[str] = []
     for piece in re.findall(r"[\u2E80-\uFFEF]\s*|[^\s\u2E80-\uFFEF]+\s*|\s+", text):
-        n = sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in piece.rstrip())
-        if line and used + n > width and piece[0] not in _CLOSING:
-            lines.append(line)
-            line, used = "", 0
-        line += piece
-        used += n + len(piece) - len(piece.rstrip())
-    return "<br>".join([*lines, line])
+        if line and _span(line + [piece]) > width:
+            if piece[0] not in _CLOSING:
+                lines.append(line)
+                line = []
+            elif len(line) > 1:   # closing punctuation never starts a line: the character before it goes down too
+                lines.append(line[:-1])
+                line = line[-1:]
+        line.append(piece)
+    return "<br>".join("".join(p) for p in [*lines, line])
+
+
+def _span(pieces: list[str]) -> int:
+    """Width of a line of pieces in Latin-letter units, not counting trailing spaces."""
+    text = "".join(pieces).rstrip()
+    return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in text)
 
 
 def _units(text: str) -> int:
@@ -384,6 +404,10 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
     margin = {"l": 80, "r": 80, "t": 100, "b": 80, **layout.get("margin", {})}
     height = float(layout.get("height") or 450)
     grow_top = grow_bottom = 0.0
+    stacked = None if spec.get("frames") else _stack_row(layout, spec.get("data", []), margin, height)
+    if stacked:
+        data, height, margin = stacked
+        spec = {**spec, "data": data}
 
     title = layout.get("title")
     title = {"text": title} if isinstance(title, str) else dict(title or {})
@@ -406,10 +430,16 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
         rows.setdefault(round(float(a.get("y", 0)), 3), []).append(a)
     panel_lines = 0   # lines of the top row's subplot titles, which sit in the top margin under the title
     gaps: dict[float, float] = {}   # lower rows whose titles now take more lines: the room they need above
+    columns = _column_widths(layout)
     for y, row in rows.items():
-        units = max(12, PHONE_PANEL_UNITS // len(row))
         lines = 1
-        for a in row:
+        widths = [next((w for centre, w in columns if abs(centre - float(a.get("x", -1))) < 0.01), None) for a in row]
+        if None in widths:   # an equal share of the row each
+            fits = [PHONE_PANEL_UNITS // len(row)] * len(row)
+        else:                # as wide as its column is on a phone
+            fits = [int(w * _phone_plot_px(spec, margin) / PHONE_UNIT_PX) for w in widths]
+        for a, fit in zip(row, fits):
+            units = max(12, fit)
             if _units(a["text"]) > units:
                 a["text"] = wrap(a["text"], units)
             lines = max(lines, 1 + a["text"].count("<br>"))
@@ -432,7 +462,7 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
         legend = {**legend, "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
         grow_bottom += PHONE_ROW_PX * legend_rows + 10
 
-    if not (grow_top or grow_bottom or grow_rows):
+    if not (grow_top or grow_bottom or grow_rows or stacked):
         return spec
     new_height = height + grow_top + grow_bottom + grow_rows
     margin = {**margin, "t": margin["t"] + grow_top, "b": margin["b"] + grow_bottom}
@@ -445,6 +475,94 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
     out = {**spec, "layout": out_layout}
     if frames:
         out["frames"] = frames
+    return out
+
+
+PHONE_WIDTH_PX = 358     # a figure's width on a 390 px phone (the page's padding taken off)
+PHONE_UNIT_PX = 8        # one Latin-letter unit of a subplot title (a CJK character is two)
+_COLORBAR_PX = 70
+
+
+def _phone_plot_px(spec: dict[str, Any], margin: dict[str, float]) -> float:
+    """The plot area's width on a phone: the figure's, less the side margins and a colour bar if one is shown."""
+    bar = any(t.get("type") in ("heatmap", "contour") and t.get("showscale", True) is not False
+              or (t.get("marker") or {}).get("showscale") for t in spec.get("data", []))
+    return PHONE_WIDTH_PX - margin["l"] - margin["r"] - (_COLORBAR_PX if bar else 0)
+
+
+PHONE_STACK_PANELS = 3   # a row of this many panels or more is stacked on a phone, one panel per row
+PHONE_STACK_GAP_PX = 96  # between stacked panels: the upper one's tick labels and axis title, the lower one's title
+_CHAR_PX = 7             # one Latin letter of 11-12 px text, for room beside a panel
+
+
+def _stack_row(layout: dict[str, Any], data: list[dict], margin: dict[str, float],
+               height: float) -> tuple[list[dict], float, dict[str, float]] | None:
+    """A single row of ``PHONE_STACK_PANELS`` or more panels (heatmaps a phone would squeeze to ~80 px each), or of
+    two or more panels with a colour bar each (the left one's bar would cover its neighbour's labels), laid out one
+    panel per row, each keeping the plot's height in pixels and the full width. ``layout``'s axes, subplot
+    titles and the margin are rewritten in place; returns (data with colour bars beside their own panel, the new
+    height, the new margin), or None where the figure is not such a row or places anything else on the paper."""
+    xs = {k: v for k, v in layout.items() if re.fullmatch(r"xaxis\d*", k) and isinstance(v, dict) and "domain" in v}
+    ys = {k: v for k, v in layout.items() if re.fullmatch(r"yaxis\d*", k) and isinstance(v, dict) and "domain" in v}
+    bars = sum(t.get("type") in ("heatmap", "contour") and t.get("showscale", True) is not False for t in data)
+    if len(ys) != len(xs) or len(xs) < (2 if bars > 1 else PHONE_STACK_PANELS):   # two colour bars: one each
+        return None
+    if len({tuple(round(float(d), 3) for d in v["domain"]) for v in ys.values()}) != 1:
+        return None
+    panels = []   # (x axis key, y axis key), left to right
+    for key, axis in sorted(xs.items(), key=lambda kv: float(kv[1]["domain"][0])):
+        y_key = "yaxis" + str(axis.get("anchor", "y"))[1:]
+        if y_key not in ys or ys[y_key].get("anchor", "x") != "x" + key[5:]:
+            return None
+        panels.append((key, y_key))
+    notes = [dict(a) for a in layout.get("annotations", [])]   # copies: the caller's spec stays as it was
+    layout["annotations"] = notes
+    centres = [(float(xs[k]["domain"][0]) + float(xs[k]["domain"][1])) / 2 for k, _ in panels]
+    titles: dict[int, dict] = {}
+    for a in notes:
+        if a.get("xref") != "paper" and a.get("yref") != "paper":
+            continue
+        i = next((i for i, c in enumerate(centres) if abs(c - float(a.get("x", -1))) < 0.01), None)
+        if i is None or i in titles or a.get("yref") != "paper" or a.get("yanchor") != "bottom":
+            return None   # something else placed on the paper: it would not follow its panel
+        titles[i] = a
+    if any("paper" in (sh.get("xref"), sh.get("yref")) for sh in layout.get("shapes", [])):
+        return None
+
+    panel_px = height - margin["t"] - margin["b"]
+    n = len(panels)
+    plot_h = n * panel_px + (n - 1) * PHONE_STACK_GAP_PX
+    domains = []
+    for i, (x_key, y_key) in enumerate(panels):
+        top = i * (panel_px + PHONE_STACK_GAP_PX)
+        lo, hi = 1 - (top + panel_px) / plot_h, 1 - top / plot_h
+        domains.append((lo, hi))
+        layout[x_key] = {**xs[x_key], "domain": [0.0, 1.0]}
+        layout[y_key] = {**ys[y_key], "domain": [lo, hi]}
+        if i in titles:
+            titles[i].update(x=0.5, y=hi)
+    by_axis = {"y" + y_key[5:]: d for (_, y_key), d in zip(panels, domains)}
+    out = []
+    for trace in data:
+        lo_hi = by_axis.get(str(trace.get("yaxis", "y")))
+        if lo_hi and trace.get("type") in ("heatmap", "contour") and trace.get("showscale", True) is not False:
+            trace = {**trace, "colorbar": {**trace.get("colorbar", {}), "x": 1.02, "xanchor": "left",
+                                           "y": sum(lo_hi) / 2, "yanchor": "middle",
+                                           "len": lo_hi[1] - lo_hi[0], "lenmode": "fraction"}}
+        out.append(trace)
+    right = max([margin["r"]] + [4 + _CHAR_PX * _units(str(a.get("text", ""))) + float(a.get("xshift", 0))
+                                 for a in notes if str(a.get("xref", "")).endswith(" domain")
+                                 and float(a.get("x", 0)) >= 1 and a.get("xanchor") == "left"])
+    return out, height + plot_h - panel_px, {**margin, "r": right}
+
+
+def _column_widths(layout: dict[str, Any]) -> list[tuple[float, float]]:
+    """(centre, width) in paper units of every x axis's domain: where a subplot title (centred on its column) is."""
+    out = []
+    for key, axis in layout.items():
+        if re.fullmatch(r"xaxis\d*", key) and isinstance(axis, dict) and "domain" in axis:
+            lo, hi = (float(v) for v in axis["domain"])
+            out.append(((lo + hi) / 2, hi - lo))
     return out
 
 

@@ -50,13 +50,25 @@ def _value(fig: go.Figure, x: float, y: float, name: str, v: np.ndarray, anchor:
                        font={"size": 12, "color": col}, bgcolor="rgba(255,255,255,0.85)")
 
 
-def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height: int = 430) -> go.Figure:
+def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height: int = 430,
+                 compact: bool = False) -> go.Figure:
     """The cell as colah draws it, with this step's value on every wire.
 
     kind: "lstm" (values x, h_prev, c_prev, i, f, g, o, c, h) or "gru" (x, h_prev, r, z, n, h).
+    compact (a phone): only each wire's name on the wire, and "name = values" listed under the diagram in two
+    columns, since a phone's 350 px leave ~30 px per diagram unit and the values would cover each other.
     """
     fig = go.Figure()
     v = values
+    listed: list[tuple[str, np.ndarray, str]] = []
+
+    def val(x: float, y: float, name: str, value: np.ndarray, anchor: str = "left", col: str = "#000") -> None:
+        if not compact:
+            _value(fig, x, y, name, value, anchor, col)
+            return
+        fig.add_annotation(x=x, y=y, text=f"<b>{name}</b>", showarrow=False, xanchor=anchor,
+                           font={"size": 12, "color": col}, bgcolor="rgba(255,255,255,0.85)")
+        listed.append((name, value, col))
     if kind == "lstm":
         # 1) the cell-state highway on top: C_{t-1} -> x f -> + i*g -> C_t
         _line(fig, 0.3, 5, 9.7, 5, width=4, col="#0072B2")
@@ -86,17 +98,17 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _line(fig, 8.1, 2, 8.38, 2)
         _line(fig, 8.6, 1.78, 8.6, 1), _line(fig, 8.6, 1, 9.7, 1)
         _arrow(fig, 9.2, 1, 9.8, 1)
-        _value(fig, 0.3, 5.35, "C<sub>t−1</sub>", v["c_prev"])
-        _value(fig, 9.8, 5.35, "C<sub>t</sub>", v["c"], anchor="right", col="#0072B2")
-        _value(fig, 0.3, 1.3, "h<sub>t−1</sub>", v["h_prev"])
-        _value(fig, 1.6, 0.25, "x<sub>t</sub>", v["x"])
-        _value(fig, 3.1, 4.0, "f", v["f"], col="#D55E00")
-        _value(fig, 3.7, 2.2, "i", v["i"], anchor="left", col="#D55E00")
-        _value(fig, 5.6, 4.5, "i⊙g", v["i"] * v["g"])
-        _value(fig, 6.1, 2.2, "g = C̃", v["g"], col="#0072B2")
-        _value(fig, 7.6, 2.6, "o", v["o"], col="#D55E00")
-        _value(fig, 8.75, 4.45, "tanh C<sub>t</sub>", np.tanh(v["c"]))
-        _value(fig, 9.8, 1.3, "h<sub>t</sub>", v["h"], anchor="right", col="#009E73")
+        val(0.3, 5.35, "C<sub>t−1</sub>", v["c_prev"])
+        val(9.8, 5.35, "C<sub>t</sub>", v["c"], anchor="right", col="#0072B2")
+        val(0.3, 1.3, "h<sub>t−1</sub>", v["h_prev"])
+        val(1.6, 0.25, "x<sub>t</sub>", v["x"])
+        val(3.1, 4.0, "f", v["f"], col="#D55E00")
+        val(3.7, 2.2, "i", v["i"], anchor="left", col="#D55E00")
+        val(5.6, 4.5, "i⊙g", v["i"] * v["g"])
+        val(6.1, 2.2, "g = C̃", v["g"], col="#0072B2")
+        val(7.6, 2.6, "o", v["o"], col="#D55E00")
+        val(8.75, 4.45, "tanh C<sub>t</sub>", np.tanh(v["c"]))
+        val(9.8, 1.3, "h<sub>t</sub>", v["h"], anchor="right", col="#009E73")
     else:
         # 1) the state highway: h_{t-1} -> x z -> + (1-z)*n -> h_t
         _line(fig, 0.3, 5, 9.7, 5, width=4, col="#009E73")
@@ -121,16 +133,23 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _line(fig, 2.5, 3.3, 2.5, 3.5), _line(fig, 2.5, 3.5, 3.3, 3.5), _line(fig, 3.3, 3.5, 3.3, 1.7)
         _line(fig, 3.3, 1.7, 6.58, 1.7)                               # r gates W_hn h inside n
         _line(fig, 6.5, 1, 6.5, 1.9), _line(fig, 6.5, 1.9, 6.58, 1.9)
-        _value(fig, 0.3, 5.35, "h<sub>t−1</sub>", v["h_prev"])
-        _value(fig, 9.8, 5.35, "h<sub>t</sub>", v["h"], anchor="right", col="#009E73")
-        _value(fig, 1.6, 0.25, "x<sub>t</sub>", v["x"])
-        _value(fig, 1.3, 3.85, "r", v["r"], col="#D55E00")
-        _value(fig, 4.1, 4.4, "z", v["z"], col="#D55E00")
-        _value(fig, 5.4, 4.2, "1−z", 1 - v["z"])
-        _value(fig, 7.5, 2.2, "n = h̃", v["n"], col="#0072B2")
-        _value(fig, 7.1, 4.4, "(1−z)⊙n", (1 - v["z"]) * v["n"])
+        val(0.3, 5.35, "h<sub>t−1</sub>", v["h_prev"])
+        val(9.8, 5.35, "h<sub>t</sub>", v["h"], anchor="right", col="#009E73")
+        val(1.6, 0.25, "x<sub>t</sub>", v["x"])
+        val(1.3, 3.85, "r", v["r"], col="#D55E00")
+        val(4.1, 4.4, "z", v["z"], col="#D55E00")
+        val(5.4, 4.2, "1−z", 1 - v["z"])
+        val(7.5, 2.2, "n = h̃", v["n"], col="#0072B2")
+        val(7.1, 4.4, "(1−z)⊙n", (1 - v["z"]) * v["n"])
+    bottom = 0.0
+    if listed:   # "name = values" under the diagram, 0.6 diagram units (~30 px) a row; two columns for 1-2 units
+        rows = (len(listed) + 1) // 2 if max(np.size(value) for _, value, _ in listed) <= 2 else len(listed)
+        for k, (name, value, col) in enumerate(listed):
+            _value(fig, 0.1 + 5.5 * (k // rows), -0.5 - 0.6 * (k % rows), name, value, "left", col)
+        bottom = -0.6 * rows - 0.1
+        height += int(round(50 * 0.6 * rows))
     fig.update_xaxes(visible=False, range=[0, 11])
-    fig.update_yaxes(visible=False, range=[0, 5.8])
+    fig.update_yaxes(visible=False, range=[bottom, 5.8])
     base_layout(fig, title, height=height)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10}, showlegend=False)
     return fig
@@ -308,10 +327,11 @@ def kind_names(lab: Mapping[str, str]) -> dict[str, str]:
 
 
 def step_figures(kind: str, values: dict[str, np.ndarray], memory: np.ndarray, reference: np.ndarray | None,
-                 lab: Mapping[str, str]) -> tuple[go.Figure, go.Figure, go.Figure]:
-    """The step-through's cell diagram, its bars per unit, and the memory after it (``reference``: the closed form)."""
+                 lab: Mapping[str, str], compact: bool = False) -> tuple[go.Figure, go.Figure, go.Figure]:
+    """The step-through's cell diagram (``compact``: for a phone), its bars per unit, and the memory after it
+    (``reference``: the closed form)."""
     order = STEP_ORDER[kind]
-    return (cell_diagram(kind, values, title=lab[f"fig.diagram_{kind}"]),
+    return (cell_diagram(kind, values, title=lab[f"fig.diagram_{kind}"], compact=compact),
             step_bars([lab[f"sym.{k}"] for k in order], [values[k] for k in order], unit=lab["unit"],
                       title=lab["fig.bars"], y=lab["fig.value"]),
             memory_curve(memory, reference, unit=lab["unit"], ref_name=lab[f"fig.closed_form_{kind}"],
