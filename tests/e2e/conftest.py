@@ -116,10 +116,24 @@ def wait_idle(page, timeout: float = 60_000):
     page.wait_for_timeout(200)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, whole: bool = False) -> Path:
+    """A screenshot under ``artifacts/screenshots``. Streamlit scrolls inside its main column, so a full-page shot
+    is only the first screen; ``whole`` makes the window as tall as the column for the shot (at most 12,000 px),
+    then gives it its size back."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    tall = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                         " return m ? m.scrollHeight : 0; }") if whole and size else 0
+    grow = bool(tall) and tall > size["height"]
+    if grow:
+        page.set_viewport_size({"width": size["width"], "height": min(int(tall) + 40, 12_000)})
+        page.wait_for_timeout(600)   # Plotly fits each figure to the new size
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if grow:
+            page.set_viewport_size(size)
     return path
 
 

@@ -130,7 +130,7 @@ def _check(page, app_url, lesson: str, lang: str, size: dict, shot: str) -> None
         page.wait_for_timeout(800)   # Plotly sizes each figure to its column after the first paint
         found = problems(page.evaluate(_BOXES_JS))
     finally:
-        screenshot(page, f"{shot}-{lesson}-{lang}")
+        screenshot(page, f"{shot}-{lesson}-{lang}", whole=True)   # every figure of the first view, to look at
     assert_no_streamlit_error(page)
     assert not found, f"{lesson} ({lang}): " + "; ".join(found)
 

@@ -32,10 +32,12 @@ def _arrow(fig: go.Figure, x0: float, y0: float, x1: float, y1: float, col: str 
                        showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=2, arrowcolor=col)
 
 
-def _box(fig: go.Figure, x: float, y: float, label: str, kind: str) -> None:
+def _box(fig: go.Figure, x: float, y: float, label: str, kind: str, compact: bool = False) -> None:
+    """A gate's box; ``compact`` (a phone, ~27 px a box): its function above its name ("σ" over "f")."""
     fig.add_shape(type="rect", x0=x - 0.42, y0=y - 0.3, x1=x + 0.42, y1=y + 0.3, line={"color": WIRE, "width": 1.5},
                   fillcolor=GATE_FILL[kind])
-    fig.add_annotation(x=x, y=y, text=label, showarrow=False, font={"size": 14})
+    fig.add_annotation(x=x, y=y, text=label.replace("  ", "<br>") if compact else label, showarrow=False,
+                       font={"size": 12 if compact else 14})
 
 
 def _op(fig: go.Figure, x: float, y: float, label: str) -> None:
@@ -80,10 +82,10 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _line(fig, 1.5, 0.2, 1.5, 1)
         for gx in (3, 5, 6, 7.5):
             _line(fig, gx, 1, gx, 2.7)
-        _box(fig, 3, 3, "σ  f", "sigma")
-        _box(fig, 5, 3, "σ  i", "sigma")
-        _box(fig, 6, 3, "tanh  g", "tanh")
-        _box(fig, 7.5, 3, "σ  o", "sigma")
+        _box(fig, 3, 3, "σ  f", "sigma", compact)
+        _box(fig, 5, 3, "σ  i", "sigma", compact)
+        _box(fig, 6, 3, "tanh  g", "tanh", compact)
+        _box(fig, 7.5, 3, "σ  o", "sigma", compact)
         _line(fig, 3, 3.3, 3, 4.78)                          # f -> x
         _line(fig, 5, 3.3, 5, 4), _line(fig, 6, 3.3, 6, 4)   # i, g -> x
         _op(fig, 5.5, 4, "×")
@@ -91,7 +93,7 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _line(fig, 5.5, 4.22, 5.5, 4.78)                     # i*g -> +
         # 3) output: h_t = o * tanh(C_t)
         _line(fig, 8.6, 5, 8.6, 4.3)
-        _box(fig, 8.6, 4, "tanh", "tanh")
+        _box(fig, 8.6, 4, "tanh", "tanh", compact)
         _line(fig, 8.6, 3.7, 8.6, 2.22)
         _op(fig, 8.6, 2, "×")
         _line(fig, 7.5, 3.3, 7.5, 3.5), _line(fig, 7.5, 3.5, 8.1, 3.5), _line(fig, 8.1, 3.5, 8.1, 2)
@@ -120,15 +122,15 @@ def cell_diagram(kind: str, values: dict[str, np.ndarray], *, title: str, height
         _line(fig, 1.5, 0.2, 1.5, 1)
         for gx in (2.5, 4):
             _line(fig, gx, 1, gx, 2.7)
-        _box(fig, 2.5, 3, "σ  r", "sigma")
-        _box(fig, 4, 3, "σ  z", "sigma")
+        _box(fig, 2.5, 3, "σ  r", "sigma", compact)
+        _box(fig, 4, 3, "σ  z", "sigma", compact)
         _line(fig, 4, 3.3, 4, 4.78)                                   # z -> x (keep the old state)
         _op(fig, 5.2, 3.8, "1−")
         _line(fig, 4, 3.8, 4.98, 3.8)
         _op(fig, 7, 3.8, "×")
         _line(fig, 5.42, 3.8, 6.78, 3.8)
         _line(fig, 7, 4.02, 7, 4.78)                                  # (1-z)*n -> +
-        _box(fig, 7, 2.2, "tanh  n", "tanh")
+        _box(fig, 7, 2.2, "tanh  n", "tanh", compact)
         _line(fig, 7, 2.5, 7, 3.58)
         _line(fig, 2.5, 3.3, 2.5, 3.5), _line(fig, 2.5, 3.5, 3.3, 3.5), _line(fig, 3.3, 3.5, 3.3, 1.7)
         _line(fig, 3.3, 1.7, 6.58, 1.7)                               # r gates W_hn h inside n
