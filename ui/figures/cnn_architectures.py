@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.cnn_architectures import Equivariance, Inside, SEView, STNView, TrainResult
-from ui.figures.common import DIVERGING, SEQUENTIAL, base_layout, color
+from ui.figures.common import DIVERGING, SEQUENTIAL, base_layout, color, legend_below
 
 INK = "Greys"          # the digits: white paper, black ink
 GRID = "#D55E00"       # the sampling grid drawn on the input
@@ -24,12 +24,6 @@ LABELS = ("input", "output", "stn_title", "step", "test_acc", "loss", "curves_ti
           "train_acc", "distorted_acc", "gap_title", "grad_steps_title", "log_norm", "aug_title",
           "test_digits", "nothing_undone")
 TABLE = ("model", "params", "macs", "rf", "acc", "ms_step")   # the zoo / why tables' headings
-
-
-def _legend_below(fig: go.Figure, y: float = -0.2) -> go.Figure:
-    fig.update_layout(legend={"orientation": "h", "y": y, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-                      margin={"b": 90})
-    return fig
 
 
 def _image_axes(fig: go.Figure, rows: int, cols: int) -> None:
@@ -78,7 +72,7 @@ def stn(image: np.ndarray, grid_px: np.ndarray, output: np.ndarray, theta: np.nd
     th = np.round(theta, 2)
     title = f"{labels['stn_title']}   θ = [[{th[0, 0]:g}, {th[0, 1]:g}, {th[0, 2]:g}], [{th[1, 0]:g}, {th[1, 1]:g}, " \
             f"{th[1, 2]:g}]]"
-    return _legend_below(base_layout(fig, title, height=420), y=-0.05)
+    return legend_below(base_layout(fig, title, height=420), y=-0.05)
 
 
 def curves(names: Sequence[str], steps: Sequence[np.ndarray], loss: Sequence[np.ndarray],
@@ -94,7 +88,7 @@ def curves(names: Sequence[str], steps: Sequence[np.ndarray], loss: Sequence[np.
     fig.update_xaxes(title_text=labels["step"])
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    return _legend_below(base_layout(fig, title, height=380))
+    return legend_below(base_layout(fig, title, height=380))
 
 
 def training(runs: Sequence[TrainResult], names: Mapping[str, str], labels: Mapping[str, str],
@@ -116,7 +110,7 @@ def fine_tune(shots: Sequence[int], acc: Mapping[str, Sequence[float]], names: M
         fig.add_vline(x=marked, line={"dash": "dash", "color": "#999999"})   # data units, also on a log axis
     fig.update_xaxes(type="log", tickvals=list(shots))
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    return _legend_below(base_layout(fig, labels["ft_title"], x=labels["shots_axis"], y=labels["accuracy"],
+    return legend_below(base_layout(fig, labels["ft_title"], x=labels["shots_axis"], y=labels["accuracy"],
                                      height=360))
 
 
@@ -129,7 +123,7 @@ def shift_curves(names: Sequence[str], shifts: np.ndarray, accs: Sequence[np.nda
     fig.add_vline(x=marked, line={"dash": "dash", "color": "#999999"})
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
     fig.update_xaxes(dtick=1)
-    return _legend_below(base_layout(fig, labels["shift_title"], x=labels["shift_axis"], y=labels["accuracy"],
+    return legend_below(base_layout(fig, labels["shift_title"], x=labels["shift_axis"], y=labels["accuracy"],
                                      height=360))
 
 
@@ -207,7 +201,7 @@ def grad_norms(plain: np.ndarray, residual: np.ndarray, labels: Mapping[str, str
         fig.add_trace(go.Scatter(x=np.arange(1, len(g) + 1), y=g, mode="lines+markers", name=name,
                                  line={"color": color(i)}))
     fig.update_yaxes(type="log")
-    return _legend_below(base_layout(fig, labels["grad_title"], x=labels["conv_layer"], y=labels["grad_norm"],
+    return legend_below(base_layout(fig, labels["grad_title"], x=labels["conv_layer"], y=labels["grad_norm"],
                                      height=360))
 
 
@@ -269,7 +263,7 @@ def stn_trained(view: STNView, labels: Mapping[str, str]) -> go.Figure:
     fig.update_xaxes(title_text=labels["applied_angle"], range=[-lim, lim], row=4, col=1)
     fig.update_yaxes(range=[-lim, lim], row=4, col=1)
     fig.update_annotations(font_size=11)
-    return _legend_below(base_layout(fig, labels["stn_view_title"], height=640), y=-0.1)
+    return legend_below(base_layout(fig, labels["stn_view_title"], height=640), y=-0.1)
 
 
 def augmentation(runs: Sequence[TrainResult], names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
@@ -286,7 +280,7 @@ def augmentation(runs: Sequence[TrainResult], names: Sequence[str], labels: Mapp
                                  line={"color": color(i + 2), "width": 2}), 1, 2)
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%")
     fig.update_xaxes(title_text=labels["step"], row=1, col=2)
-    return _legend_below(base_layout(fig, labels["aug_title"], height=380))
+    return legend_below(base_layout(fig, labels["aug_title"], height=380))
 
 
 def grad_history(plain: np.ndarray, residual: np.ndarray, labels: Mapping[str, str]) -> go.Figure:

@@ -110,6 +110,13 @@ def legend_at_bottom(fig: go.Figure, margin_b: int = 90) -> go.Figure:
                                      "xanchor": "left", "x": 0.0}, margin={"b": margin_b})
 
 
+def legend_below(fig: go.Figure, y: float = -0.2, margin_b: int = 90) -> go.Figure:
+    """A horizontal legend hung from ``y`` (paper units, under the x axis's ticks and title) with a bottom margin of
+    ``margin_b``: where it cannot cover a subplot's title. ``legend_at_bottom`` pins it to the figure's edge."""
+    return fig.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": y, "yanchor": "top"},
+                             margin={"b": margin_b})
+
+
 def base_layout(fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None,
                 height: int = 420) -> go.Figure:
     """Title, axis labels, margins and legend placement shared by all figures."""

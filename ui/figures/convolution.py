@@ -19,6 +19,7 @@ from ui.figures.common import (
     animation_layout,
     base_layout,
     color,
+    controls_margin,
     plain,
     readable,
     with_frames,
@@ -135,20 +136,9 @@ def _panel_title(text: str, x: list[float], top: float) -> dict:
             "yanchor": "bottom", "yshift": 8, "showarrow": False, "font": PANEL_FONT}
 
 
-def _place_controls(layout: dict, plot_h: float) -> None:
-    """Play / Pause on a row of their own under the figure and the scrub slider, full width, on the next (side by
-    side, the buttons cover the slider's label on a phone). The slider's step labels are hidden, since they pile
-    up on a phone: its current value names the step."""
-    menu, slider = layout["updatemenus"][0], layout["sliders"][0]
-    menu.update(x=0.0, xanchor="left", y=-34 / plot_h, yanchor="top", pad={"t": 0, "r": 0, "b": 0, "l": 0})
-    slider.update(x=0.0, len=1.0, y=-72 / plot_h, yanchor="top", pad={"t": 0, "b": 10, "l": 0, "r": 0},
-                  font={"color": "rgba(0,0,0,0)"},
-                  currentvalue={**slider["currentvalue"], "font": {"size": 13, "color": TEXT}})
-
-
 DENSE = 12          # widest grid whose cells hold their numbers (at 390 px a cell is then ~17 px)
-CONTROLS_PX = 150   # bottom margin under an animated figure: x tick labels, the buttons, the slider
-TEXT = "#31333F"    # Streamlit's text colour: the slider's current value (its step labels are transparent)
+CONTROLS_BELOW = 28                       # the play buttons' distance under the grids (the products' sum above)
+CONTROLS_PX = controls_margin(CONTROLS_BELOW)   # bottom margin under an animated figure: the buttons, the slider
 
 
 @lru_cache(maxsize=64)
@@ -274,8 +264,7 @@ def sliding_window(trace: ConvTrace, pad: int, labels: Mapping[str, str]) -> go.
     layout = json.loads(_slide_layout((hp, wp), k, (ho, wo), titles, labels["slide_title"]))
     layout["xaxis3"]["title"] = {"text": total(0, 0), "font": {"size": 14}, "standoff": 4}
     layout.update(animation_layout(names, play=labels["play"], pause=labels["pause"], step_label=labels["position"],
-                                   duration_ms=350))
-    _place_controls(layout, layout["height"] - layout["margin"]["t"] - CONTROLS_PX)
+                                   duration_ms=350, below_px=CONTROLS_BELOW))
     return plain(data, layout, frames)
 
 
@@ -305,8 +294,7 @@ def transposed_stamping(views: TransposedViews, pad: int, labels: Mapping[str, s
     _grid_axes(layout, 1, (n_h, n_w), [0.0, 1.0], [0.0, 1.0])
     layout["yaxis"]["constraintoward"] = "middle"
     layout.update(animation_layout(names, play=labels["play"], pause=labels["pause"], step_label=labels["input_cell"],
-                                   duration_ms=500))
-    _place_controls(layout, height - layout["margin"]["t"] - CONTROLS_PX)
+                                   duration_ms=500, below_px=CONTROLS_BELOW))
     fig.update_layout(layout)
     return with_frames(fig, frames)
 

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures.common import DIVERGING, base_layout, color, plain
+from ui.figures.common import DIVERGING, base_layout, color, legend_below, plain
 
 if TYPE_CHECKING:
     from dlcore.linear_classifiers.knn import CVResult
@@ -154,13 +154,7 @@ def loss_sweep(s: ScoreSweep, labels: Mapping[str, str]) -> go.Figure:
                        showarrow=False, xanchor="left", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_xaxes(title_text=labels["correct_score"])
-    return _legend_below(base_layout(fig, labels["sweep_title"], height=420))
-
-
-def _legend_below(fig: go.Figure) -> go.Figure:
-    """The legend under the plot, where it cannot cover a subplot's title."""
-    return fig.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": -0.22, "yanchor": "top"},
-                             margin={"b": 90})
+    return legend_below(base_layout(fig, labels["sweep_title"], height=420), y=-0.22)
 
 
 def templates(W: np.ndarray, test_acc: float, labels: Mapping[str, str]) -> go.Figure:
@@ -186,7 +180,7 @@ def growth(g: Growth, labels: Mapping[str, str]) -> go.Figure:
             fig.add_trace(go.Scatter(x=list(g.sizes), y=vals.numpy(), name=labels[name], legendgroup=name,
                                      showlegend=col == 1, mode="lines+markers", line={"color": color(i)}), 1, col)
     fig.update_xaxes(type="log", title_text=labels["train_size"])
-    return _legend_below(base_layout(fig, labels["growth_title"], height=400))
+    return legend_below(base_layout(fig, labels["growth_title"], height=400), y=-0.22)
 
 
 def cross_validation(cv: CVResult, test_acc: np.ndarray, train_acc: np.ndarray, labels: Mapping[str, str]) -> \

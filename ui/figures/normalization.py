@@ -14,7 +14,17 @@ from plotly.subplots import make_subplots
 
 from dlcore.normalization.lab import AffineView, BatchNoise, CheckRow, Drift, SequenceResult
 from dlcore.normalization.training import TrainConfig, TrainHistory
-from ui.figures.common import CELL_TEXT, DIVERGING, PALETTE, base_layout, color, legend_at_bottom, readable, series
+from ui.figures.common import (
+    CELL_TEXT,
+    DIVERGING,
+    PALETTE,
+    base_layout,
+    color,
+    legend_at_bottom,
+    legend_below,
+    readable,
+    series,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,13 +45,6 @@ LABELS = ("accuracy", "affine_title", "band", "batch", "batch_mean", "bn", "cell
 CHECK_COLUMNS = ("kind", "mode", "torch_name", "max_abs_diff", "max_mean", "std_lo", "std_hi", "sets")
 CHECK_LABELS = (*CHECK_COLUMNS, "train", "eval")   # normalization.check: the headings and the two modes
 CHECK_FORMATS = {"max_abs_diff": "%.2e", "max_mean": "%.1e", "std_lo": "%.5f", "std_hi": "%.5f"}   # printf
-
-
-def _legend_below(fig: go.Figure, y: float = -0.16) -> go.Figure:
-    """Legend under the plots, where it cannot cover subplot titles."""
-    fig.update_layout(legend={"orientation": "h", "y": y, "yanchor": "top", "x": 0.0, "xanchor": "left"},
-                      margin={"b": 110})
-    return fig
 
 
 # ---------------------------------------------------------------- the cube
@@ -194,7 +197,7 @@ def batch_noise(res: BatchNoise, *, labels: dict[str, str]) -> go.Figure:
         fig.update_xaxes(tickvals=pos, ticktext=[str(b) for b in sizes], title_text=labels["batch"], row=1, col=col)
     fig.update_yaxes(title_text=labels["mean_axis"], row=1, col=1)
     fig.update_yaxes(title_text=labels["dev_axis"], rangemode="tozero", row=1, col=2)
-    return _legend_below(base_layout(fig, labels["noise_title"], height=460), y=-0.2)
+    return legend_below(base_layout(fig, labels["noise_title"], height=460), y=-0.2, margin_b=110)
 
 
 def drift(d: Drift, drift_until: int, *, labels: dict[str, str]) -> go.Figure:
@@ -222,7 +225,7 @@ def drift(d: Drift, drift_until: int, *, labels: dict[str, str]) -> go.Figure:
     fig.update_yaxes(title_text=labels["value"], row=1, col=1)
     fig.update_yaxes(title_text=labels["mismatch"], rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text=labels["step"], row=2, col=1)
-    return _legend_below(base_layout(fig, labels["drift_title"], height=600), y=-0.12)
+    return legend_below(base_layout(fig, labels["drift_title"], height=600), y=-0.12, margin_b=110)
 
 
 # ---------------------------------------------------------------- sequences
@@ -251,7 +254,7 @@ def sequences(sq: SequenceResult, feature: int, *, labels: dict[str, str]) -> go
         fig.update_xaxes(title_text=token, dtick=2, row=1, col=col)
         fig.update_yaxes(autorange="reversed", dtick=1, showticklabels=col == 1, row=1, col=col)
     fig.update_yaxes(title_text=sentence, row=1, col=1)
-    return _legend_below(base_layout(fig, labels["seq_title"].format(d=f), height=190 + 36 * B), y=-0.3)
+    return legend_below(base_layout(fig, labels["seq_title"].format(d=f), height=190 + 36 * B), y=-0.3, margin_b=110)
 
 
 def padding_sweep(sq: SequenceResult, feature: int, current: int, *, labels: dict[str, str]) -> go.Figure:
@@ -292,7 +295,7 @@ def training(runs: list[TrainHistory], batches: list[int], methods: list[str], *
         fig.update_xaxes(title_text=labels["step"], row=2, col=col)
     fig.update_yaxes(title_text=labels["loss"], row=1, col=1)
     fig.update_yaxes(title_text=labels["accuracy"], row=2, col=1)
-    return _legend_below(base_layout(fig, title, height=600), y=-0.12)
+    return legend_below(base_layout(fig, title, height=600), y=-0.12, margin_b=110)
 
 
 # ---------------------------------------------------------------- gamma and beta
