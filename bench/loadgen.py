@@ -59,6 +59,7 @@ class Sample:
     handled: str = ""               # a translated st.error the page showed for a bad setting (not a failure)
     widget: str = ""                # the changed widget's key ("receptive_field.depth"), "" for opening
     announced: bool = False         # the rerun showed a progress bar or spinner: a training run the learner sees
+    started: float = 0.0            # time.perf_counter() when the change was sent
 
 
 def _widget_from_element(el) -> Widget | None:
@@ -185,7 +186,7 @@ class Student:
         if changed is not None and not getattr(changed, "trigger_value", False):
             self.states[changed.id] = changed
         key = changed.id.rsplit("-", 1)[-1] if changed is not None else ""
-        self.samples.append(Sample(self.page, kind, dt, not error, error, handled, key, announced))
+        self.samples.append(Sample(self.page, kind, dt, not error, error, handled, key, announced, t0))
 
     async def run(self, until: float) -> None:
         import websockets
