@@ -69,8 +69,7 @@ if tabs[0].open:
             title = t("normalization.fig.moments_title", kind=kinds[v["kind"]])
             lesson.chart(figs.moments_maps(mean, std, title=title, labels=fig), "normalization.moments_fig")
             check = labels("normalization.check", figs.CHECK_LABELS)
-            st.dataframe(figs.check_table(rows, kinds, check), hide_index=True, column_config={
-                check[c]: st.column_config.NumberColumn(format=f) for c, f in figs.CHECK_FORMATS.items()})
+            st.dataframe(figs.check_table(rows, kinds, check), hide_index=True)
             st.caption(t("normalization.notice.check", diff=max(r.max_abs_diff for r in rows), shift=v["shift"]))
 if tabs[1].open:
     with tabs[1]:

@@ -71,7 +71,7 @@ if tabs["decode"].open:
         if r.read_as is not None:
             st.caption(t(f"{S}.read_as", n=r.read_as, src=r.source_text))
         lesson.chart(thaw(spec), f"{S}.tree_fig")
-        st.dataframe(experiment.table(r, strategy, labels(f"{S}.cols", experiment.COLUMNS)), hide_index=True)
+        st.dataframe(experiment.shown_table(r, strategy, labels(f"{S}.cols", experiment.COLUMNS)), hide_index=True)
         if r.exhaustive_size > experiment.MAX_EXHAUSTIVE:
             st.warning(t(f"{S}.exhaustive_refused", y=r.vocab, t=v["max_len"], size=f"{r.exhaustive_size:.2g}",
                          cap=f"{experiment.MAX_EXHAUSTIVE:,}"), icon=":material/block:")

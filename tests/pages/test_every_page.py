@@ -21,6 +21,12 @@ def test_page_opens_without_exception_in_both_languages(page, lang):
     assert not at.error, f"{page} ({lang}) shows an error at its defaults: {[e.value for e in at.error]}"
     if slug != "home":
         assert figures(at), f"{page} shows no figure"
+    # issue 31, item 7: st.dataframe writes a bare NaN / None as a grey "None". Read-only tables only: a data
+    # editor's empty cells are the learner's to fill
+    for table in at.dataframe:
+        if table.proto.editing_mode == 0 and table.value.isna().to_numpy().any():
+            assert table.proto.arrow_data.HasField("styler"), \
+                f"{page} ({lang}): a table shows None (style it: ui.figures.common.readable, na_rep)"
 
 
 @pytest.mark.parametrize("lang", LANGS)

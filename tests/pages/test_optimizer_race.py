@@ -229,3 +229,22 @@ def test_the_lessons_widget_callbacks_write_what_an_event_changes():
     experiment.on_snap(state, O.SURFACES["beale"])                  # Beale's saddle (0, 1)
     assert state[f"{S}._snap_failed"] is False
     np.testing.assert_allclose([state[f"{S}.px"], state[f"{S}.py"]], [0.0, 1.0], atol=1e-8)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_leaderboard_writes_a_dash_for_a_racer_that_never_reached_a_minimum(lang):
+    """Issue 31, item 7: st.dataframe showed a NaN (AdaGrad still moving on the ravine) as a grey "None"."""
+    from ui.figures import optimizer_race as figs
+    from ui.i18n import labels
+
+    at = open_page(PAGE, lang)
+    board = at.dataframe[0].value
+    never = board[board.iloc[:, figs.BOARD_COLS.index("reached")].isna()]
+    assert len(never) >= 1                                                   # the default race has one
+    cols = labels(f"{S}.board", figs.BOARD_COLS)                              # (English here, outside a run)
+    res = O.race(experiment.race_config(experiment.settings(None)))
+    shown = figs.leaderboard(O.leaderboard(res, experiment.race_config(experiment.settings(None)).make_surface()),
+                             [str(k) for k in res.kinds], cols, {s: s for s in O.STATUSES})
+    html = shown.to_html()
+    assert "None" not in html and "nan" not in html and "–" in html           # the numbers underneath stay NaN
+    assert shown.data[cols["reached"]].isna().sum() == len(never)

@@ -215,6 +215,17 @@ def table(r: Decoded, strategy: Mapping[str, str], cols: Mapping[str, str]) -> l
     return out
 
 
+def shown_table(r: Decoded, strategy: Mapping[str, str], cols: Mapping[str, str]):
+    """``table`` styled for ``st.dataframe``: counts grouped, scores to 4 significant digits, "–" in a refused
+    search's empty cells (a bare None shows as "None"); ``.data`` holds the numbers."""
+    import pandas as pd
+
+    from ui.figures.common import readable
+
+    return readable(pd.DataFrame(table(r, strategy, cols)), counts=[cols[c] for c in ("length", "scored", "calls")],
+                    digits=4)
+
+
 def mark(text: str, err) -> str:
     """The typed text with the token ``err`` points at in bold red (Markdown), for the error message."""
     from dlcore.seq2seq import number_words as nw

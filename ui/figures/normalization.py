@@ -319,14 +319,17 @@ def affine(a: AffineView, channel: int, *, labels: dict[str, str]) -> go.Figure:
 
 # ---------------------------------------------------------------- tables
 
-def check_table(rows: Sequence[CheckRow], names: Mapping[str, str], labels: Mapping[str, str]) -> pd.DataFrame:
+def check_table(rows: Sequence[CheckRow], names: Mapping[str, str],
+                labels: Mapping[str, str]) -> pd.io.formats.style.Styler:
     """The checks against torch as the lesson shows them: translated methods (``names``) and modes, headed by the
-    CHECK_LABELS of ``labels``."""
+    CHECK_LABELS of ``labels``; styled for ``st.dataframe`` (``CHECK_FORMATS``, and "–" where a statistic does not
+    apply, e.g. the sets' moments in eval mode: a bare NaN shows as "None"); ``.data`` holds the numbers."""
     import pandas as pd
 
     modes = {m: labels[m] for m in ("train", "eval")}
     df = pd.DataFrame([asdict(r) for r in rows]).replace({"kind": names, "mode": modes})
-    return df.rename(columns={c: labels[c] for c in CHECK_COLUMNS})
+    df = df.rename(columns={c: labels[c] for c in CHECK_COLUMNS})
+    return df.style.format({labels[c]: (lambda x, f=f: f % x) for c, f in CHECK_FORMATS.items()}, na_rep="–")
 
 
 def run_label(config: TrainConfig, names: Mapping[str, str]) -> dict[str, object]:

@@ -14,7 +14,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlcore.optim import RACERS
-from ui.figures.common import LOG_AXIS, Series, animation_layout, base_layout, controls_margin, plain, series
+from ui.figures.common import (
+    LOG_AXIS,
+    Series,
+    animation_layout,
+    base_layout,
+    controls_margin,
+    plain,
+    readable,
+    series,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -377,15 +386,18 @@ def hessian_latex(info: PointInfo) -> str:
 
 
 def leaderboard(board: Leaderboard, racers: Sequence[str], columns: Mapping[str, str],
-                status: Mapping[str, str]) -> pd.DataFrame:
-    """The race's ranking as a table. racers: the racers' names in race order; columns: ``BOARD_COLS``;
+                status: Mapping[str, str]) -> pd.io.formats.style.Styler:
+    """The race's ranking as a table, styled for ``st.dataframe`` (``.data``: the numbers). racers: the racers'
+    names in race order; columns: ``BOARD_COLS``;
     status: each status's text, a format string with {step}."""
     import pandas as pd
 
     cols = {"racer": [racers[i] for i in board.order], "status": [status[c].format(step=n) for c, n in board.status],
             "reached": board.reached, "final": board.final_loss, "distance": board.distance, "grad": board.grad,
             "starts": board.starts_reached}
-    return pd.DataFrame({columns[k]: c for k, c in cols.items()})
+    # steps grouped, the rest to 3 significant digits, and "–" where a racer never reached a minimum (st.dataframe
+    # shows a bare NaN as "None")
+    return readable(pd.DataFrame({columns[k]: c for k, c in cols.items()}), counts=[columns["reached"]])
 
 
 def regression(grid: Grid, result: RegressionResult, names: Sequence[str], labels: Mapping[str, str]) -> go.Figure:
@@ -444,10 +456,11 @@ def sharp_flat(result: SharpFlatResult, names: Sequence[str], labels: Mapping[st
     return fig
 
 
-def sharp_flat_table(result: SharpFlatResult, names: Sequence[str], columns: Mapping[str, str]) -> pd.DataFrame:
-    """Per batch size: the share of runs that ended in the flat well and the mean training and test loss at the
-    end. columns: ``SF_COLS``."""
+def sharp_flat_table(result: SharpFlatResult, names: Sequence[str],
+                     columns: Mapping[str, str]) -> pd.io.formats.style.Styler:
+    """Per batch size: the share of runs that ended in the flat well (as a percentage) and the mean training and
+    test loss at the end, styled for ``st.dataframe`` (``.data``: the numbers). columns: ``SF_COLS``."""
     import pandas as pd
 
     cols = {"batch": list(names), "flat": result.flat_share, "train": result.train_loss, "test": result.test_loss}
-    return pd.DataFrame({columns[k]: c for k, c in cols.items()})
+    return readable(pd.DataFrame({columns[k]: c for k, c in cols.items()}), percents=[columns["flat"]])
