@@ -251,3 +251,24 @@ def test_for_phone_stacks_two_panels_only_when_each_has_a_colour_bar():
     assert stacked["yaxis"]["domain"][0] > stacked["yaxis2"]["domain"][1]
     assert side_by_side["yaxis"]["domain"] == side_by_side["yaxis2"]["domain"]
     assert all(t["colorbar"]["x"] == 1.02 for t in two(True)["data"])                 # beside its own panel
+
+
+def test_for_phone_shows_many_point_labels_on_hover_only_and_keeps_a_few():
+    from ui.figures.common import PHONE_POINT_LABELS, for_phone
+
+    n = PHONE_POINT_LABELS + 1
+    many = {"type": "scatter", "x": list(range(n)), "y": [0] * n, "mode": "markers+text",
+            "textposition": "middle right", "text": [f"token {i}" for i in range(n)], "customdata": list(range(n)),
+            "hovertemplate": "%{customdata}<extra></extra>"}
+    plain_hover = {**many, "hovertemplate": None, "name": "p"}
+    few = {**many, "x": [0, 1], "y": [0, 0], "text": ["a", "b"], "customdata": [0, 1]}
+    silent = {**many, "hovertemplate": None, "hoverinfo": "skip"}   # nothing would show the labels: they stay
+    inside = {**many, "textposition": "middle center"}               # a graph's node names, drawn in the marker
+    words = {**many, "mode": "text"}                                  # a column of tokens: the text is the figure
+    spec = {"data": [many, plain_hover, few, silent, inside, words],
+            "layout": {"title": {"text": "Loss"}, "height": 300}}
+    out = for_phone(spec)["data"]
+    assert [t["mode"] for t in out] == ["markers", "markers"] + ["markers+text"] * 3 + ["text"]
+    assert out[0]["hovertemplate"] == many["hovertemplate"] and out[1]["hovertemplate"].startswith("%{text}")
+    assert [t["mode"] for t in spec["data"][:5]] == ["markers+text"] * 5                  # the input is untouched
+    go.Figure({**spec, "data": out})

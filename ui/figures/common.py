@@ -415,6 +415,9 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
     if stacked:
         data, height, margin = stacked
         spec = {**spec, "data": data}
+    unlabelled = _drop_point_labels(spec.get("data", []))
+    if unlabelled is not None:
+        spec = {**spec, "data": unlabelled}
 
     title = layout.get("title")
     title = {"text": title} if isinstance(title, str) else dict(title or {})
@@ -469,7 +472,7 @@ def for_phone(spec: dict[str, Any]) -> dict[str, Any]:
         legend = {**legend, "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
         grow_bottom += PHONE_ROW_PX * legend_rows + 10
 
-    if not (grow_top or grow_bottom or grow_rows or stacked):
+    if not (grow_top or grow_bottom or grow_rows or stacked or unlabelled is not None):
         return spec
     new_height = height + grow_top + grow_bottom + grow_rows
     margin = {**margin, "t": margin["t"] + grow_top, "b": margin["b"] + grow_bottom}
@@ -495,6 +498,31 @@ def _phone_plot_px(spec: dict[str, Any], margin: dict[str, float]) -> float:
     bar = any(t.get("type") in ("heatmap", "contour") and t.get("showscale", True) is not False
               or (t.get("marker") or {}).get("showscale") for t in spec.get("data", []))
     return PHONE_WIDTH_PX - margin["l"] - margin["r"] - (_COLORBAR_PX if bar else 0)
+
+
+PHONE_POINT_LABELS = 16   # a scatter trace with more labelled points than this shows its labels on hover only
+
+
+def _drop_point_labels(data: list[dict]) -> list[dict] | None:
+    """Scatter traces whose many markers carry a text label beside them (left or right: a beam-search tree's
+    tokens) as markers only, on a phone, where ~30 px columns make the labels cover each other; the label stays in
+    the hover, which every such trace must have (``hovertemplate``, or hover info that is not "skip"). None when
+    nothing changes."""
+    out, changed = [], False
+    for trace in data:
+        mode = str(trace.get("mode", ""))
+        texts = trace.get("text")
+        hover = trace.get("hovertemplate") or trace.get("hoverinfo", "all") not in ("skip", "none")
+        beside = str(trace.get("textposition", "")).endswith(("left", "right"))   # not inside the marker
+        if (trace.get("type") == "scatter" and {"markers", "text"} <= set(mode.split("+")) and beside
+                and isinstance(texts, (list, tuple)) and len(texts) > PHONE_POINT_LABELS and hover):
+            kept = "+".join(m for m in mode.split("+") if m != "text") or "markers"
+            trace = {**trace, "mode": kept}
+            if not trace.get("hovertemplate"):   # the label is what the hover shows first
+                trace["hovertemplate"] = "%{text}<extra></extra>"
+            changed = True
+        out.append(trace)
+    return out if changed else None
 
 
 PHONE_STACK_PANELS = 3   # a row of this many panels or more is stacked on a phone, one panel per row
