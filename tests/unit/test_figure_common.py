@@ -166,6 +166,9 @@ def test_for_phone_counts_chinese_characters_double_and_leaves_short_figures_alo
     # a closing bracket never starts a line, and takes the character before it down rather than overflow the width
     from ui.figures.common import _wrap_greedy
     assert _wrap_greedy("颜色：路径", 4).split("<br>") == ["颜", "色：", "路径"]
+    title = "计算图：前向算值（绿色），反向算梯度（红色）"   # two closing marks in a row: neither starts a line
+    for width in range(8, 40):
+        assert not any(line[:1] in "，。、；：）" for line in wrap(title, width).split("<br>")), width
     short = {"data": [], "layout": {"title": {"text": "Loss"}, "height": 300}}
     assert for_phone(short) is short
     frames = {"data": [], "layout": {"title": {"text": "Step 0"}, "height": 300},

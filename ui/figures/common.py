@@ -379,8 +379,11 @@ def _wrap_greedy(text: str, width: int) -> str:
                 lines.append(line)
                 line = []
             elif len(line) > 1:   # closing punctuation never starts a line: the character before it goes down too
-                lines.append(line[:-1])
-                line = line[-1:]
+                k = len(line) - 1  # (with any closing punctuation between them: "色）" before "，")
+                while k > 1 and line[k][0] in _CLOSING:
+                    k -= 1
+                lines.append(line[:k])
+                line = line[k:]
         line.append(piece)
     return "<br>".join("".join(p) for p in [*lines, line])
 
