@@ -7,7 +7,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -94,12 +94,16 @@ def scientific(x: float, digits: int = 1) -> str:
     return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
-def readable(df: Any, *, percents: Sequence[str] = (), counts: Sequence[str] = (), digits: int = 3) -> Any:
+def readable(df: Any, *, percents: Sequence[str] = (), counts: Sequence[str] = (), digits: int = 3,
+             formats: Mapping[str, str] | None = None) -> Any:
     """A table (pandas DataFrame) as ``st.dataframe`` should show it: ``percents`` columns (shares 0-1) as
-    ``percent``, ``counts`` columns as ``grouped``, other numbers to ``digits`` significant digits, never "None".
-    The numbers underneath stay numbers (sorting and the CSV keep them)."""
-    rest = [c for c in df.columns if c not in (*percents, *counts) and df[c].dtype.kind == "f"]
-    fmt = {**{c: percent for c in percents}, **{c: grouped for c in counts}, **{c: f"{{:.{digits}g}}" for c in rest}}
+    ``percent``, ``counts`` columns as ``grouped``, ``formats`` columns by their printf format ("%.2e"), other
+    numbers to ``digits`` significant digits, never "None". The numbers underneath stay numbers (sorting and the
+    CSV keep them)."""
+    formats = dict(formats or {})
+    rest = [c for c in df.columns if c not in (*percents, *counts, *formats) and df[c].dtype.kind == "f"]
+    fmt = {**{c: percent for c in percents}, **{c: grouped for c in counts}, **{c: f"{{:.{digits}g}}" for c in rest},
+           **{c: (lambda x, f=f: f % x) for c, f in formats.items()}}
     return df.style.format(fmt, na_rep="–")
 
 
@@ -374,7 +378,7 @@ def _wrap_greedy(text: str, width: int) -> str:
     lines: list[list[str]] = []
     line: list[str] = []
     for piece in re.findall(r"[\u2E80-\uFFEF]\s*|[^\s\u2E80-\uFFEF]+\s*|\s+", text):
-        if line and _span(line + [piece]) > width:
+        if line and _units("".join(line + [piece]).rstrip()) > width:
             if piece[0] not in _CLOSING:
                 lines.append(line)
                 line = []
@@ -386,12 +390,6 @@ def _wrap_greedy(text: str, width: int) -> str:
                 line = line[k:]
         line.append(piece)
     return "<br>".join("".join(p) for p in [*lines, line])
-
-
-def _span(pieces: list[str]) -> int:
-    """Width of a line of pieces in Latin-letter units, not counting trailing spaces."""
-    text = "".join(pieces).rstrip()
-    return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in text)
 
 
 def _units(text: str) -> int:

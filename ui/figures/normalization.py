@@ -329,7 +329,7 @@ def check_table(rows: Sequence[CheckRow], names: Mapping[str, str],
     modes = {m: labels[m] for m in ("train", "eval")}
     df = pd.DataFrame([asdict(r) for r in rows]).replace({"kind": names, "mode": modes})
     df = df.rename(columns={c: labels[c] for c in CHECK_COLUMNS})
-    return df.style.format({labels[c]: (lambda x, f=f: f % x) for c, f in CHECK_FORMATS.items()}, na_rep="–")
+    return readable(df, formats={labels[c]: f for c, f in CHECK_FORMATS.items()})
 
 
 def run_label(config: TrainConfig, names: Mapping[str, str]) -> dict[str, object]:
