@@ -48,6 +48,7 @@ class Run:
     alerts: list[int] = field(default_factory=list)           # formats
     charts: int = 0
     widgets: dict[str, object] = field(default_factory=dict)  # element id -> element (widgets only)
+    fragment_of: dict[str, str] = field(default_factory=dict)  # widget key -> the fragment that drew it
 
 
 class Client:
@@ -104,10 +105,15 @@ class Client:
             which = fm.WhichOneof("type")
             if which == "new_session":
                 self.session_id = fm.new_session.initialize.session_id or self.session_id
+                if not fm.metadata.run.fragment_ids:   # a whole-page run: the browser drops every timer, and
+                    self.fragments.clear()             # the run declares those it still wants anew
             elif which == "navigation":
                 self.page_hash = fm.navigation.page_script_hash
             elif which == "auto_rerun":
                 self.fragments[fm.auto_rerun.fragment_id] = fm.auto_rerun.interval
+            elif which == "stop_auto_rerun":   # a nested timer whose parent no longer draws it
+                for fid in fm.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fid, None)
             elif which == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 el = fm.delta.new_element
                 kind = el.WhichOneof("type")
@@ -124,6 +130,7 @@ class Client:
                 wid = getattr(getattr(el, kind, None), "id", "") if kind else ""
                 if isinstance(wid, str) and wid.startswith("$$ID"):
                     run.widgets[wid] = el
+                    run.fragment_of[wid.rsplit("-", 1)[-1]] = fm.delta.fragment_id
             elif which == "page_not_found":
                 run.error = "page not found"
             elif which == "script_finished":
@@ -171,12 +178,24 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
         if run.error:
             tl.errors.append(f"student join: {run.error}")
             return
-        fragment = next(iter(c.fragments), "")
-        if not fragment:
+        if not c.fragments:
             tl.errors.append("student: no class-poll timer after joining")
             return
-        await asyncio.sleep(rng.uniform(0, c.fragments[fragment]))   # timers of different tabs are not aligned
+        # Each timer the page declared fires on its own, as a browser's setInterval does (the waiting timer, and
+        # the faster one while a question is open); timers of different tabs are not aligned.
+        due = {f: time.perf_counter() + rng.uniform(0, every) for f, every in c.fragments.items()}
         while not stop.is_set() and not done:
+            now = time.perf_counter()
+            for f, every in c.fragments.items():
+                due.setdefault(f, now + every)
+            for f in [f for f in due if f not in c.fragments]:
+                del due[f]
+            if not due:
+                await asyncio.sleep(1.0)
+                continue
+            fragment = min(due, key=due.get)
+            await asyncio.sleep(max(0.0, due[fragment] - now))
+            due[fragment] = max(due[fragment] + c.fragments.get(fragment, 4.0), time.perf_counter())
             run = await c.rerun(fragment=fragment)
             if run.error:
                 tl.errors.append(f"student poll: {run.error}")
@@ -195,8 +214,10 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
                         c.states[el.radio.id] = c.state(el, string_value=rng.choice(opts))
                     else:
                         c.states[el.text_input.id] = c.state(el, string_value=str(rng.randint(1, 40)))
-                    button = c.find(run, "app._vote_btn." + box.removeprefix("app._vote."))
-                    r = await c.rerun(c.state(button, trigger_value=True), fragment=fragment)
+                    name = "app._vote_btn." + box.removeprefix("app._vote.")
+                    button = c.find(run, name)
+                    # a click reruns the fragment that drew the button, as the browser's does
+                    r = await c.rerun(c.state(button, trigger_value=True), fragment=run.fragment_of.get(name, fragment))
                     if r.error or WARNING in r.alerts or 1 in r.alerts:
                         tl.errors.append(f"vote refused or failed: {r.error or r.alerts}")
                     else:
@@ -209,7 +230,6 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
                     tl.seen.append(time.perf_counter() - tl.revealed)
                     done = True
                     continue
-            await asyncio.sleep(c.fragments.get(fragment, 4.0))
     except Exception as e:   # counted, never raised
         tl.errors.append(f"student: {type(e).__name__}: {e}"[:160])
     finally:

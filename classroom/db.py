@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -37,8 +38,14 @@ def database_url(env: Mapping[str, str] | None = None) -> str:
     url = env.get(URL_ENV, "").strip()
     if url:
         return url
-    data = Path(env.get(DATA_DIR_ENV, "").strip() or ".dl-lab").resolve()
-    return f"sqlite:///{data / 'classroom.db'}"
+    return _sqlite_file(env.get(DATA_DIR_ENV, "").strip() or ".dl-lab", os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_file(data_dir: str, cwd: str) -> str:
+    """The default SQLite file's URL for a data folder seen from ``cwd``: resolved once (every waiting student's
+    poll tick asks for the store, and ``Path.resolve`` costs a filesystem call per path component)."""
+    return f"sqlite:///{(Path(cwd) / data_dir).resolve() / 'classroom.db'}"
 
 
 def make_engine(url: str) -> Engine:

@@ -26,10 +26,11 @@ from ui.state import Bound, apply_preset, global_seed
 
 LEARNER = "app.learner_id"
 STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a waiting student's page / the projector asks for news
-SHARED_READ_S = 1.0   # a process reads a class's current question at most this often, for all its students
+STUDENT_LIVE_S = 1    # how often a student's page asks while a question is open (until the reveal has redrawn)
+SHARED_READ_S = 0.5   # a process reads a class's current question at most this often, for all its students
 REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)
 
-_polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per second
+_polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per SHARED_READ_S
 _polls_lock = threading.Lock()
 
 
@@ -130,9 +131,10 @@ def guided_path(bound: Bound, presets: Sequence) -> None:
 
 # -- in a class -------------------------------------------------------------------------------------------------
 def _current_poll(store, code: str):
-    """The class's current question, read from the store at most once a second per process: sixty waiting
-    students cost one small query a second, not thirty (``bench.classpoll`` measures it). The presenter's own
-    actions in this process forget the copy at once (``_forget``); another process sees them within a second."""
+    """The class's current question, read from the store at most every ``SHARED_READ_S`` per process: sixty
+    waiting students cost two small queries a second, not thirty (``bench.classpoll`` measures it). The
+    presenter's own actions in this process forget the copy at once (``_forget``); another process sees them
+    within ``SHARED_READ_S``."""
     now = time.monotonic()
     with _polls_lock:
         hit = _polls.get(code)
@@ -168,51 +170,78 @@ def predict(bound: Bound, presets: Sequence) -> None:
 
 
 def class_poll(bound: Bound, presets: Sequence) -> None:
-    """A joined student's view of the presenter's current question (appears within a few seconds)."""
+    """A joined student's view of the presenter's current question.
+
+    Two timers, so that waiting costs little and a reveal shows soon: while no question is open, the page asks
+    every ``STUDENT_POLL_S`` seconds; once one is open for this lesson, a nested fragment asks every
+    ``STUDENT_LIVE_S`` seconds until the reveal has redrawn the lab (Streamlit stops a nested timer when its
+    parent no longer draws it)."""
     code = st.session_state.get(CLASS_CODE)
     if not code:
         return
 
-    @st.fragment(run_every=STUDENT_POLL_S)
-    def poll_view() -> None:
+    def read():
         store = _store()
         if store is None:
-            return
+            return None, None, None
         try:
             poll = _current_poll(store, code)
         except StoreUnavailable:
-            return
+            return store, None, None
         ex = by_id(poll.exercise_id) if poll else None
         if poll is None or ex is None or ex.lesson != bound.lesson:
-            return
-        learner = st.session_state.setdefault(LEARNER, new_learner_id())
-        voted = st.session_state.setdefault("app._voted", {})
-        with st.container(border=True, key=f"class_poll_{poll.id}"):
-            st.markdown(f"**{t('app.predict.class_question')}** {question(ex)}")
-            if poll.state == "revealed":
-                if st.session_state.get("app._shown_poll") != poll.id:   # run the experiment once, on the reveal
-                    st.session_state["app._shown_poll"] = poll.id
-                    _run_experiment(bound, presets, ex)
-                    # Every joined student's lab redraws at this moment: one whole-page run at a time (first come,
-                    # first served), the verdict shown meanwhile, so the burst does not stall everyone else.
-                    rerun_in_turn("rerun", REVEAL_WAIT_S, waiting=lambda: _verdict(ex, poll, voted))
-                _verdict(ex, poll, voted)
-                return
-            key = f"app._vote.{poll.id}"
-            _ask(ex, key)
-            if st.button(t("app.predict.vote"), key=f"app._vote_btn.{poll.id}", type="primary",
-                         icon=":material/how_to_vote:"):
-                try:
-                    store.vote(poll.id, learner, st.session_state.get(key))
-                    voted[poll.id] = st.session_state.get(key)
-                except (Refused, ValueError):
-                    st.error(t("app.predict.invalid"), icon=":material/error:")
-                except StoreUnavailable:
-                    st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
-            if poll.id in voted:
-                st.caption(t("app.predict.voted"))
+            return store, None, None
+        return store, poll, ex
 
-    poll_view()
+    @st.fragment(run_every=STUDENT_LIVE_S)
+    def live() -> None:
+        store, poll, ex = read()
+        if poll is not None:
+            _poll_box(bound, presets, store, poll, ex)
+
+    @st.fragment(run_every=STUDENT_POLL_S)
+    def waiting() -> None:
+        store, poll, ex = read()
+        if poll is None:
+            return
+        if poll.state == "revealed" and st.session_state.get("app._shown_poll") == poll.id:
+            _poll_box(bound, presets, store, poll, ex)   # the verdict stays; no faster timer after the reveal
+            return
+        live()
+
+    waiting()
+
+
+def _poll_box(bound: Bound, presets: Sequence, store, poll, ex: Exercise) -> None:
+    """The class question: vote while it is open; after the reveal, run the experiment once and grade."""
+    if LEARNER not in st.session_state:
+        st.session_state[LEARNER] = new_learner_id()
+    learner = st.session_state[LEARNER]
+    voted = st.session_state.setdefault("app._voted", {})
+    with st.container(border=True, key=f"class_poll_{poll.id}"):
+        st.markdown(f"**{t('app.predict.class_question')}** {question(ex)}")
+        if poll.state == "revealed":
+            if st.session_state.get("app._shown_poll") != poll.id:   # run the experiment once, on the reveal
+                st.session_state["app._shown_poll"] = poll.id
+                _run_experiment(bound, presets, ex)
+                # Every joined student's lab redraws at this moment: one whole-page run at a time (first come,
+                # first served), the verdict shown meanwhile, so the burst does not stall everyone else.
+                rerun_in_turn("rerun", REVEAL_WAIT_S, waiting=lambda: _verdict(ex, poll, voted))
+            _verdict(ex, poll, voted)
+            return
+        key = f"app._vote.{poll.id}"
+        _ask(ex, key)
+        if st.button(t("app.predict.vote"), key=f"app._vote_btn.{poll.id}", type="primary",
+                     icon=":material/how_to_vote:"):
+            try:
+                store.vote(poll.id, learner, st.session_state.get(key))
+                voted[poll.id] = st.session_state.get(key)
+            except (Refused, ValueError):
+                st.error(t("app.predict.invalid"), icon=":material/error:")
+            except StoreUnavailable:
+                st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
+        if poll.id in voted:
+            st.caption(t("app.predict.voted"))
 
 
 def _verdict(ex: Exercise, poll, voted: dict) -> None:

@@ -55,6 +55,19 @@ def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path):
         db.make_engine("mysql://u@h/d")
 
 
+def test_the_default_file_follows_the_working_directory_though_resolved_once(tmp_path, monkeypatch):
+    """database_url memoizes the resolved path (every poll tick asks for it), keyed on the folder it was asked from."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    first = db.database_url({"DL_LAB_DATA_DIR": "data"})
+    assert first == f"sqlite:///{(tmp_path / 'a').resolve() / 'data' / 'classroom.db'}"
+    assert db.database_url({"DL_LAB_DATA_DIR": "data"}) == first
+    monkeypatch.chdir(tmp_path / "b")
+    second = f"sqlite:///{(tmp_path / 'b').resolve() / 'data' / 'classroom.db'}"
+    assert db.database_url({"DL_LAB_DATA_DIR": "data"}) == second
+
+
 def test_sqlite_runs_in_wal_mode(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'c.db'}")
     with engine.connect() as conn:

@@ -1,0 +1,68 @@
+"""The timers a joined student's page asks the browser for (issue 22's load budget), read at the protocol level
+with the load generator's client against a real ``streamlit run``: one slow timer while no question is open (the
+cost of sixty waiting students), a second, faster one while a question is open (so the reveal shows within about
+a second), and only the slow one again once the reveal has redrawn the lab with the experiment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bench.classpoll import Client
+from bench.loadgen import _free_port, start_server
+from classroom import db
+from classroom.store import connect, new_teacher_key
+from ui import predict
+from ui.exercises import for_lesson
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_student_page_polls_slowly_while_waiting_and_fast_only_while_a_question_is_open(tmp_path):
+    port = _free_port()
+    proc = start_server(port, {"DL_LAB_DATA_DIR": str(tmp_path), "DL_LAB_DATABASE_URL": "",
+                               "DL_LAB_TORCH_THREADS": "1"})
+    try:
+        store = connect(db.database_url({"DL_LAB_DATA_DIR": str(tmp_path)}))
+        key = new_teacher_key()
+        code = store.create_code(key, "convolution", {})
+        ex = for_lesson("convolution")[0]
+        asyncio.run(_student(f"http://127.0.0.1:{port}", store, code, key, ex))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+async def _student(base: str, store, code: str, key: str, ex) -> None:
+    c = Client(base, f"join={code}&lang=en", "", "en")
+    try:
+        run = await c.connect()
+        assert not run.error
+        c.query = "lang=en"
+        assert sorted(c.fragments.values()) == [predict.STUDENT_POLL_S]   # waiting: one slow timer
+        waiting = next(iter(c.fragments))
+        run = await c.rerun(fragment=waiting)
+        assert not run.error and sorted(c.fragments.values()) == [predict.STUDENT_POLL_S]
+
+        poll = store.open_poll(code, ex.id, key, options=ex.options)
+        time.sleep(predict.SHARED_READ_S + 0.1)   # another process's copy of the class's question expires
+        run = await c.rerun(fragment=waiting)
+        assert not run.error
+        assert any("app._vote." in w for w in run.widgets), "the question appears on the slow timer"
+        assert sorted(c.fragments.values()) == [predict.STUDENT_LIVE_S, predict.STUDENT_POLL_S]
+        live = next(f for f, every in c.fragments.items() if every == predict.STUDENT_LIVE_S)
+        run = await c.rerun(fragment=live)   # the fast timer alone draws the question too
+        assert not run.error and any("app._vote." in w for w in run.widgets)
+
+        store.reveal(poll, key, ex.answer())
+        time.sleep(predict.SHARED_READ_S + 0.1)
+        run = await c.rerun(fragment=live)   # the reveal: the whole page reruns with the experiment
+        assert not run.error and run.charts > 0
+        assert sorted(c.fragments.values()) == [predict.STUDENT_POLL_S], "no fast timer after the reveal"
+        waiting = next(iter(c.fragments))
+        run = await c.rerun(fragment=waiting)   # the verdict stays on the slow timer, with no fast one again
+        assert not run.error and sorted(c.fragments.values()) == [predict.STUDENT_POLL_S]
+    finally:
+        await c.close()
