@@ -3,9 +3,11 @@ websocket protocol (as ``bench.loadgen`` does), through the whole predict-then-o
 
 1. The presenter opens a lesson with ``?present=1``; the join bar makes a class code (read from the page).
 2. N students open ``/?join=CODE`` (the app switches them to the lesson) and wait: their class-poll fragment
-   reruns on the timer the server asks for (``AutoRerun``), as a browser's would. The server's CPU over this
-   quiet window is the cost of waiting students.
-3. The presenter presses **Ask the class**. Each student sees the question on a later timer tick, answers after a
+   reruns on the timer the server asks for (``AutoRerun``), as a browser's would; each timer the page declares
+   fires on its own, and ``StopAutoRerun`` or a whole-page run drops timers as the browser does. The server's
+   CPU over this quiet window is the cost of waiting students.
+3. The presenter presses **Ask the class**. Each student sees the question on a later tick of the waiting timer
+   (the page then adds a faster one while the question is open), answers after a
    random delay within ``--vote-within`` seconds and presses **Vote**; the presenter's live count (its own timer
    fragment) is read from the page: vote -> count is the time from a vote being stored to the projector showing
    a count that includes it.
