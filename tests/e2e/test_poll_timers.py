@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -29,7 +30,9 @@ def test_a_student_page_polls_slowly_while_waiting_and_fast_only_while_a_questio
         key = new_teacher_key()
         code = store.create_code(key, "convolution", {})
         ex = for_lesson("convolution")[0]
-        asyncio.run(_student(f"http://127.0.0.1:{port}", store, code, key, ex))
+        # in a thread of its own: the browser tests' sync Playwright keeps an event loop running in this one
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _student(f"http://127.0.0.1:{port}", store, code, key, ex)).result(timeout=120)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
