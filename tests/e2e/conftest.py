@@ -151,6 +151,20 @@ def plot_titles(page) -> list[str]:
     return page.evaluate(f"() => {PLOT_TITLES_JS}")
 
 
+def steady_point(page, point_js: str, arg, tries: int = 40) -> list[float]:
+    """The screen point that ``point_js(arg)`` gives once the page has stopped moving: two readings 250 ms apart
+    that agree to a pixel. A click measured while an element above the figure is still coming or going lands
+    elsewhere (a CI run clicked 48 photo rows too high)."""
+    last = page.evaluate(point_js, arg)
+    for _ in range(tries):
+        page.wait_for_timeout(250)
+        now = page.evaluate(point_js, arg)
+        if all(abs(a - b) < 1 for a, b in zip(now, last)):
+            return now
+        last = now
+    raise AssertionError(f"the figure kept moving: last at {last}")
+
+
 def wait_for_title(page, test_js: str, **kw) -> None:
     """Wait until some figure's title ``t`` satisfies the JS expression ``test_js``."""
     page.wait_for_function(f"() => {PLOT_TITLES_JS}.some(t => {test_js})", **kw)

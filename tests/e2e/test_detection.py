@@ -1,7 +1,15 @@
 """The detection lesson in a real browser: the IoU figure on the photo, a typed box recomputes it, the NMS
 animation steps in the browser, and the page at a phone's width."""
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, plot_titles, screenshot, wait_for_title, wait_idle
+from tests.e2e.conftest import (
+    assert_no_streamlit_error,
+    goto,
+    plot_titles,
+    screenshot,
+    steady_point,
+    wait_for_title,
+    wait_idle,
+)
 
 FRAMES_JS = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
              ".map(p => (p._transitionData && p._transitionData._frames || []).length)")
@@ -79,7 +87,8 @@ def test_clicking_the_photo_moves_the_anchors_to_that_pixel(page, app_url):
     page.get_by_role("tab", name="Anchor boxes").click()
     wait_idle(page)
     wait_for_title(page, "t.includes('pixel (row 213, column 320)')", timeout=60_000)
-    x, y = page.evaluate(POINT_JS, [80.5, 48.5])                        # a clickable point: row 48, column 80
+    page.locator(".js-plotly-plot").first.evaluate("e => e.scrollIntoView({block: 'center'})")
+    x, y = steady_point(page, POINT_JS, [80.5, 48.5])                   # a clickable point: row 48, column 80
     page.mouse.click(x, y)
     wait_idle(page)
     wait_for_title(page, "t.includes('pixel (row 48, column 80)')", timeout=30_000)
