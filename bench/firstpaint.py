@@ -2,7 +2,8 @@
 the link at once).
 
 For every lesson, a cold Chromium (empty cache) opens the lesson directly (a join link lands there) and counts the
-bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength) and the time until the first Plotly figure
+bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength; the websocket's messages, which the
+server deflates, are given beside them as the browser reads them) and the time until the first Plotly figure
 is drawn: straight from Streamlit, and through the nginx proxy of ``scripts/serve_local.sh`` (gzip, cached
 static files). Through the proxy it also opens it at 2.5 Mbps (a sixtieth of a 150 Mbps classroom link, Chromium's
 network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs /usr/bin/chromium and nginx);
@@ -25,8 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SLOW = {"offline": False, "latency": 20, "downloadThroughput": 2.5e6 / 8, "uploadThroughput": 1e6 / 8}
 
 
-def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float]:
-    """(MB on the wire, seconds) until the first Plotly figure (or, for the course map, its title) is drawn."""
+def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float, float]:
+    """(MB on the wire, seconds, MB of websocket messages) until the first Plotly figure (or, for the course map,
+    its title) is drawn. The messages (the figures' JSON among them) are counted as the browser hands them over,
+    after permessage-deflate has inflated them: Chromium reports no wire size for a websocket."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -36,15 +39,23 @@ def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float
         cdp.send("Network.emulateNetworkConditions", throttle)
     total = [0.0]
     cdp.on("Network.loadingFinished", lambda e: total.__setitem__(0, total[0] + e.get("encodedDataLength", 0)))
+    ws = [0.0]
+    cdp.on("Network.webSocketFrameReceived", lambda e: ws.__setitem__(0, ws[0] + _payload_bytes(e["response"])))
     t0 = time.perf_counter()
     page.goto(url, timeout=180_000)
     target = ".js-plotly-plot" if "/?" not in url and not url.endswith("/") else "h1"
     page.locator(target).first.wait_for(timeout=180_000)
     dt = time.perf_counter() - t0
     page.wait_for_timeout(500)
-    mb = total[0] / 1e6
+    mb, ws_mb = total[0] / 1e6, ws[0] / 1e6
     context.close()
-    return mb, dt
+    return mb, dt, ws_mb
+
+
+def _payload_bytes(frame: dict) -> int:
+    """A frame's payload size: CDP sends a binary frame (opcode 2, Streamlit's protobuf) as base64."""
+    data = frame.get("payloadData", "")
+    return len(data) * 3 // 4 if frame.get("opcode") == 2 else len(data.encode())
 
 
 def _lessons() -> list:
@@ -77,17 +88,18 @@ def run() -> list[Row]:
             for base in (direct, proxy):   # warm the server's caches and imports once
                 _open(browser, f"{base}/{catalog.available()[0].slug}?lang=en")
             for where, base in (("direct", direct), ("proxy", proxy)):
-                mb, dt = _open(browser, f"{base}/?lang=en")
+                mb, dt, _ = _open(browser, f"{base}/?lang=en")
                 rows += [Row("firstpaint", f"course map, {where}: bytes", mb, "MB"),
                          Row("firstpaint", f"course map, {where}: time", dt, "s")]
             for lesson in _lessons():
                 for where, base in (("direct", direct), ("proxy", proxy)):
-                    mb, dt = _open(browser, f"{base}/{lesson.slug}?lang=en")
-                    rows += [Row("firstpaint", f"{lesson.slug}, {where}: bytes to first figure", mb, "MB"),
+                    mb, dt, ws_mb = _open(browser, f"{base}/{lesson.slug}?lang=en")
+                    rows += [Row("firstpaint", f"{lesson.slug}, {where}: bytes to first figure", mb, "MB",
+                                 f"+ {ws_mb:.2f} MB of messages before deflate"),
                              Row("firstpaint", f"{lesson.slug}, {where}: time to first figure", dt, "s")]
                 if not slow:
                     continue
-                mb, dt = _open(browser, f"{proxy}/{lesson.slug}?lang=en", SLOW)
+                mb, dt, _ = _open(browser, f"{proxy}/{lesson.slug}?lang=en", SLOW)
                 rows.append(Row("firstpaint", f"{lesson.slug}, proxy at 2.5 Mbps: time to first figure", dt, "s",
                                 f"{mb:.2f} MB"))
             browser.close()
