@@ -165,6 +165,18 @@ def steady_point(page, point_js: str, arg, tries: int = 40) -> list[float]:
     raise AssertionError(f"the figure kept moving: last at {last}")
 
 
+def steady_box(locator, tries: int = 40) -> dict:
+    """``locator``'s bounding box once two readings 250 ms apart agree to a pixel (see steady_point)."""
+    last = locator.bounding_box()
+    for _ in range(tries):
+        locator.page.wait_for_timeout(250)
+        now = locator.bounding_box()
+        if last and now and all(abs(now[k] - last[k]) < 1 for k in ("x", "y", "width", "height")):
+            return now
+        last = now
+    raise AssertionError(f"the element kept moving: last at {last}")
+
+
 def wait_for_title(page, test_js: str, **kw) -> None:
     """Wait until some figure's title ``t`` satisfies the JS expression ``test_js``."""
     page.wait_for_function(f"() => {PLOT_TITLES_JS}.some(t => {test_js})", **kw)

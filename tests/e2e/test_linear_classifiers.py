@@ -1,7 +1,7 @@
 """The linear-classifiers lesson in a real browser: the four decision regions, a preset that recomputes them, a
 click that adds a point, the loss tab in Chinese, and the page at 390 px."""
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
+from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, steady_point, wait_idle
 
 PANEL_TITLES_JS = ("() => Array.from(document.querySelector('.js-plotly-plot').layout.annotations || [])"
                    ".map(a => a.text)")
@@ -31,12 +31,11 @@ def test_a_click_on_the_knn_panel_adds_a_point(page, app_url):
     plot.wait_for(timeout=90_000)
     assert page.evaluate(POINTS_JS) == 10
     plot.evaluate("e => e.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(300)
-    box = page.evaluate("() => { const p = document.querySelector('.js-plotly-plot');"
+    x, y = steady_point(page, "() => { const p = document.querySelector('.js-plotly-plot');"
                         " const xa = p._fullLayout.xaxis, ya = p._fullLayout.yaxis, r = p.getBoundingClientRect();"
-                        " return {x: r.left + xa._offset + xa.l2p(xa.range[0]) + 8,"
-                        "         y: r.top + ya._offset + ya.l2p(ya.range[0]) - 8}; }")
-    page.mouse.click(box["x"], box["y"])   # the bottom-left corner target of the k-NN panel
+                        " return [r.left + xa._offset + xa.l2p(xa.range[0]) + 8,"
+                        "         r.top + ya._offset + ya.l2p(ya.range[0]) - 8]; }", None)
+    page.mouse.click(x, y)   # the bottom-left corner target of the k-NN panel
     wait_idle(page)
     page.wait_for_function(f"{POINTS_JS} === 11", timeout=30_000)
     assert_no_streamlit_error(page)

@@ -1,7 +1,7 @@
 """The normalization lesson in a real browser: the cube is drawn, a click on a cell picks it, tabs recompute."""
 
 from dlcore.normalization import lab
-from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
+from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, steady_box, wait_idle
 from ui.experiments import normalization as experiment
 
 PLOTS = ".js-plotly-plot"
@@ -24,7 +24,7 @@ def test_cube_is_drawn_and_clicking_a_cell_picks_it(page, app_url):
     points = cells.locator(".scatterlayer .points path")
     assert points.count() == 4 * 6 * 9
     # a real mouse click on sample 3, channel 5, position 7: point n*C*S + c*S + s of the trace
-    box = points.nth(3 * 54 + 5 * 9 + 7).bounding_box()
+    box = steady_box(points.nth(3 * 54 + 5 * 9 + 7))
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_idle(page)
     page.wait_for_function("() => location.search.includes('normalization.c=5')", timeout=20_000)
