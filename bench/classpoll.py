@@ -218,12 +218,14 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
                         c.states[el.text_input.id] = c.state(el, string_value=str(rng.randint(1, 40)))
                     name = "app._vote_btn." + box.removeprefix("app._vote.")
                     button = c.find(run, name)
-                    # a click reruns the fragment that drew the button, as the browser's does
+                    # a click reruns the fragment that drew the button, as the browser's does; the vote's time is
+                    # the click's (the projector can show it before the student's own rerun has come back)
+                    clicked = time.perf_counter()
                     r = await c.rerun(c.state(button, trigger_value=True), fragment=run.fragment_of.get(name, fragment))
                     if r.error or WARNING in r.alerts or 1 in r.alerts:
                         tl.errors.append(f"vote refused or failed: {r.error or r.alerts}")
                     else:
-                        tl.votes.append(time.perf_counter())
+                        tl.votes.append(clicked)
                     voted = True
                     continue
             if tl.revealed and (SUCCESS in run.alerts or WARNING in run.alerts or run.charts):
