@@ -48,7 +48,7 @@ b = st.columns([1, 1, 1, 3])
 playing = st.session_state[PLAYING] = bool(st.session_state.get(PLAYING)) and not state.done
 b[0].button(t("gan.pause") if playing else t("gan.play"), key="gan.play_btn", type="primary", width="stretch",
             icon=":material/pause:" if playing else ":material/play_arrow:",
-            on_click=lambda: st.session_state.update({PLAYING: not st.session_state.get(PLAYING)}))
+            on_click=lambda now=not playing: st.session_state.update({PLAYING: now}))   # what the label says
 if b[1].button(t("gan.step_once"), key="gan.step_btn", icon=":material/skip_next:", width="stretch"):
     with heavy_slot("compute") as ok, safely():
         if ok:
