@@ -253,19 +253,28 @@ def test_the_work_estimate_ranks_runs_as_their_times_do():
     """The budget counts work, not seconds: three very different runs (wide nets and large batches, WGAN-GP with five
     critic steps, spectral norm with four layers) must cost time in proportion to their estimates, within a factor
     of 3 of each other (measured 0.8x, 1.2x, 1.5x of the estimate). Compared with each other, not with the clock, so
-    a slower or busier machine cannot fail it; ``python -m bench gan`` reports the seconds themselves."""
+    a slower or busier machine cannot fail it; ``python -m bench gan`` reports the seconds themselves.
+
+    Each run is timed in four interleaved rounds and its quickest round counts: another process on the same cores
+    slows a run of many small operations more than one of a few large ones (a CI run beside other work measured
+    1.1x, 2.5x, 3.8x from single rounds)."""
     import time
 
-    ratios = {}
-    for name, change in (("wide", dict(g_width=256, d_width=256, batch=512)),
-                         ("wgan_gp", dict(loss="wgan_gp", d_steps=5)),
-                         ("spectral", dict(spectral_norm=True, d_layers=4, d_steps=3, batch=16))):
-        cfg = gan.GANConfig(**change, steps=gan.MAX_STEPS)
-        state = gan.init_state(cfg)
+    configs = {name: gan.GANConfig(**change, steps=gan.MAX_STEPS) for name, change in (
+        ("wide", dict(g_width=256, d_width=256, batch=512)),
+        ("wgan_gp", dict(loss="wgan_gp", d_steps=5)),
+        ("spectral", dict(spectral_norm=True, d_layers=4, d_steps=3, batch=16)))}
+    states = {name: gan.init_state(cfg) for name, cfg in configs.items()}
+    best = {name: float("inf") for name in configs}
+    for state in states.values():
         gan.advance(state, 5)   # warm up
-        t0 = time.thread_time()   # this thread's CPU time (torch runs on one thread in the tests)
-        gan.advance(state, 40)
-        ratios[name] = (time.thread_time() - t0) * cfg.steps / 40 / (gan.run_work(cfg) / gan.WORK_PER_SECOND)
+    for _ in range(4):
+        for name, state in states.items():
+            t0 = time.thread_time()   # this thread's CPU time (torch runs on one thread in the tests)
+            gan.advance(state, 10)
+            best[name] = min(best[name], time.thread_time() - t0)
+    ratios = {name: best[name] * cfg.steps / 10 / (gan.run_work(cfg) / gan.WORK_PER_SECOND)
+              for name, cfg in configs.items()}
     assert max(ratios.values()) / min(ratios.values()) < 3, ratios
 
 
