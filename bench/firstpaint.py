@@ -2,11 +2,12 @@
 the link at once).
 
 For every lesson, a cold Chromium (empty cache) opens the lesson directly (a join link lands there) and counts the
-bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength; the websocket's messages, which the
-server deflates, are given beside them as the browser reads them) and the time until the first Plotly figure
-is drawn: straight from Streamlit, and through the nginx proxy of ``scripts/serve_local.sh`` (gzip, cached
-static files). Through the proxy it also opens it at 2.5 Mbps (a sixtieth of a 150 Mbps classroom link, Chromium's
-network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs /usr/bin/chromium and nginx);
+bytes on the wire (CDP ``Network.loadingFinished`` encodedDataLength) and the time until the first Plotly figure
+is drawn: straight from Streamlit, and through the nginx proxy of ``scripts/serve_local.sh`` (gzip, cached static
+files). Beside the bytes it gives the websocket's messages, which carry the figures and which Streamlit does not
+deflate here (see the README). Through the proxy it also opens it at 2.5 Mbps (a sixtieth of a 150 Mbps classroom
+link, Chromium's network emulation) and the course map. Run: ``python -m bench firstpaint`` (needs
+/usr/bin/chromium and nginx);
 ``DL_LAB_FIRSTPAINT_LESSONS=attention,receptive_field`` measures only those lessons (and ``DL_LAB_FIRSTPAINT_SLOW=0``
 leaves out the 2.5 Mbps runs), for a quick before/after.
 """
@@ -28,8 +29,8 @@ SLOW = {"offline": False, "latency": 20, "downloadThroughput": 2.5e6 / 8, "uploa
 
 def _open(browser, url: str, throttle: dict | None = None) -> tuple[float, float, float]:
     """(MB on the wire, seconds, MB of websocket messages) until the first Plotly figure (or, for the course map,
-    its title) is drawn. The messages (the figures' JSON among them) are counted as the browser hands them over,
-    after permessage-deflate has inflated them: Chromium reports no wire size for a websocket."""
+    its title) is drawn. The messages (the figures' JSON among them) are counted as the browser hands them over:
+    Chromium reports no wire size for a websocket, so with permessage-deflate on they would be counted inflated."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -95,7 +96,7 @@ def run() -> list[Row]:
                 for where, base in (("direct", direct), ("proxy", proxy)):
                     mb, dt, ws_mb = _open(browser, f"{base}/{lesson.slug}?lang=en")
                     rows += [Row("firstpaint", f"{lesson.slug}, {where}: bytes to first figure", mb, "MB",
-                                 f"+ {ws_mb:.2f} MB of messages before deflate"),
+                                 f"+ {ws_mb:.2f} MB of websocket messages"),
                              Row("firstpaint", f"{lesson.slug}, {where}: time to first figure", dt, "s")]
                 if not slow:
                     continue

@@ -151,30 +151,27 @@ def plot_titles(page) -> list[str]:
     return page.evaluate(f"() => {PLOT_TITLES_JS}")
 
 
-def steady_point(page, point_js: str, arg, tries: int = 40) -> list[float]:
-    """The screen point that ``point_js(arg)`` gives once the page has stopped moving: two readings 250 ms apart
-    that agree to a pixel. A click measured while an element above the figure is still coming or going lands
-    elsewhere (a CI run clicked 48 photo rows too high)."""
-    last = page.evaluate(point_js, arg)
+def _steady(page, read, key, tries: int = 40):
+    """``read()`` once two readings 250 ms apart agree to a pixel in every number ``key`` picks out of them."""
+    last = read()
     for _ in range(tries):
         page.wait_for_timeout(250)
-        now = page.evaluate(point_js, arg)
-        if all(abs(a - b) < 1 for a, b in zip(now, last)):
+        now = read()
+        if last and now and all(abs(a - b) < 1 for a, b in zip(key(now), key(last))):
             return now
         last = now
-    raise AssertionError(f"the figure kept moving: last at {last}")
+    raise AssertionError(f"it kept moving: last at {last}")
 
 
-def steady_box(locator, tries: int = 40) -> dict:
-    """``locator``'s bounding box once two readings 250 ms apart agree to a pixel (see steady_point)."""
-    last = locator.bounding_box()
-    for _ in range(tries):
-        locator.page.wait_for_timeout(250)
-        now = locator.bounding_box()
-        if last and now and all(abs(now[k] - last[k]) < 1 for k in ("x", "y", "width", "height")):
-            return now
-        last = now
-    raise AssertionError(f"the element kept moving: last at {last}")
+def steady_point(page, point_js: str, arg) -> list[float]:
+    """The screen point that ``point_js(arg)`` gives once the page has stopped moving. A click measured while an
+    element above the figure is still coming or going lands elsewhere (a CI run clicked 48 photo rows too high)."""
+    return _steady(page, lambda: page.evaluate(point_js, arg), lambda p: p)
+
+
+def steady_box(locator) -> dict:
+    """``locator``'s bounding box once it has stopped moving (see steady_point)."""
+    return _steady(locator.page, locator.bounding_box, lambda b: [b[k] for k in ("x", "y", "width", "height")])
 
 
 def wait_for_title(page, test_js: str, **kw) -> None:
