@@ -7,4 +7,8 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q -r requirements-dev.txt
-.venv/bin/python -m pytest -q -p no:cacheprovider --timeout=600 "$@"
+# Two workers (pytest-xdist), one per core of the CI machine: the page tests spend much of their time waiting on
+# Streamlit's script thread, so two at once nearly halve the run. The browser tests and the protocol fuzzer, which
+# drive a real server, share one group and run in turn on one worker (tests/e2e/conftest.py).
+# DL_LAB_TEST_WORKERS=0 runs everything in this one process.
+.venv/bin/python -m pytest -q -p no:cacheprovider --timeout=600 -n "${DL_LAB_TEST_WORKERS:-2}" --dist loadgroup --durations=25 "$@"

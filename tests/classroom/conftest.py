@@ -2,6 +2,8 @@
 
 ``.ci/run`` starts a throwaway PostgreSQL cluster (scripts/pg_cluster.sh) and exports its URL as
 ``DL_LAB_TEST_DATABASE_URL``. Locally the PostgreSQL cases skip without it; in CI (``CI=true``) they fail.
+The suite runs in parallel (pytest-xdist): each worker gets its own database on that server, so one worker's
+reset never drops another's tables mid-test.
 """
 
 from __future__ import annotations
@@ -23,7 +25,27 @@ def postgres_url() -> str:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{PG_ENV} is not set in CI: .ci/run must start PostgreSQL (scripts/pg_cluster.sh)")
         pytest.skip(f"no PostgreSQL configured ({PG_ENV})")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return _worker_database(url, worker) if worker else url
+
+
+_made: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of this xdist worker's own database (``<name>_gw0`` ...), created on first use."""
+    if worker not in _made:
+        if not worker.isalnum():
+            raise ValueError(f"unexpected xdist worker id {worker!r}")
+        base = sa.make_url(url)
+        name = f"{base.database}_{worker}"
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        _made[worker] = base.set(database=name).render_as_string(hide_password=False)
+    return _made[worker]
 
 
 def reset_postgres(url: str) -> None:

@@ -161,10 +161,10 @@ def test_typed_input_over_the_cap_is_a_value_error():
 
 @pytest.mark.slow
 def test_live_retraining_reaches_95_percent_on_recall_and_brackets_quickly():
-    import time
+    """Quickly in steps, not seconds (tests never fail on timing; ``python -m bench`` reports the seconds): the
+    target is reached with steps of the run's budget to spare."""
     for task in ("recall", "brackets"):
         state = tasks.init_training(tasks.TrainConfig.for_task(task, target=0.95))
-        t0 = time.perf_counter()
         while not state.done:
             tasks.train_steps(state, 50)
-        assert state.accuracy >= 0.95 and time.perf_counter() - t0 < 30
+        assert state.accuracy >= 0.95 and state.step < state.config.steps, (task, state.step, state.accuracy)
