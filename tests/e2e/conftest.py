@@ -25,16 +25,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.e2e)
-            # The suite runs on two xdist workers (scripts/test.sh). The browser tests all go to one of them, in
-            # turn: each drives a real server and chromium and waits on what they draw, and two at once on two
-            # cores would make every wait a race with the other. The other worker runs the rest meanwhile.
-            item.add_marker(pytest.mark.xdist_group("server"))
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             raise pytest.UsageError(f"CI=true but no browser at {CHROMIUM}: install Debian's chromium")

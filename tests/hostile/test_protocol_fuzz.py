@@ -183,7 +183,6 @@ async def _fuzz(base: str, proc: psutil.Process, lessons: list[str], log: dict) 
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("server")   # a real server, measured: beside the browser tests, not beside the other worker's
 def test_no_hostile_widget_message_breaks_a_lesson_or_exceeds_its_budget(server):
     base, proc = server
     lessons = [lesson.slug for lesson in catalog.available()
