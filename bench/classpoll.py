@@ -6,11 +6,10 @@ websocket protocol (as ``bench.loadgen`` does), through the whole predict-then-o
    reruns on the timer the server asks for (``AutoRerun``), as a browser's would; each timer the page declares
    fires on its own, and ``StopAutoRerun`` or a whole-page run drops timers as the browser does. The server's
    CPU over this quiet window is the cost of waiting students.
-3. The presenter presses **Ask the class**. Each student sees the question on a later tick of the waiting timer
-   (the page then adds a faster one while the question is open), answers after a
-   random delay within ``--vote-within`` seconds and presses **Vote**; the presenter's live count (its own timer
-   fragment) is read from the page: vote -> count is the time from a vote being stored to the projector showing
-   a count that includes it.
+3. The presenter presses **Ask the class**. Each student sees the question on a later tick of the waiting timer,
+   answers after a random delay within ``--vote-within`` seconds and presses **Vote**; the presenter's live count
+   (its own timer fragment) is read from the page: vote -> count is the time from the click that stored a vote
+   to the projector showing a count that includes it.
 4. When every vote is in (or the window ends) the presenter presses **Reveal**: reveal -> figure is the time from
    that click to each student's page showing the graded result with the lab's figures re-run.
 Meanwhile ``--explorers`` more students change widgets on other lessons (bench.loadgen's students).
@@ -183,8 +182,8 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
         if not c.fragments:
             tl.errors.append("student: no class-poll timer after joining")
             return
-        # Each timer the page declared fires on its own, as a browser's setInterval does (the waiting timer, and
-        # the faster one while a question is open); timers of different tabs are not aligned.
+        # Each timer the page declared fires on its own, as a browser's setInterval does; timers of different tabs
+        # are not aligned.
         due = {f: time.perf_counter() + rng.uniform(0, every) for f, every in c.fragments.items()}
         while not stop.is_set() and not done:
             now = time.perf_counter()

@@ -25,8 +25,7 @@ from ui.runtime import rerun_in_turn
 from ui.state import Bound, apply_preset, global_seed
 
 LEARNER = "app.learner_id"
-STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a waiting student's page / the projector asks for news
-STUDENT_LIVE_S = 1    # how often a student's page asks while a question is open (until the reveal has redrawn)
+STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a joined student's page / the projector asks for news
 SHARED_READ_S = 0.5   # a process reads a class's current question at most this often, for all its students
 REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)
 
@@ -172,42 +171,27 @@ def predict(bound: Bound, presets: Sequence) -> None:
 def class_poll(bound: Bound, presets: Sequence) -> None:
     """A joined student's view of the presenter's current question.
 
-    Two timers, so that waiting costs little and a reveal shows soon: while no question is open, the page asks
-    every ``STUDENT_POLL_S`` seconds; once one is open for this lesson, a nested fragment asks every
-    ``STUDENT_LIVE_S`` seconds until the reveal has redrawn the lab (Streamlit stops a nested timer when its
-    parent no longer draws it)."""
+    One timer, every ``STUDENT_POLL_S`` seconds, waiting or not: it shows the question when one opens, redraws it
+    while it is open, and on the reveal runs the experiment. A second, faster timer while a question was open
+    (1 s) tripled the class's reruns at the moment the server has most to do (60 students: 30 reruns a second
+    became 90) and made the reveal slower, not faster (``bench.classpoll``: see the README)."""
     code = st.session_state.get(CLASS_CODE)
     if not code:
         return
 
-    def read():
+    @st.fragment(run_every=STUDENT_POLL_S)
+    def waiting() -> None:
         store = _store()
         if store is None:
-            return None, None, None
+            return
         try:
             poll = _current_poll(store, code)
         except StoreUnavailable:
-            return store, None, None
+            return
         ex = by_id(poll.exercise_id) if poll else None
         if poll is None or ex is None or ex.lesson != bound.lesson:
-            return store, None, None
-        return store, poll, ex
-
-    @st.fragment(run_every=STUDENT_LIVE_S)
-    def live() -> None:
-        store, poll, ex = read()
-        if poll is not None:
-            _poll_box(bound, presets, store, poll, ex)
-
-    @st.fragment(run_every=STUDENT_POLL_S)
-    def waiting() -> None:
-        store, poll, ex = read()
-        if poll is None:
             return
-        if poll.state == "revealed" and st.session_state.get("app._shown_poll") == poll.id:
-            _poll_box(bound, presets, store, poll, ex)   # the verdict stays; no faster timer after the reveal
-            return
-        live()
+        _poll_box(bound, presets, store, poll, ex)
 
     waiting()
 
