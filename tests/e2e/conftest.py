@@ -49,6 +49,15 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}, "locale": "en-US"}
 
 
+@pytest.fixture(autouse=True)
+def _patient_page(request):
+    """Playwright waits 30 s by default; CI runs the browser beside the other xdist worker's training, which can
+    slow a rerun well past that. A wait that needs longer says so itself."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(60_000)
+    yield
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -92,7 +92,10 @@ def test_digits_preset_trains_and_the_collapse_preset_raises_the_flag(page, app_
     _tall_screenshot(page, "gan-digits-en")
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.get_by_role("button", name="Mode collapse").click()
-    flag = page.locator('[data-testid="stAlertContentWarning"]', has_text="Mode collapse:")
+    page.wait_for_function("() => !location.href.includes('gan.target=digits')", timeout=60_000)
+    # the ring's flag names its 8 modes: the paused digits run may have left its own flag (of 10 modes) on the page,
+    # and waiting for that one paused the ring before it recorded a snapshot (the replay then had none to show).
+    flag = page.locator('[data-testid="stAlertContentWarning"]', has_text=re.compile(r"Mode collapse:.* of the 8 "))
     # the metric flags it while it trains: after enough live steps, which take longer while the suite's other xdist
     # worker trains models on the other core (a clean-checkout run timed out at 60 s)
     flag.first.wait_for(timeout=180_000)
@@ -100,6 +103,6 @@ def test_digits_preset_trains_and_the_collapse_preset_raises_the_flag(page, app_
     wait_idle(page)
     page.get_by_role("tab", name="Replay").click()
     wait_idle(page)
-    page.wait_for_function(f"() => ({FRAMES_JS})().some(n => n > 2)", timeout=30_000)
+    page.wait_for_function(f"() => ({FRAMES_JS})().some(n => n > 2)", timeout=90_000)
     assert_no_streamlit_error(page)
     _tall_screenshot(page, "gan-collapse-replay-en")

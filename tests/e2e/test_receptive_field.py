@@ -1,7 +1,17 @@
 """The receptive-field lesson in a real browser: the field is drawn, clicking a unit or a preset
 recomputes, the table editor and the effective-field tab work, in English and Chinese."""
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, plot_titles, screenshot, wait_for_title, wait_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.conftest import (
+    assert_no_streamlit_error,
+    goto,
+    plot_titles,
+    screenshot,
+    steady_box,
+    wait_for_title,
+    wait_idle,
+)
 
 
 def test_clicking_a_unit_moves_its_field_in_english(page, app_url):
@@ -46,18 +56,29 @@ def test_editing_the_table_recomputes_and_bad_cells_get_a_message(page, app_url)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.scroll_into_view_if_needed()
+    wait_idle(page)
     # the glide grid is a canvas: row 1's kernel cell sits after the row selector (~32 px) and the
-    # #, name and layer columns (40 + 64 + 96 px, set on the page), below the 35 px header
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 32 + 40 + 64 + 96 + 20, box["y"] + 35 + 17)
-    page.keyboard.press("Enter")                       # open the cell editor (its value selected)
-    page.wait_for_timeout(300)
-    page.keyboard.type("5")
-    page.keyboard.press("Enter")
+    # #, name and layer columns (40 + 64 + 96 px, set on the page), below the 35 px header. Measure the
+    # grid once it has stopped moving (on a loaded machine a click measured too early lands elsewhere), and
+    # check that the cell editor opened before typing into it.
+    editor = page.locator("#portal .gdg-input")
+    for _ in range(3):
+        box = steady_box(grid)
+        page.mouse.click(box["x"] + 32 + 40 + 64 + 96 + 20, box["y"] + 35 + 17)
+        page.keyboard.press("Enter")                   # open the cell editor (its value selected)
+        try:
+            editor.first.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    editor.first.fill("5")
+    editor.first.press("Enter")
     wait_idle(page)
     screenshot(page, "receptive_field-edited-en")
-    wait_for_title(page, "t.includes('field r = 32')")
-    assert "receptive_field.net=c5" in page.url
+    wait_for_title(page, "t.includes('field r = 32')", timeout=90_000)
+    # the URL is written at the end of the run, after the figure: wait for it, then for the run to finish
+    page.wait_for_function("() => location.href.includes('receptive_field.net=c5')", timeout=90_000)
+    wait_idle(page)
     assert_no_streamlit_error(page)
     # Enter moved the grid's selection down to row 2's kernel: clear it
     page.keyboard.press("Delete")
