@@ -3,7 +3,9 @@ restarts after a worker dies, and the slot counts follow the environment."""
 
 import os
 import signal
+import sys
 import time
+import types
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -16,6 +18,10 @@ from ui import runtime, settings
 
 @pytest.fixture
 def fresh_pool(monkeypatch):
+    # A spawned worker re-runs ``sys.modules["__main__"]`` from its file. After an AppTest in this xdist worker,
+    # that is the test's script (Streamlit runs scripts as ``__main__``): an ``AppTest.from_function`` script then
+    # fails in the worker (``__args`` undefined) and breaks the pool. Give the pool a bare ``__main__``.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     monkeypatch.setenv(settings.WORKERS_ENV, "1")
     runtime._pool.clear()
     yield
