@@ -11,7 +11,9 @@ websocket protocol (as ``bench.loadgen`` does), through the whole predict-then-o
    (its own timer fragment) is read from the page: vote -> count is the time from the click that stored a vote
    to the projector showing a count that includes it.
 4. When every vote is in (or the window ends) the presenter presses **Reveal**: reveal -> figure is the time from
-   that click to each student's page showing the graded result with the lab's figures re-run.
+   that click to each student's page showing the graded result and the experiment's first figure (the poll box
+   shows it while the student's lab waits for its turn to redraw, ``ui.predict``); reveal -> lab is the time to
+   that student's whole lab redrawn with the experiment.
 Meanwhile ``--explorers`` more students change widgets on other lessons (bench.loadgen's students).
 
     python -m bench.classpoll --students 60                          # one server started here
@@ -48,6 +50,7 @@ class Run:
     metrics: dict[str, str] = field(default_factory=dict)     # label -> body
     alerts: list[int] = field(default_factory=list)           # formats
     charts: int = 0
+    first_chart_at: float = 0.0                               # when its first figure arrived (perf_counter)
     widgets: dict[str, object] = field(default_factory=dict)  # element id -> element (widgets only)
     fragment_of: dict[str, str] = field(default_factory=dict)  # widget key -> the fragment that drew it
 
@@ -128,6 +131,7 @@ class Client:
                     run.alerts.append(el.alert.format)
                 elif kind == "plotly_chart":
                     run.charts += 1
+                    run.first_chart_at = run.first_chart_at or time.perf_counter()
                 wid = getattr(getattr(el, kind, None), "id", "") if kind else ""
                 if isinstance(wid, str) and wid.startswith("$$ID"):
                     run.widgets[wid] = el
@@ -162,7 +166,8 @@ class Timeline:
     votes: list[float] = field(default_factory=list)          # when each vote was stored (its run returned)
     counts: list[tuple[float, int]] = field(default_factory=list)   # the projector: (when shown, count)
     revealed: float = 0.0
-    seen: list[float] = field(default_factory=list)           # reveal -> a student's graded page with figures
+    seen: list[float] = field(default_factory=list)           # reveal -> a student's verdict with the figure
+    lab: list[float] = field(default_factory=list)            # reveal -> that student's whole lab redrawn
     idle_runs: list[float] = field(default_factory=list)      # a waiting student's timer rerun (server time)
     errors: list[str] = field(default_factory=list)
 
@@ -230,7 +235,8 @@ async def student(i: int, base: str, code: str, lesson: str, lang: str, vote_wit
             if tl.revealed and (SUCCESS in run.alerts or WARNING in run.alerts or run.charts):
                 # the fragment saw the reveal: it re-ran the page with the experiment (st.rerun) and graded
                 if run.charts and (SUCCESS in run.alerts or WARNING in run.alerts):
-                    tl.seen.append(time.perf_counter() - tl.revealed)
+                    tl.seen.append(run.first_chart_at - tl.revealed)
+                    tl.lab.append(time.perf_counter() - tl.revealed)
                     done = True
                     continue
     except Exception as e:   # counted, never raised
@@ -333,12 +339,13 @@ def report(r: dict, students: int) -> dict:
     explore_ok = [s.seconds for s in r["explore"] if s.ok and not s.announced]
     training = [s.seconds for s in r["explore"] if s.ok and s.announced]
     burst = [s.seconds for s in r["explore"] if s.ok and not s.announced and tl.revealed
-             and tl.revealed - 1.0 <= s.started <= tl.revealed + max(tl.seen, default=0.0)]
+             and tl.revealed - 1.0 <= s.started <= tl.revealed + max(tl.lab, default=0.0)]
     errors = tl.errors + [s.error for s in r["explore"] if not s.ok]
     return {
         "students": students, "votes": len(tl.votes), "counted": len(lag), "saw_reveal": len(tl.seen),
         "vote_to_count_p50_s": _pct(lag, 0.5), "vote_to_count_p95_s": _pct(lag, 0.95),
         "reveal_to_figure_p50_s": _pct(tl.seen, 0.5), "reveal_to_figure_p95_s": _pct(tl.seen, 0.95),
+        "reveal_to_lab_p50_s": _pct(tl.lab, 0.5), "reveal_to_lab_p95_s": _pct(tl.lab, 0.95),
         "waiting_students_cores": r["idle_cpu"],
         "waiting_rerun_p50_ms": 1000 * _pct(tl.idle_runs, 0.5), "waiting_rerun_p95_ms": 1000 * _pct(tl.idle_runs, 0.95),
         "explore_n": len(explore_ok), "explore_p50_s": _pct(explore_ok, 0.5), "explore_p95_s": _pct(explore_ok, 0.95),

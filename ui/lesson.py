@@ -15,7 +15,7 @@ import streamlit as st
 
 from ui.i18n import lang, t
 from ui.presets import presets  # noqa: F401  ("try this": one behaviour for every lesson, ui/presets.py)
-from ui.runtime import memo_cache_keys
+from ui.runtime import memo_cache_keys, offer_figure
 from ui.state import Bound, Preset, apply_preset  # noqa: F401  (Preset: re-exported for pages)
 
 if TYPE_CHECKING:   # plotly loads with the first lesson, not with the course map
@@ -101,7 +101,9 @@ def phone() -> bool:
 def chart(fig: go.Figure, key: str, where: Any = st, **kwargs: Any) -> None:
     """A figure and, under it, its data as a CSV download (made only when the learner clicks). On a phone the
     figure is laid out again for its width first (``ui.figures.common.for_phone``: titles wrapped, the legend
-    moved under the plot)."""
+    moved under the plot). A class poll's reveal shares the first one with the students still waiting for their
+    lab's turn (``ui.predict``)."""
+    offer_figure(fig)
     if phone():
         from ui.figures.common import Prebuilt, for_phone
 

@@ -19,15 +19,17 @@ import streamlit as st
 
 from classroom.store import Refused, StoreUnavailable, new_learner_id
 from ui.exercises import Exercise, Grade, by_id, for_lesson
-from ui.i18n import option_names, t
+from ui.figures.common import Prebuilt
+from ui.i18n import lang, option_names, t
 from ui.present import CLASS_CODE, PRESENT_CODE, TEACHER_KEY, is_presenting
-from ui.runtime import rerun_in_turn
+from ui.runtime import capture_first_figure, rerun_in_turn, shared_figure
 from ui.state import Bound, apply_preset, global_seed
 
 LEARNER = "app.learner_id"
 STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a joined student's page / the projector asks for news
 SHARED_READ_S = 0.5   # a process reads a class's current question at most this often, for all its students
 REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)
+PREVIEW_WAIT_S = 1.0  # longest a waiting student waits for the first redrawn lab's figure (then: the verdict alone)
 
 _polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per SHARED_READ_S
 _polls_lock = threading.Lock()
@@ -211,8 +213,12 @@ def _poll_box(bound: Bound, presets: Sequence, store, poll, ex: Exercise) -> Non
                 st.session_state["app._shown_poll"] = poll.id
                 _run_experiment(bound, presets, ex)
                 # Every joined student's lab redraws at this moment: one whole-page run at a time (first come,
-                # first served), the verdict shown meanwhile, so the burst does not stall everyone else.
-                rerun_in_turn("rerun", REVEAL_WAIT_S, waiting=lambda: _verdict(ex, poll, voted))
+                # first served), so the burst does not stall everyone else. Meanwhile a student sees the verdict and
+                # the experiment's figure as the first lab of this process to redraw it drew it (in the same
+                # language, with the same seed).
+                shared = (st.session_state.get(CLASS_CODE), poll.id, ex.id, lang(), global_seed())
+                capture_first_figure(shared)
+                rerun_in_turn("rerun", REVEAL_WAIT_S, waiting=lambda: _while_waiting(ex, poll, voted, shared))
             _verdict(ex, poll, voted)
             return
         key = f"app._vote.{poll.id}"
@@ -228,6 +234,17 @@ def _poll_box(bound: Bound, presets: Sequence, store, poll, ex: Exercise) -> Non
                 st.warning(t("app.present.unavailable"), icon=":material/cloud_off:")
         if poll.id in voted:
             st.caption(t("app.predict.voted"))
+
+
+def _while_waiting(ex: Exercise, poll, voted: dict, shared: tuple) -> None:
+    """A student whose lab waits for its turn after the reveal: the verdict and, from the first lab to redraw the
+    experiment in this process (waiting up to ``PREVIEW_WAIT_S`` for it), the experiment's figure. The student's
+    own lab redraws it below, with its download, when its turn comes."""
+    _verdict(ex, poll, voted)
+    spec = shared_figure(shared, PREVIEW_WAIT_S)
+    if spec is not None:
+        st.caption(t("app.predict.preview"))
+        st.plotly_chart(Prebuilt(spec), key=f"app._reveal_fig.{poll.id}")
 
 
 def _verdict(ex: Exercise, poll, voted: dict) -> None:

@@ -407,8 +407,50 @@ def rerun_in_turn(kind: str = "rerun", wait_s: float = 5.0, *, waiting: Callable
     st.rerun()
 
 
+CAPTURE = "app._capture_figure"   # session key: share this run's first lab figure under this key
+_figures: dict[tuple, dict[str, Any]] = {}   # key -> a figure's spec, shared by the sessions of this process
+_figures_lock = threading.Lock()
+
+
+def capture_first_figure(key: tuple) -> None:
+    """Ask this session's next whole-page run to share its first lab figure under ``key`` (``offer_figure``), unless
+    a figure is shared under ``key`` already. A class poll's reveal: the first student's lab to redraw the experiment
+    shows it to the others while they wait for their turn (``shared_figure``)."""
+    with _figures_lock:
+        if key in _figures:
+            return
+    st.session_state[CAPTURE] = key
+
+
+def offer_figure(fig: Any) -> None:
+    """Keep ``fig``'s spec if this run was asked to (``capture_first_figure``); the lesson kit offers every figure."""
+    key = st.session_state.get(CAPTURE)
+    if key is None:
+        return
+    del st.session_state[CAPTURE]
+    spec = fig.to_dict()
+    with _figures_lock:
+        if len(_figures) >= 64:   # bounded: one per revealed poll, language and seed
+            _figures.clear()
+        _figures.setdefault(key, spec)
+
+
+def shared_figure(key: tuple, wait_s: float = 0.0) -> dict[str, Any] | None:
+    """The figure spec shared under ``key``, waiting up to ``wait_s`` seconds for another session to share it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with _figures_lock:
+            spec = _figures.get(key)
+        if spec is not None or time.monotonic() >= deadline:
+            return spec
+        time.sleep(0.05)
+
+
 def end_turn() -> None:
-    """Hand back the turn this session's run held, if any (called at the end of every whole-page run)."""
+    """Hand back the turn this session's run held, if any (called at the end of every whole-page run); a capture
+    asked for (``capture_first_figure``) that drew no figure lapses here, so a later run cannot share a figure of
+    other settings under the reveal's key."""
+    st.session_state.pop(CAPTURE, None)
     held = st.session_state.get(TURN)
     if held is None:
         return

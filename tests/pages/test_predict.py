@@ -3,7 +3,7 @@ predictions in both languages; the lab then runs the exercise's experiment; prog
 
 import pytest
 
-from tests.support import LANGS, all_text, open_page
+from tests.support import LANGS, all_text, figure_titles, open_page
 from ui.exercises import for_lesson
 from ui.experiments import convolution as experiment
 from ui.i18n import strings
@@ -128,6 +128,75 @@ def test_a_class_poll_from_question_to_vote_to_reveal(lang):
     for name, value in experiment.PRESETS[ex.preset].items():
         assert student.session_state[f"{S}.{name}"] == value
     assert student.warning, "the student sees that the vote was wrong"
+    # the first lab to redraw the experiment shared its first figure, for the students still waiting for their turn
+    from ui.runtime import shared_figure
+    shared = shared_figure((code, student.session_state["app._shown_poll"], ex.id, other, 0))
+    assert shared is not None, "the redrawn lab shared no figure"
+    assert _decode_title(shared) == figure_titles(student)[0] != ""
+
+
+def _decode_title(spec: dict) -> str:
+    title = spec.get("layout", {}).get("title", {})
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
+def _waiting_student(share: bool) -> None:
+    """A student whose lab waits for its turn after the reveal (AppTest.from_function runs this as the page)."""
+    import types
+
+    from ui import runtime
+    from ui.exercises import for_lesson
+    from ui.predict import _while_waiting
+
+    ex = next(e for e in for_lesson("convolution") if e.options)
+    key = ("WAITING", 7, ex.id, "en", 0, share)
+    if share:
+        with runtime._figures_lock:
+            runtime._figures[key] = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {"title": {"text": "shared"}}}
+    _while_waiting(ex, types.SimpleNamespace(id=7, answer=ex.answer()), {7: ex.answer()}, key)
+
+
+@pytest.mark.parametrize("share", [True, False], ids=["shared", "none-yet"])
+def test_a_student_waiting_for_the_turn_sees_the_verdict_and_the_shared_figure(share):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_waiting_student, kwargs={"share": share}, default_timeout=60).run()
+    assert not at.exception
+    assert at.success, "the verdict (a right vote) comes first"
+    preview = strings("en")["app.predict.preview"]
+    if share:
+        assert figure_titles(at) == ["shared"]
+        assert any(c.value == preview for c in at.caption)
+    else:   # nothing shared within PREVIEW_WAIT_S: the verdict alone
+        assert figure_titles(at) == [] and not any(c.value == preview for c in at.caption)
+
+
+def test_a_capture_shares_the_first_figure_once_and_lapses_at_the_end_of_the_run():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import plotly.graph_objects as go
+        import streamlit as st
+
+        from ui import runtime
+
+        key = ("CAPTURE", 1)
+        with runtime._figures_lock:
+            runtime._figures.pop(key, None)
+        runtime.capture_first_figure(key)
+        runtime.offer_figure(go.Figure(layout={"title": {"text": "first"}}))
+        runtime.offer_figure(go.Figure(layout={"title": {"text": "second"}}))   # not asked for: not kept
+        runtime.capture_first_figure(key)            # already shared: nothing to capture
+        st.session_state["asked_again"] = runtime.CAPTURE in st.session_state
+        runtime.capture_first_figure(("CAPTURE", 2))
+        runtime.end_turn()                           # a run that drew no figure: the capture lapses
+        st.session_state["lapsed"] = runtime.CAPTURE not in st.session_state
+        st.session_state["title"] = runtime.shared_figure(key)["layout"]["title"]["text"]
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert at.session_state["title"] == "first"
+    assert not at.session_state["asked_again"] and at.session_state["lapsed"]
 
 
 def _wrong(ex) -> str:
