@@ -350,6 +350,10 @@ def report(r: dict, students: int) -> dict:
         "waiting_rerun_p50_ms": 1000 * _pct(tl.idle_runs, 0.5), "waiting_rerun_p95_ms": 1000 * _pct(tl.idle_runs, 0.95),
         "explore_n": len(explore_ok), "explore_p50_s": _pct(explore_ok, 0.5), "explore_p95_s": _pct(explore_ok, 0.95),
         "explore_burst_n": len(burst), "explore_burst_p95_s": _pct(burst, 0.95),   # sent during the reveal's burst
+        # the three slowest interactions, with what was changed: a lesson's own heavy setting or the class's load
+        "explore_slowest": [f"{s.seconds:.2f}s {s.widget or s.kind}"
+                            for s in sorted((s for s in r["explore"] if s.ok and not s.announced),
+                                            key=lambda s: -s.seconds)[:3]],
         "explore_training_n": len(training), "explore_training_p95_s": _pct(training, 0.95),
         "errors": len(errors), "error_examples": sorted(set(errors))[:5],
     }
