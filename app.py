@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import catalog
+from ui import catalog, present
 from ui.frame import navigation, presenter_toggle, share_link, sidebar_device, sidebar_top
 from ui.i18n import t
 from ui.present import handle_join, is_presenting, join_panel, presenter_styles, reset_session_button
@@ -28,6 +28,7 @@ def main() -> None:
     pg = st.navigation(sections, position="hidden")   # drawn by ui.frame.navigation instead (no flash)
     navigation(sections)
     sidebar_top()
+    present.restore_class()   # a learner who joined a class on this browser is in it again (before the page: its polls)
     handle_join(by_url_path)
     if is_presenting():
         presenter_styles()
@@ -37,6 +38,7 @@ def main() -> None:
     sidebar_device()  # after the page: the home page is on screen before torch is imported
     presenter_toggle()
     share_link()
+    present.class_sidebar()
     reset_session_button()
     end_turn()        # the last thing of every whole-page run: a reveal's turn (ui.predict) goes to the next student
 

@@ -49,6 +49,7 @@ MAX_OPTIONS, MAX_ANSWER_CHARS, MAX_NICKNAME = 12, 32, 24
 MAX_NUMBER = 1e12
 VOTE_INTERVAL_S = 0.5       # one learner's votes on one poll: at most two a second
 MAX_VOTERS = 500            # learners per poll
+MAX_DONE = 400              # exercises remembered per learner and class (every lesson's, with room to spare)
 _KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 metadata = sa.MetaData()
@@ -80,6 +81,17 @@ votes = sa.Table(
     sa.Column("answer", sa.String(32), nullable=False),
     sa.Column("nickname", sa.String(24), nullable=True),
     sa.Column("voted_at", sa.Float, nullable=False),
+)
+
+progress_rows = sa.Table(   # migrations/versions/0003_progress.py
+    "progress", metadata,
+    sa.Column("code", sa.String(6), sa.ForeignKey("join_codes.code", ondelete="CASCADE"), primary_key=True),
+    sa.Column("learner", sa.String(64), primary_key=True),
+    sa.Column("exercise_id", sa.String(64), primary_key=True),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("answer", sa.String(32), nullable=False),
+    sa.Column("off_by", sa.Float, nullable=True),
+    sa.Column("done_at", sa.Float, nullable=False),
 )
 
 
@@ -128,6 +140,14 @@ class PollResult:
         if self.answer is None or not self.total:
             return None
         return self.counts.get(self.answer, 0) / self.total
+
+
+@dataclass(frozen=True)
+class Done:
+    """One exercise a joined learner has committed a prediction for (``record_done``)."""
+    correct: bool
+    answer: str                  # the correct answer it was graded on
+    off_by: float | None = None  # numbers: prediction - answer
 
 
 @dataclass(frozen=True)
@@ -371,6 +391,59 @@ class Store:
         for pid, ans, n in counts:
             by_poll.setdefault(pid, {})[ans] = int(n)
         return [PollResult(r.id, r.exercise_id, r.state, r.answer, by_poll.get(r.id, {}), r.opened_at) for r in rows]
+
+    # -- a joined learner's guided path ------------------------------------------------------------------------
+    def record_done(self, join_code: str, learner_id: str, exercise_id: str, done: Done) -> None:
+        """Remember that a learner of the class ``join_code`` committed a prediction for ``exercise_id`` (a later
+        commit replaces it). Refused: a malformed learner, exercise or grade, an unknown or expired code, more than
+        ``MAX_DONE`` exercises for one learner."""
+        code = codes.normalize(join_code)
+        if code is None:
+            raise Refused("unknown_code")
+        if not isinstance(learner_id, str) or not _LEARNER.fullmatch(learner_id):
+            raise Refused("bad_learner")
+        if not isinstance(exercise_id, str) or not _EXERCISE.fullmatch(exercise_id):
+            raise Refused("bad_exercise")
+        off = done.off_by
+        if (not isinstance(done.correct, bool) or not isinstance(done.answer, str)
+                or not 0 < len(done.answer) <= MAX_ANSWER_CHARS
+                or not (off is None or (isinstance(off, (int, float)) and math.isfinite(off)))):
+            raise Refused("bad_answer", "a grade is (correct, answer text, finite offset or None)")
+        values = {"correct": done.correct, "answer": done.answer, "off_by": None if off is None else float(off)}
+        try:
+            self._record_done(code, learner_id, exercise_id, values)
+        except IntegrityError:   # the same learner's other tab inserted it a moment ago: update it
+            self._record_done(code, learner_id, exercise_id, values)
+
+    def _record_done(self, code: str, learner_id: str, exercise_id: str, values: dict) -> None:
+        now = self.clock()
+        values = {**values, "done_at": now}
+        with self._connection(write=True) as conn:
+            if conn.execute(sa.select(join_codes.c.code).where(
+                    join_codes.c.code == code, join_codes.c.expires_at > now)).first() is None:
+                raise Refused("unknown_code")
+            mine = sa.and_(progress_rows.c.code == code, progress_rows.c.learner == learner_id)
+            this = sa.and_(mine, progress_rows.c.exercise_id == exercise_id)
+            if conn.execute(progress_rows.update().where(this).values(**values)).rowcount:
+                return
+            n = conn.execute(sa.select(sa.func.count()).select_from(progress_rows).where(mine)).scalar_one()
+            if n >= MAX_DONE:
+                raise Refused("full", f"{n} exercises")
+            conn.execute(progress_rows.insert().values(code=code, learner=learner_id, exercise_id=exercise_id,
+                                                       **values))
+
+    def done(self, join_code: str, learner_id: str) -> dict[str, Done]:
+        """What ``record_done`` remembered for this learner of this class ({} for a malformed, unknown or expired
+        code or a malformed learner: a browser's leftover cookie is no error)."""
+        code = codes.normalize(join_code)
+        if code is None or not isinstance(learner_id, str) or not _LEARNER.fullmatch(learner_id):
+            return {}
+        with self._connection(write=False) as conn:
+            rows = conn.execute(sa.select(progress_rows).join(join_codes, join_codes.c.code == progress_rows.c.code)
+                                .where(progress_rows.c.code == code, progress_rows.c.learner == learner_id,
+                                       join_codes.c.expires_at > self.clock())
+                                .order_by(progress_rows.c.done_at).limit(MAX_DONE)).all()
+        return {r.exercise_id: Done(bool(r.correct), r.answer, r.off_by) for r in rows}
 
     def purge_expired(self) -> int:
         """Delete expired codes; returns how many."""

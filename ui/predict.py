@@ -11,32 +11,72 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import threading
 import time
 from collections.abc import Sequence
 
 import streamlit as st
 
-from classroom.store import Refused, StoreUnavailable, new_learner_id
+from classroom.store import Done, Refused, StoreUnavailable, new_learner_id
 from ui.exercises import Exercise, Grade, by_id, for_lesson
 from ui.figures.common import Prebuilt
 from ui.i18n import lang, option_names, t
-from ui.present import CLASS_CODE, PRESENT_CODE, TEACHER_KEY, is_presenting
+from ui.present import CLASS_CODE, LEARNER, PRESENT_CODE, TEACHER_KEY, is_presenting
 from ui.runtime import capture_first_figure, rerun_in_turn, shared_figure
 from ui.state import Bound, apply_preset, global_seed
 
-LEARNER = "app.learner_id"
+PROGRESS_OF = "app._progress_of"   # session: the (class, learner) whose stored guided path this session has read
 STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a joined student's page / the projector asks for news
 SHARED_READ_S = 0.5   # a process reads a class's current question at most this often, for all its students
 REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)
 PREVIEW_WAIT_S = 1.0  # longest a waiting student waits for the first redrawn lab's figure (then: the verdict alone)
 
+log = logging.getLogger(__name__)
 _polls: dict[str, tuple[float, object]] = {}   # class code -> (when read, its current poll): one read per SHARED_READ_S
 _polls_lock = threading.Lock()
 
 
 def _done(lesson: str) -> dict[str, Grade]:
+    _load_class_progress()
     return st.session_state.setdefault(f"{lesson}._done", {})
+
+
+def _load_class_progress() -> None:
+    """A learner in a class gets back the guided path they committed in earlier sessions (the class store keeps it
+    with the join code): read once per session and class, merged under this session's own."""
+    code, learner = st.session_state.get(CLASS_CODE), st.session_state.get(LEARNER)
+    if not code or not learner or st.session_state.get(PROGRESS_OF) == (code, learner):
+        return
+    st.session_state[PROGRESS_OF] = (code, learner)
+    store = _store()
+    if store is None:
+        return
+    try:
+        kept = store.done(code, learner)
+    except StoreUnavailable:
+        return
+    for ex_id, d in kept.items():
+        ex = by_id(ex_id)
+        if ex is not None:
+            grade = Grade(d.correct, d.answer, d.off_by)
+            st.session_state.setdefault(f"{ex.lesson}._done", {}).setdefault(ex_id, grade)
+
+
+def _keep(ex: Exercise, grade: Grade) -> None:
+    """Record a committed prediction for this learner's session, and in the class store when they are in a class
+    (the course map shows it again after a reload). The store being away only costs the keeping."""
+    _done(ex.lesson)[ex.id] = grade
+    code, learner = st.session_state.get(CLASS_CODE), st.session_state.get(LEARNER)
+    if not code or not learner:
+        return
+    store = _store()
+    if store is None:
+        return
+    try:
+        store.record_done(code, learner, ex.id, Done(grade.correct, grade.answer, grade.off_by))
+    except (Refused, StoreUnavailable) as err:
+        log.warning("guided path not kept in the class store: %s", err)
 
 
 def progress(lesson: str) -> tuple[int, int]:
@@ -93,7 +133,7 @@ def _commit(bound: Bound, presets: Sequence, ex: Exercise, key: str) -> None:
     except ValueError:
         st.session_state[f"{bound.lesson}._predict_error"] = ex.id
         return
-    _done(bound.lesson)[ex.id] = grade
+    _keep(ex, grade)
     st.session_state[f"{bound.lesson}._predict_open"] = True
     _run_experiment(bound, presets, ex)
 
@@ -211,6 +251,11 @@ def _poll_box(bound: Bound, presets: Sequence, store, poll, ex: Exercise) -> Non
         if poll.state == "revealed":
             if st.session_state.get("app._shown_poll") != poll.id:   # run the experiment once, on the reveal
                 st.session_state["app._shown_poll"] = poll.id
+                if poll.id in voted and poll.answer is not None and ex.id not in _done(ex.lesson):
+                    try:   # the class's question is on their guided path too (a vote the store took grades)
+                        _keep(ex, ex.check(voted[poll.id], poll.answer))
+                    except ValueError:
+                        log.warning("a stored vote could not be graded: %r", voted[poll.id])
                 _run_experiment(bound, presets, ex)
                 # Every joined student's lab redraws at this moment: one whole-page run at a time (first come,
                 # first served), so the burst does not stall everyone else. Meanwhile a student sees the verdict and

@@ -9,18 +9,24 @@ in a student's link. If the store cannot be reached, lessons keep working and th
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from classroom import codes, db
-from classroom.store import Refused, StoreUnavailable, connect, new_teacher_key
+from classroom.store import Refused, StoreUnavailable, connect, new_learner_id, new_teacher_key
 from classroom.store import Store as ClassStore
 from ui.i18n import t
 
 CODE_LEN = codes.CODE_LEN
 TEACHER_KEY, PRESENT_CODE, CLASS_CODE = "app.teacher_key", "app.present_code", "app.class_code"
+LEARNER = "app.learner_id"   # a joined learner's random id: their votes and their guided path in the class store
+COOKIE = "dl_lab_class"      # "<join code>.<learner id>": this browser's class, kept while the code lives
+_CHECKED, _WRITE = "app._class_checked", "app._class_cookie"   # session: cookie read / cookie to write ("" clears)
+_LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NOT_SHARED = ("present", "join", "lang")   # query parameters that are the viewer's own, not the experiment's
 log = logging.getLogger(__name__)
 
@@ -64,8 +70,76 @@ def handle_join(page_by_url_path: dict[str, st.Page]) -> None:
     # seeds them from the experiment's query instead.
     for key in hit.query:
         st.session_state.pop({"seed": "app.seed", "device": "app.device"}.get(key, key), None)
-    st.session_state[CLASS_CODE] = codes.normalize(raw)   # this learner is in the presenter's class now
+    st.session_state[CLASS_CODE] = code = codes.normalize(raw)   # this learner is in the presenter's class now
+    learner = st.session_state.setdefault(LEARNER, new_learner_id())
+    st.session_state[_WRITE] = f"{code}.{learner}"   # this browser remembers it (written on the next run)
     st.switch_page(page, query_params=hit.query)
+
+
+def _class_cookie() -> str | None:
+    """This browser's class cookie as it came with the session (tests replace this)."""
+    try:
+        return st.context.cookies.get(COOKIE)
+    except AttributeError:   # no browser context (a bare script run)
+        return None
+
+
+def parse_class_cookie(raw: object) -> tuple[str, str] | None:
+    """(join code, learner id) from a class cookie, or None for anything else: a cookie is the browser's to edit."""
+    if not isinstance(raw, str) or len(raw) > 80:
+        return None
+    code, _, learner = raw.partition(".")
+    code = codes.normalize(code) if len(code) == CODE_LEN else None
+    return (code, learner) if code is not None and _LEARNER_ID.fullmatch(learner) else None
+
+
+def restore_class() -> None:
+    """A learner who joined a class on this browser is in it again in a new session (a reload, another tab, a later
+    visit while the code lives): the class cookie names the class and the learner's random id, so the class's
+    questions reach them and their guided path comes back from the class store (``ui.predict``). Read once per
+    session; a malformed cookie, or one whose code has expired, is ignored. Presenters are never restored."""
+    if st.session_state.get(_CHECKED) or CLASS_CODE in st.session_state or is_presenting():
+        return
+    st.session_state[_CHECKED] = True
+    hit = parse_class_cookie(_class_cookie())
+    if hit is None or (store := class_store()) is None:
+        return
+    try:
+        alive = store.resolve_code(hit[0]) is not None
+    except StoreUnavailable:
+        return
+    if alive:
+        st.session_state[CLASS_CODE], st.session_state[LEARNER] = hit
+    else:
+        st.session_state[_WRITE] = ""   # an expired class: forget it
+
+
+def _leave_class() -> None:
+    for key in (CLASS_CODE, LEARNER, "app._voted", "app._shown_poll", "app._progress_of"):
+        st.session_state.pop(key, None)
+    st.session_state[_CHECKED] = True
+    st.session_state[_WRITE] = ""
+
+
+def class_sidebar() -> None:
+    """A joined learner's sidebar: which class they are in, and a button to leave it (a shared computer: the next
+    learner starts afresh). Writes or clears the class cookie when a run asked for it."""
+    write = st.session_state.pop(_WRITE, None)
+    if write is not None:
+        from classroom.store import CODE_TTL_S
+
+        age = CODE_TTL_S if write else 0
+        st.html(f"""<script>(() => {{
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = {json.dumps(COOKIE)} + "=" + {json.dumps(write)} + "; Max-Age={age}; Path=/; SameSite=Lax" + secure;
+}})();</script>""", unsafe_allow_javascript=True)
+    code = st.session_state.get(CLASS_CODE)
+    if not code or is_presenting():
+        return
+    with st.sidebar.container(key="class_member"):
+        st.caption(t("app.present.in_class", code=code))
+        st.button(t("app.present.leave"), key="app.leave_class", on_click=_leave_class,
+                  icon=":material/logout:", help=t("app.present.leave_help"))
 
 
 def presenter_styles() -> None:
@@ -131,7 +205,8 @@ def join_panel(url_path: str) -> None:
 def reset_session_button() -> None:
     """Clear this learner's state (models being trained, settings) and start again."""
     def _reset() -> None:
-        keep = {"app.lang", TEACHER_KEY}   # a presenter who resets keeps the class's codes
+        # a presenter who resets keeps the class's codes; a student stays in their class (leaving is its own button)
+        keep = {"app.lang", TEACHER_KEY, CLASS_CODE, LEARNER, _CHECKED}
         for key in list(st.session_state.keys()):
             if key not in keep:
                 del st.session_state[key]

@@ -1,5 +1,6 @@
 """A class poll across two processes behind nginx: the teacher asks, every student sees the question without a
-reload, votes, the teacher's count matches, the teacher reveals, every student sees the result and the experiment."""
+reload, votes, the teacher's count matches, the teacher reveals, every student sees the result and the experiment;
+after a reload each student is still in the class (its cookie), with the question on their guided path."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot
+from tests.e2e.conftest import assert_no_streamlit_error, goto, screenshot, wait_idle
 from tests.e2e.test_class_join import serve, stop
 from ui.exercises import for_lesson
 from ui.i18n import strings
@@ -58,5 +59,22 @@ def test_teacher_asks_students_vote_and_everyone_sees_the_reveal(browser, tmp_pa
             page.get_by_text(verdict.split("**")[0].strip()).first.wait_for(timeout=30_000)
             assert_no_streamlit_error(page)
         screenshot(students[1], "class-poll-student-zh")
+        # A reload is a new session: the browser's class cookie brings the class back, with the revealed question on
+        # the student's guided path (kept in the class store), and the next question reaches them.
+        n = len(for_lesson("convolution"))
+        for i, page in enumerate(students):
+            assert any(c["name"] == "dl_lab_class" and c["value"].startswith(code + ".")
+                       for c in page.context.cookies())
+            page.reload()
+            page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+            wait_idle(page)
+            s = zh if i % 2 else en
+            page.get_by_text(s["app.predict.title"].format(done=1, n=n)).first.wait_for(timeout=30_000)
+        teacher.get_by_role("button", name=en["app.predict.ask"]).click()
+        for i, page in enumerate(students):
+            s = zh if i % 2 else en
+            page.locator("[class*='st-key-class_poll_']").get_by_text(s["app.predict.class_question"]).first.wait_for(
+                timeout=30_000)
+            assert_no_streamlit_error(page)
     finally:
         stop(proc)

@@ -128,6 +128,7 @@ def test_a_class_poll_from_question_to_vote_to_reveal(lang):
     for name, value in experiment.PRESETS[ex.preset].items():
         assert student.session_state[f"{S}.{name}"] == value
     assert student.warning, "the student sees that the vote was wrong"
+    assert not student.session_state[f"{S}._done"][ex.id].correct   # the class's question is on their path, graded
     # the first lab to redraw the experiment shared its first figure, for the students still waiting for their turn
     from ui.runtime import shared_figure
     shared = shared_figure((code, student.session_state["app._shown_poll"], ex.id, other, 0))
