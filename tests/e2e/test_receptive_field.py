@@ -17,7 +17,11 @@ from tests.e2e.conftest import (
 def test_clicking_a_unit_moves_its_field_in_english(page, app_url):
     goto(page, app_url, path="receptive_field", lang="en")
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    assert any(t.startswith("Unit (2, 2) of layer 7: field r = 30") for t in plot_titles(page))
+    # the first figure on the page can be drawn before the unit figure's title is (a CI run read it too early)
+    wait_for_title(page, "t.startsWith('Unit (2, 2) of layer 7: field r = 30')")
+    wait_idle(page)
+    assert plot_titles(page)[0].startswith("Unit (2, 2) of layer 7")   # the click below aims at the first figure
+    page.get_by_text("exactly the formula's square").first.wait_for()
     assert page.get_by_text("exactly the formula's square").count() == 1
     screenshot(page, "receptive_field-default-en")
     # click the stride-grid dot of unit (0, 0) in the left panel: the first dot of trace 2
