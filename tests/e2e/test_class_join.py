@@ -26,24 +26,30 @@ pytestmark = pytest.mark.slow
 STUDENTS = 8
 
 
-def serve(env: dict[str, str]) -> tuple[subprocess.Popen, str, list[str]]:
-    """scripts/serve_local.sh with two processes; returns it, the proxy's URL and each process's own URL."""
-    port, first = _free_port(), _free_port()
-    while abs(first - port) < 3:
-        first = _free_port()
-    proc = subprocess.Popen(
-        ["bash", "scripts/serve_local.sh"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, **env, "PROCESSES": "2", "PORT": str(port), "FIRST_BACKEND_PORT": str(first),
-             "PY": sys.executable}, start_new_session=True)
-    deadline = time.time() + 180
-    for line in proc.stdout:
-        if line.startswith("PIDS"):
-            break
-        if time.time() > deadline:
-            break
-    else:
-        raise RuntimeError("serve_local.sh ended before its processes were healthy")
-    return proc, f"http://127.0.0.1:{port}", [f"http://127.0.0.1:{first + i}" for i in range(2)]
+def serve(env: dict[str, str], tries: int = 3) -> tuple[subprocess.Popen, str, list[str]]:
+    """scripts/serve_local.sh with two processes; returns it, the proxy's URL and each process's own URL.
+
+    Each port is one the system just found free, but another process can take it before Streamlit binds it (a CI
+    run lost a backend that way); serve_local.sh then stops with "UNHEALTHY" and this tries fresh ports."""
+    out = ""
+    for _ in range(tries):
+        ports: list[int] = []
+        while len(ports) < 3:
+            p = _free_port()
+            if p not in ports:
+                ports.append(p)
+        port, backends = ports[0], ports[1:]
+        proc = subprocess.Popen(
+            ["bash", "scripts/serve_local.sh"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **env, "PROCESSES": "2", "PORT": str(port),
+                 "BACKEND_PORTS": " ".join(map(str, backends)), "PY": sys.executable}, start_new_session=True)
+        deadline, out = time.time() + 180, ""
+        for line in proc.stdout:
+            if line.startswith("PIDS") or time.time() > deadline:
+                return proc, f"http://127.0.0.1:{port}", [f"http://127.0.0.1:{b}" for b in backends]
+            out += line
+        stop(proc)
+    raise RuntimeError(f"serve_local.sh ended before its processes were healthy, {tries} times:\n{out[-2000:]}")
 
 
 def stop(proc: subprocess.Popen) -> None:
