@@ -22,11 +22,10 @@ from classroom.store import Done, Refused, StoreUnavailable, new_learner_id
 from ui.exercises import Exercise, Grade, by_id, for_lesson
 from ui.figures.common import Prebuilt
 from ui.i18n import lang, option_names, t
-from ui.present import CLASS_CODE, LEARNER, PRESENT_CODE, TEACHER_KEY, is_presenting
+from ui.present import CLASS_CODE, LEARNER, PRESENT_CODE, PROGRESS_OF, TEACHER_KEY, is_presenting
 from ui.runtime import capture_first_figure, rerun_in_turn, shared_figure
 from ui.state import Bound, apply_preset, global_seed
 
-PROGRESS_OF = "app._progress_of"   # session: the (class, learner) whose stored guided path this session has read
 STUDENT_POLL_S, TEACHER_POLL_S = 2, 1   # how often a joined student's page / the projector asks for news
 SHARED_READ_S = 0.5   # a process reads a class's current question at most this often, for all its students
 REVEAL_WAIT_S = 5.0   # longest a student's lab waits for its turn to redraw after a reveal (then it redraws anyway)

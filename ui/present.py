@@ -25,6 +25,7 @@ CODE_LEN = codes.CODE_LEN
 TEACHER_KEY, PRESENT_CODE, CLASS_CODE = "app.teacher_key", "app.present_code", "app.class_code"
 LEARNER = "app.learner_id"   # a joined learner's random id: their votes and their guided path in the class store
 COOKIE = "dl_lab_class"      # "<join code>.<learner id>": this browser's class, kept while the code lives
+PROGRESS_OF = "app._progress_of"   # session: the (class, learner) whose stored guided path was read (ui.predict)
 _CHECKED, _WRITE = "app._class_checked", "app._class_cookie"   # session: cookie read / cookie to write ("" clears)
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NOT_SHARED = ("present", "join", "lang")   # query parameters that are the viewer's own, not the experiment's
@@ -115,7 +116,7 @@ def restore_class() -> None:
 
 
 def _leave_class() -> None:
-    for key in (CLASS_CODE, LEARNER, "app._voted", "app._shown_poll", "app._progress_of"):
+    for key in (CLASS_CODE, LEARNER, "app._voted", "app._shown_poll", PROGRESS_OF):
         st.session_state.pop(key, None)
     st.session_state[_CHECKED] = True
     st.session_state[_WRITE] = ""
